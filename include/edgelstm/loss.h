@@ -1,0 +1,70 @@
+// Loss functions with their gradients, matching torch.nn.MSELoss, torch.nn.HuberLoss and
+// torch.nn.CrossEntropyLoss with reduction='mean'.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "edgelstm/activations.h"
+
+namespace edgelstm {
+
+enum class LossKind : std::uint8_t {
+  kMse,           // mean of (y - target)^2
+  kHuber,         // mean of 0.5 d^2 if |d| < delta, else delta (|d| - 0.5 delta)
+  kCrossEntropy,  // mean over rows of -log softmax(logits)[label]
+};
+
+// Returns the mean squared error of n values; dy (may be null) receives dLoss/dy.
+template <typename T>
+inline T mse_loss(const T* y, const T* target, std::size_t n, T* dy) {
+  T sum = 0;
+  const T scale = T(2) / static_cast<T>(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const T d = y[k] - target[k];
+    sum += d * d;
+    if (dy != nullptr) dy[k] = scale * d;
+  }
+  return sum / static_cast<T>(n);
+}
+
+// Returns the mean Huber loss with threshold delta > 0; dy (may be null) receives dLoss/dy.
+template <typename T>
+inline T huber_loss(const T* y, const T* target, std::size_t n, T delta, T* dy) {
+  T sum = 0;
+  const T inverse_n = T(1) / static_cast<T>(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const T d = y[k] - target[k];
+    const T magnitude = d < 0 ? -d : d;
+    if (magnitude < delta) {
+      sum += T(0.5) * d * d;
+      if (dy != nullptr) dy[k] = d * inverse_n;
+    } else {
+      sum += delta * (magnitude - T(0.5) * delta);
+      if (dy != nullptr) dy[k] = (d < 0 ? -delta : delta) * inverse_n;
+    }
+  }
+  return sum * inverse_n;
+}
+
+// Softmax cross-entropy of one row of logits against `label`, computed stably as
+// log(sum exp(z - max)) + max - z[label]. dlogits (may be null) receives
+// scale * (softmax(z) - onehot(label)); pass scale = 1 / rows for a mean over rows.
+template <typename T>
+inline T softmax_cross_entropy(const T* logits, std::size_t classes, std::size_t label, T scale,
+                               T* dlogits) {
+  T largest = logits[0];
+  for (std::size_t k = 1; k < classes; ++k) largest = logits[k] > largest ? logits[k] : largest;
+  T sum = 0;
+  for (std::size_t k = 0; k < classes; ++k) sum += Math<T>::exp(logits[k] - largest);
+  if (dlogits != nullptr) {
+    const T inverse_sum = T(1) / sum;
+    for (std::size_t k = 0; k < classes; ++k) {
+      const T probability = Math<T>::exp(logits[k] - largest) * inverse_sum;
+      dlogits[k] = scale * (probability - (k == label ? T(1) : T(0)));
+    }
+  }
+  return Math<T>::log(sum) + largest - logits[label];
+}
+
+}  // namespace edgelstm

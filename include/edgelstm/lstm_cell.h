@@ -1,0 +1,88 @@
+// One time step of one LSTM layer, forward and backward, with PyTorch's gate order and semantics:
+//
+//   z = W_ih x + b_ih + W_hh h_prev + b_hh           (4H, rows in the order i, f, g, o)
+//   i = sigmoid(z_i)  f = sigmoid(z_f)  g = tanh(z_g)  o = sigmoid(z_o)
+//   c = f * c_prev + i * g
+//   h = o * tanh(c)
+//
+// These are free functions over raw views so that the network, the tests and later the quantized
+// and distributed runtimes share one implementation.
+#pragma once
+
+#include <cstddef>
+
+#include "edgelstm/activations.h"
+#include "edgelstm/kernels.h"
+
+namespace edgelstm {
+
+// Read-only view of one layer's parameters, laid out as in a torch.nn.LSTM state_dict.
+template <typename T>
+struct LstmLayerWeights {
+  const T* weight_ih = nullptr;  // [4H x input]
+  const T* weight_hh = nullptr;  // [4H x H]
+  const T* bias_ih = nullptr;    // [4H]
+  const T* bias_hh = nullptr;    // [4H]
+  std::size_t input = 0;
+  std::size_t hidden = 0;
+};
+
+// Applies the gate nonlinearities in place: sigmoid on i, f, o and tanh on g.
+template <typename T>
+inline void lstm_gate_activations(T* gates, std::size_t hidden) {
+  T* EDGELSTM_RESTRICT p = gates;
+  for (std::size_t j = 0; j < 2 * hidden; ++j) p[j] = Math<T>::sigmoid(p[j]);
+  for (std::size_t j = 2 * hidden; j < 3 * hidden; ++j) p[j] = Math<T>::tanh(p[j]);
+  for (std::size_t j = 3 * hidden; j < 4 * hidden; ++j) p[j] = Math<T>::sigmoid(p[j]);
+}
+
+// Forward step. Outputs: `gates` (4H) receives the activations i, f, g, o; c_out, tanh_c_out and
+// h_out (H each) receive c_t, tanh(c_t) and h_t. In-place use is allowed: h_out may equal h_prev
+// or tanh_c_out, and c_out may equal c_prev (the streaming inference path does exactly that);
+// `gates` and `x` must not overlap anything else.
+template <typename T>
+inline void lstm_cell_forward(const LstmLayerWeights<T>& layer, const T* x, const T* h_prev,
+                              const T* c_prev, T* gates, T* c_out, T* tanh_c_out, T* h_out) {
+  const std::size_t hidden = layer.hidden;
+  const std::size_t rows = 4 * hidden;
+  for (std::size_t r = 0; r < rows; ++r) gates[r] = layer.bias_ih[r] + layer.bias_hh[r];
+  matvec_accumulate(layer.weight_ih, rows, layer.input, x, gates);
+  matvec_accumulate(layer.weight_hh, rows, hidden, h_prev, gates);
+  lstm_gate_activations(gates, hidden);
+  const T* i = gates;
+  const T* f = gates + hidden;
+  const T* g = gates + 2 * hidden;
+  const T* o = gates + 3 * hidden;
+  for (std::size_t j = 0; j < hidden; ++j) c_out[j] = f[j] * c_prev[j] + i[j] * g[j];
+  for (std::size_t j = 0; j < hidden; ++j) tanh_c_out[j] = Math<T>::tanh(c_out[j]);
+  for (std::size_t j = 0; j < hidden; ++j) h_out[j] = o[j] * tanh_c_out[j];
+}
+
+// Backward step through the gates and the cell update.
+//   dh:      dLoss/dh_t, total (from the output above and from step t+1)        [H]
+//   dc:      in: dLoss/dc_t arriving from step t+1; out: dLoss/dc_{t-1}         [H]
+//   gates:   in: the activations i, f, g, o of step t; out: dLoss/dz             [4H]
+//   c_prev:  c_{t-1}; tanh_c: tanh(c_t)                                          [H]
+// The caller then forms dLoss/dh_{t-1} = W_hh^T dz and dLoss/dx_t = W_ih^T dz.
+template <typename T>
+inline void lstm_cell_backward(std::size_t hidden, const T* EDGELSTM_RESTRICT dh,
+                               T* EDGELSTM_RESTRICT dc, T* EDGELSTM_RESTRICT gates,
+                               const T* EDGELSTM_RESTRICT c_prev,
+                               const T* EDGELSTM_RESTRICT tanh_c) {
+  T* i = gates;
+  T* f = gates + hidden;
+  T* g = gates + 2 * hidden;
+  T* o = gates + 3 * hidden;
+  for (std::size_t j = 0; j < hidden; ++j) {
+    const T ij = i[j], fj = f[j], gj = g[j], oj = o[j], tc = tanh_c[j];
+    // c_t = f c_{t-1} + i g  and  h_t = o tanh(c_t).
+    const T dc_total = dc[j] + dh[j] * oj * (T(1) - tc * tc);
+    i[j] = dc_total * gj * ij * (T(1) - ij);
+    f[j] = dc_total * c_prev[j] * fj * (T(1) - fj);
+    g[j] = dc_total * ij * (T(1) - gj * gj);
+    o[j] = dh[j] * tc * oj * (T(1) - oj);
+    dc[j] = dc_total * fj;
+  }
+}
+
+}  // namespace edgelstm

@@ -1,0 +1,46 @@
+// Status codes returned by every fallible edgelstm call.
+//
+// The core never throws and never aborts on bad data: a call that can fail returns a Status, and
+// the type is [[nodiscard]] so that ignoring one is a compiler warning (an error under -Werror).
+#pragma once
+
+#include <cstdint>
+
+namespace edgelstm {
+
+enum class [[nodiscard]] Status : std::uint8_t {
+  kOk = 0,
+  kInvalidSpec,       // the LstmSpec breaks a documented limit (see validate_spec)
+  kInvalidArgument,   // a span has the wrong length or an option is out of range
+  kBufferTooSmall,    // the arena is smaller than inference_bytes()/train_bytes() asked for
+  kMisalignedBuffer,  // the arena does not start on a kArenaAlignment boundary
+  kNotBound,          // the network has no arena yet, or was bound for inference only
+  kNonFinite,         // loss, gradient or updated weight was NaN/Inf: the step was refused
+  kLabelOutOfRange,   // a class label is >= the number of outputs
+};
+
+// A short, stable, human-readable name ("ok", "buffer too small", ...) for logs and CLIs.
+constexpr const char* status_name(Status status) {
+  switch (status) {
+    case Status::kOk: return "ok";
+    case Status::kInvalidSpec: return "invalid spec";
+    case Status::kInvalidArgument: return "invalid argument";
+    case Status::kBufferTooSmall: return "buffer too small";
+    case Status::kMisalignedBuffer: return "misaligned buffer";
+    case Status::kNotBound: return "network not bound for this use";
+    case Status::kNonFinite: return "non-finite loss, gradient or weight: step refused";
+    case Status::kLabelOutOfRange: return "class label out of range";
+  }
+  return "unknown status";
+}
+
+}  // namespace edgelstm
+
+// Early return of a non-ok status, as in CMSIS-NN and Pigweed.
+#define EDGELSTM_TRY(expression)                                   \
+  do {                                                             \
+    const ::edgelstm::Status edgelstm_try_status_ = (expression);  \
+    if (edgelstm_try_status_ != ::edgelstm::Status::kOk) {         \
+      return edgelstm_try_status_;                                 \
+    }                                                              \
+  } while (false)
