@@ -78,7 +78,7 @@ class BasicNetwork {
     EDGELSTM_TRY(bind(spec, Purpose::kTraining, config.optimizer, arena));
     config_ = config;
     fill(at(plan_.optimizer_state), plan_.optimizer_state.count, T(0));
-    beta1_power_ = beta2_power_ = T(1);
+    beta1_power_ = beta2_power_ = 1.0;
     return Status::kOk;
   }
 
@@ -155,7 +155,7 @@ class BasicNetwork {
     reset_state();
     if (bound_for_training()) {
       fill(at(plan_.optimizer_state), plan_.optimizer_state.count, T(0));
-      beta1_power_ = beta2_power_ = T(1);
+      beta1_power_ = beta2_power_ = 1.0;
     }
     return Status::kOk;
   }
@@ -427,8 +427,8 @@ class BasicNetwork {
   Purpose purpose_ = Purpose::kInference;
   TrainConfig config_{};
   std::uint8_t* base_ = nullptr;
-  T beta1_power_ = 1;  // beta1^t and beta2^t after t committed Adam updates
-  T beta2_power_ = 1;
+  double beta1_power_ = 1;  // beta1^t and beta2^t after t committed Adam updates
+  double beta2_power_ = 1;
 };
 
 template <typename T>
@@ -508,8 +508,8 @@ Status BasicNetwork<T>::apply_gradients(float* gradient_norm_out) {
   if (gradient_norm_out != nullptr) *gradient_norm_out = static_cast<float>(norm);
   if (!Math<T>::is_finite(norm)) return Status::kNonFinite;
   const T scale = clip_scale(norm, static_cast<T>(config_.clip_norm));
-  const T beta1_power = beta1_power_ * static_cast<T>(config_.beta1);
-  const T beta2_power = beta2_power_ * static_cast<T>(config_.beta2);
+  const double beta1_power = beta1_power_ * config_.beta1;
+  const double beta2_power = beta2_power_ * config_.beta2;
   T* state = at(plan_.optimizer_state);
   T* parameters = at(plan_.parameters);
   if (!optimizer_update<false>(config_, scale, beta1_power, beta2_power, count, gradients, state,
