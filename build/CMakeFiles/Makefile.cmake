@@ -62,4 +62,5 @@ set(CMAKE_MAKEFILE_PRODUCTS
 set(CMAKE_DEPEND_INFO_FILES
   "tests/CMakeFiles/edgelstm_core_tests.dir/DependInfo.cmake"
   "tests/CMakeFiles/edgelstm_parity_tests.dir/DependInfo.cmake"
+  "tests/CMakeFiles/edgelstm_no_allocation_test.dir/DependInfo.cmake"
   )

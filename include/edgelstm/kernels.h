@@ -13,6 +13,16 @@
 #define EDGELSTM_RESTRICT
 #endif
 
+// GCC 12 reports -Warray-bounds / -Waggressive-loop-optimizations false positives when it inlines
+// these loops into a caller whose buffer is a small fixed array but whose row count is only known
+// at run time (it assumes the four-row block may run). The loops are bounded by their arguments;
+// the warnings are silenced for these kernels only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
+
 namespace edgelstm {
 
 // y[r] += sum_k w[r][k] * x[k]  for r < rows.
@@ -130,3 +140,7 @@ inline void copy(const T* EDGELSTM_RESTRICT from, std::size_t count, T* EDGELSTM
 }
 
 }  // namespace edgelstm
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

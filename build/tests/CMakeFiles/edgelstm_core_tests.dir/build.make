@@ -97,19 +97,83 @@ tests/CMakeFiles/edgelstm_core_tests.dir/gradient_check_test.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/edgelstm_core_tests.dir/gradient_check_test.cpp.s"
 	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/tests/gradient_check_test.cpp -o CMakeFiles/edgelstm_core_tests.dir/gradient_check_test.cpp.s
 
+tests/CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o: tests/CMakeFiles/edgelstm_core_tests.dir/flags.make
+tests/CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o: /work/main/tests/guard_test.cpp
+tests/CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o: tests/CMakeFiles/edgelstm_core_tests.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building CXX object tests/CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o -MF CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o.d -o CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o -c /work/main/tests/guard_test.cpp
+
+tests/CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.i"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/main/tests/guard_test.cpp > CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.i
+
+tests/CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.s"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/tests/guard_test.cpp -o CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.s
+
+tests/CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o: tests/CMakeFiles/edgelstm_core_tests.dir/flags.make
+tests/CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o: /work/main/tests/initialization_test.cpp
+tests/CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o: tests/CMakeFiles/edgelstm_core_tests.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building CXX object tests/CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o -MF CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o.d -o CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o -c /work/main/tests/initialization_test.cpp
+
+tests/CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.i"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/main/tests/initialization_test.cpp > CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.i
+
+tests/CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.s"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/tests/initialization_test.cpp -o CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.s
+
+tests/CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o: tests/CMakeFiles/edgelstm_core_tests.dir/flags.make
+tests/CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o: /work/main/tests/memory_test.cpp
+tests/CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o: tests/CMakeFiles/edgelstm_core_tests.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building CXX object tests/CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o -MF CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o.d -o CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o -c /work/main/tests/memory_test.cpp
+
+tests/CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.i"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/main/tests/memory_test.cpp > CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.i
+
+tests/CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.s"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/tests/memory_test.cpp -o CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.s
+
+tests/CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o: tests/CMakeFiles/edgelstm_core_tests.dir/flags.make
+tests/CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o: /work/main/tests/streaming_test.cpp
+tests/CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o: tests/CMakeFiles/edgelstm_core_tests.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building CXX object tests/CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o -MF CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o.d -o CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o -c /work/main/tests/streaming_test.cpp
+
+tests/CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.i"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/main/tests/streaming_test.cpp > CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.i
+
+tests/CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.s"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/tests/streaming_test.cpp -o CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.s
+
 # Object files for target edgelstm_core_tests
 edgelstm_core_tests_OBJECTS = \
 "CMakeFiles/edgelstm_core_tests.dir/support/micro_test_main.cpp.o" \
-"CMakeFiles/edgelstm_core_tests.dir/gradient_check_test.cpp.o"
+"CMakeFiles/edgelstm_core_tests.dir/gradient_check_test.cpp.o" \
+"CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o" \
+"CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o" \
+"CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o" \
+"CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o"
 
 # External object files for target edgelstm_core_tests
 edgelstm_core_tests_EXTERNAL_OBJECTS =
 
 tests/edgelstm_core_tests: tests/CMakeFiles/edgelstm_core_tests.dir/support/micro_test_main.cpp.o
 tests/edgelstm_core_tests: tests/CMakeFiles/edgelstm_core_tests.dir/gradient_check_test.cpp.o
+tests/edgelstm_core_tests: tests/CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o
+tests/edgelstm_core_tests: tests/CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o
+tests/edgelstm_core_tests: tests/CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o
+tests/edgelstm_core_tests: tests/CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o
 tests/edgelstm_core_tests: tests/CMakeFiles/edgelstm_core_tests.dir/build.make
 tests/edgelstm_core_tests: tests/CMakeFiles/edgelstm_core_tests.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Linking CXX executable edgelstm_core_tests"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Linking CXX executable edgelstm_core_tests"
 	cd /work/main/build/tests && $(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/edgelstm_core_tests.dir/link.txt --verbose=$(VERBOSE)
 
 # Rule to build all files generated by this target.

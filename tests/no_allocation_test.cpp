@@ -1,0 +1,152 @@
+// Proves that binding, initialization, inference and full training steps allocate nothing: every
+// heap entry point of the process (malloc, calloc, realloc, aligned allocation, every operator
+// new) is replaced by a counting trap while the core runs. A positive control shows the trap
+// catches a real allocation, so the test can fail.
+//
+// Host-only (glibc's __libc_* entry points) and built without sanitizers, which replace the heap
+// themselves. On MCU targets the link itself proves it: see the target build.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#include "edgelstm/edgelstm.h"
+
+extern "C" {
+void* __libc_malloc(std::size_t size);
+void* __libc_calloc(std::size_t count, std::size_t size);
+void* __libc_realloc(void* pointer, std::size_t size);
+void* __libc_memalign(std::size_t alignment, std::size_t size);
+void __libc_free(void* pointer);
+}
+
+namespace {
+bool g_armed = false;
+int g_allocations = 0;
+void note() {
+  if (g_armed) ++g_allocations;
+}
+}  // namespace
+
+extern "C" {
+void* malloc(std::size_t size) {
+  note();
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t count, std::size_t size) {
+  note();
+  return __libc_calloc(count, size);
+}
+void* realloc(void* pointer, std::size_t size) {
+  note();
+  return __libc_realloc(pointer, size);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t size) {
+  note();
+  return __libc_memalign(alignment, size);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
+  note();
+  *out = __libc_memalign(alignment, size);
+  return *out != nullptr ? 0 : 12;
+}
+void free(void* pointer) { __libc_free(pointer); }
+}
+
+void* operator new(std::size_t size) {
+  note();
+  void* p = __libc_malloc(size == 0 ? 1 : size);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  note();
+  return __libc_malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
+void* operator new(std::size_t size, std::align_val_t alignment) {
+  note();
+  void* p = __libc_memalign(static_cast<std::size_t>(alignment), size == 0 ? 1 : size);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+void* operator new[](std::size_t size, std::align_val_t alignment) { return operator new(size, alignment); }
+void operator delete(void* p) noexcept { __libc_free(p); }
+void operator delete[](void* p) noexcept { __libc_free(p); }
+void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { __libc_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
+
+namespace {
+
+alignas(16) std::uint8_t g_arena[800 * 1024];
+
+int check(const char* what, bool ok) {
+  std::printf("%s: %s\n", ok ? "ok  " : "FAIL", what);
+  return ok ? 0 : 1;
+}
+
+// Runs `body` with the trap armed and returns the number of allocations it made.
+template <typename Body>
+int allocations_during(Body body) {
+  g_allocations = 0;
+  g_armed = true;
+  body();
+  g_armed = false;
+  return g_allocations;
+}
+
+}  // namespace
+
+int main() {
+  int failures = 0;
+  // Positive control: the trap sees operator new and malloc.
+  const int control = allocations_during([] {
+    delete new volatile int(3);
+    void* volatile p = std::malloc(16);
+    std::free(p);
+  });
+  failures += check("the trap counts operator new and malloc (control)", control == 2);
+
+  const edgelstm::OptimizerKind optimizers[] = {edgelstm::OptimizerKind::kSgd, edgelstm::OptimizerKind::kMomentum,
+                                                edgelstm::OptimizerKind::kAdam};
+  for (edgelstm::OptimizerKind optimizer : optimizers) {
+    const int count = allocations_during([optimizer] {
+      constexpr auto kSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
+      edgelstm::Network net;
+      edgelstm::TrainConfig config;
+      config.optimizer = optimizer;
+      config.clip_norm = 1.0f;
+      config.weight_decay = 1e-4f;
+      if (net.bind_training(kSpec, config, g_arena) != edgelstm::Status::kOk) std::abort();
+      if (net.initialize(1) != edgelstm::Status::kOk) std::abort();
+      float x[6] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, target[1] = {0.7f}, y[1];
+      for (int k = 0; k < 3; ++k) {
+        if (net.train_step(x, target, edgelstm::WindowStart::kCarryState).status != edgelstm::Status::kOk) std::abort();
+      }
+      if (net.step(edgelstm::Span<const float>(x, 1), y) != edgelstm::Status::kOk) std::abort();
+      if (net.forward(edgelstm::Span<const float>(x, 6), y) != edgelstm::Status::kOk) std::abort();
+    });
+    failures += check(optimizer == edgelstm::OptimizerKind::kAdam       ? "bind, init, Adam training, inference: 0 allocations"
+                      : optimizer == edgelstm::OptimizerKind::kMomentum ? "bind, init, momentum training, inference: 0 allocations"
+                                                                        : "bind, init, SGD training, inference: 0 allocations",
+                      count == 0);
+  }
+  const int classify = allocations_during([] {
+    constexpr auto kSpec = edgelstm::make_spec(3, 16, 2, 5, 8, edgelstm::Task::kClassification, edgelstm::OutputMode::kEveryStep);
+    edgelstm::Network net;
+    edgelstm::TrainConfig config;
+    config.loss = edgelstm::LossKind::kCrossEntropy;
+    if (net.bind_training(kSpec, config, g_arena) != edgelstm::Status::kOk) std::abort();
+    if (net.initialize(2) != edgelstm::Status::kOk) std::abort();
+    float x[24] = {};
+    std::uint16_t labels[8] = {0, 1, 2, 3, 4, 0, 1, 2};
+    if (net.train_step(x, labels, edgelstm::WindowStart::kZeroState).status != edgelstm::Status::kOk) std::abort();
+  });
+  failures += check("stacked classification training: 0 allocations", classify == 0);
+  return failures == 0 ? 0 : 1;
+}
