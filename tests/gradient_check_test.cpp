@@ -109,7 +109,7 @@ EDGELSTM_TEST(GradientCheck, DenseLayerGradientMatchesFiniteDifferences) {
     return sum;
   };
   double dw[kRows * kCols] = {}, dx[kCols] = {}, numeric_w[kRows * kCols], numeric_x[kCols];
-  edgelstm::outer_product_sum_accumulate(a, kRows, x, kCols, 1, kRows, kCols, dw);
+  edgelstm::outer_product_sum(a, kRows, x, kCols, 1, kRows, kCols, dw);
   edgelstm::matvec_transposed_accumulate(w, kRows, kCols, a, dx);
   numeric_gradient(w, kRows * kCols, loss, numeric_w);
   numeric_gradient(x, kCols, loss, numeric_x);
@@ -149,8 +149,8 @@ EDGELSTM_TEST(GradientCheck, LstmCellBackwardMatchesFiniteDifferences) {
   for (std::size_t j = 0; j < kHidden; ++j) dc[j] = b[j];
   edgelstm::lstm_cell_backward(kHidden, a, dc, gates, c_prev, tanh_c);  // gates now hold dz
   double dparams[kParams] = {}, dx[kIn] = {}, dh_prev[kHidden] = {};
-  edgelstm::outer_product_sum_accumulate(gates, kRows, x, kIn, 1, kRows, kIn, dparams);
-  edgelstm::outer_product_sum_accumulate(gates, kRows, h_prev, kHidden, 1, kRows, kHidden, dparams + kRows * kIn);
+  edgelstm::outer_product_sum(gates, kRows, x, kIn, 1, kRows, kIn, dparams);
+  edgelstm::outer_product_sum(gates, kRows, h_prev, kHidden, 1, kRows, kHidden, dparams + kRows * kIn);
   for (std::size_t r = 0; r < kRows; ++r) {
     dparams[kRows * (kIn + kHidden) + r] = gates[r];
     dparams[kRows * (kIn + kHidden) + kRows + r] = gates[r];

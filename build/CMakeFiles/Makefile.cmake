@@ -63,4 +63,5 @@ set(CMAKE_DEPEND_INFO_FILES
   "tests/CMakeFiles/edgelstm_core_tests.dir/DependInfo.cmake"
   "tests/CMakeFiles/edgelstm_parity_tests.dir/DependInfo.cmake"
   "tests/CMakeFiles/edgelstm_no_allocation_test.dir/DependInfo.cmake"
+  "examples/CMakeFiles/edgelstm_sine_demo.dir/DependInfo.cmake"
   )

@@ -5,10 +5,42 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+// The NaN/Inf guard needs IEEE semantics: with -ffinite-math-only (part of -ffast-math) the
+// compiler may assume no value is ever NaN or Inf and delete every check.
+#if defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__
+#error "edgelstm must not be compiled with -ffinite-math-only / -ffast-math: its NaN/Inf guard would be optimized away"
+#endif
+
 namespace edgelstm {
+
+namespace detail {
+
+// 1 when x is Inf or NaN (all exponent bits set), else 0: an integer test, so that OR-reducing it
+// over an array vectorizes (a floating-point reduction would not, without -ffast-math).
+inline std::uint32_t non_finite_bit(float x) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return (bits & 0x7F800000u) == 0x7F800000u ? 1u : 0u;
+}
+inline std::uint32_t non_finite_bit(double x) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return (bits & 0x7FF0000000000000ull) == 0x7FF0000000000000ull ? 1u : 0u;
+}
+
+}  // namespace detail
+
+// True when every one of `count` values is finite.
+template <typename T>
+inline bool all_finite(const T* values, std::size_t count) {
+  std::uint32_t any_bad = 0;
+  for (std::size_t k = 0; k < count; ++k) any_bad |= detail::non_finite_bit(values[k]);
+  return any_bad == 0;
+}
 
 namespace detail {
 

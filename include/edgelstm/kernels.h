@@ -6,6 +6,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "edgelstm/simd.h"
+
+#if EDGELSTM_HAVE_AVX2_FMA
+#include <immintrin.h>
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define EDGELSTM_RESTRICT __restrict__
@@ -25,55 +33,99 @@
 
 namespace edgelstm {
 
-// y[r] += sum_k w[r][k] * x[k]  for r < rows.
-// Four rows share each load of x; each row keeps kLanes partial sums so the loop has no serial
-// dependency (and maps onto SIMD registers), then the lanes are added in a fixed order.
+// y[r] += sum_k w[r][k] * x[k]  for r < rows: the portable loop.
+// Each row keeps kLanes partial sums so the loop has no serial dependency (and maps onto SIMD
+// registers where the compiler vectorizes it), then the lanes are added in a fixed order.
+template <typename T>
+inline void matvec_accumulate_portable(const T* EDGELSTM_RESTRICT w, std::size_t rows,
+                                       std::size_t cols, const T* EDGELSTM_RESTRICT x,
+                                       T* EDGELSTM_RESTRICT y) {
+  constexpr std::size_t kLanes = 16;
+  if (cols < kLanes) {
+    // Narrow matrices (the input weights of a layer fed one or a few features): plain dot
+    // products; lanes would only add work.
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* row = w + r * cols;
+      T sum = 0;
+      for (std::size_t k = 0; k < cols; ++k) sum += row[k] * x[k];
+      y[r] += sum;
+    }
+    return;
+  }
+  const std::size_t vector_cols = cols / kLanes * kLanes;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* row = w + r * cols;
+    T lanes[kLanes] = {};
+    for (std::size_t k = 0; k < vector_cols; k += kLanes) {
+      for (std::size_t lane = 0; lane < kLanes; ++lane) lanes[lane] += row[k + lane] * x[k + lane];
+    }
+    T sum = 0;
+    for (std::size_t lane = 0; lane < kLanes; ++lane) sum += lanes[lane];
+    for (std::size_t k = vector_cols; k < cols; ++k) sum += row[k] * x[k];
+    y[r] += sum;
+  }
+}
+
+#if EDGELSTM_HAVE_AVX2_FMA
+// The same with AVX2 + FMA. Eight rows at a time: eight independent accumulator chains hide the
+// FMA latency (four chains leave half the FMA throughput idle) and each load of x feeds eight
+// FMAs. The row tail (cols % 8) goes through masked loads; the eight row sums are reduced together
+// with horizontal adds and land in y with one load and one store.
+inline void matvec_accumulate_avx2(const float* EDGELSTM_RESTRICT w, std::size_t rows,
+                                   std::size_t cols, const float* EDGELSTM_RESTRICT x,
+                                   float* EDGELSTM_RESTRICT y) {
+  alignas(32) static constexpr std::int32_t kMaskSource[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                               0,  0,  0,  0,  0,  0,  0,  0};
+  const std::size_t vector_cols = cols / 8 * 8;
+  const std::size_t tail = cols - vector_cols;
+  const __m256i mask =
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskSource + 8 - tail));
+  const std::size_t blocked_rows = rows / 8 * 8;
+  for (std::size_t r = 0; r < blocked_rows; r += 8) {
+    const float* row = w + r * cols;
+    __m256 a[8];
+    for (int i = 0; i < 8; ++i) a[i] = _mm256_setzero_ps();
+    for (std::size_t k = 0; k < vector_cols; k += 8) {
+      const __m256 xv = _mm256_loadu_ps(x + k);
+      for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(row + i * cols + k), xv, a[i]);
+    }
+    if (tail != 0) {
+      const __m256 xv = _mm256_maskload_ps(x + vector_cols, mask);
+      for (int i = 0; i < 8; ++i) {
+        a[i] = _mm256_fmadd_ps(_mm256_maskload_ps(row + i * cols + vector_cols, mask), xv, a[i]);
+      }
+    }
+    // After two rounds of hadd, lane j of the low half holds part of row j (j < 4) and of the high
+    // half part of row j + 4 ... combined by swapping 128-bit halves.
+    const __m256 h01 = _mm256_hadd_ps(a[0], a[1]);
+    const __m256 h23 = _mm256_hadd_ps(a[2], a[3]);
+    const __m256 h45 = _mm256_hadd_ps(a[4], a[5]);
+    const __m256 h67 = _mm256_hadd_ps(a[6], a[7]);
+    const __m256 h0123 = _mm256_hadd_ps(h01, h23);  // [r0 r1 r2 r3 | r0 r1 r2 r3] partials
+    const __m256 h4567 = _mm256_hadd_ps(h45, h67);  // [r4 r5 r6 r7 | r4 r5 r6 r7] partials
+    const __m256 low = _mm256_permute2f128_ps(h0123, h4567, 0x20);   // low halves
+    const __m256 high = _mm256_permute2f128_ps(h0123, h4567, 0x31);  // high halves
+    _mm256_storeu_ps(y + r, _mm256_add_ps(_mm256_loadu_ps(y + r), _mm256_add_ps(low, high)));
+  }
+  if (blocked_rows < rows) {
+    matvec_accumulate_portable(w + blocked_rows * cols, rows - blocked_rows, cols, x, y + blocked_rows);
+  }
+}
+#endif
+
+// y[r] += sum_k w[r][k] * x[k]  for r < rows (y += W x): the forward kernel of every layer.
 template <typename T>
 inline void matvec_accumulate(const T* EDGELSTM_RESTRICT w, std::size_t rows, std::size_t cols,
                               const T* EDGELSTM_RESTRICT x, T* EDGELSTM_RESTRICT y) {
-  constexpr std::size_t kLanes = 8;
-  const std::size_t vector_cols = cols / kLanes * kLanes;
-  const std::size_t blocked_rows = rows / 4 * 4;
-  for (std::size_t r = 0; r < blocked_rows; r += 4) {
-    const T* w0 = w + r * cols;
-    const T* w1 = w0 + cols;
-    const T* w2 = w1 + cols;
-    const T* w3 = w2 + cols;
-    T a0[kLanes] = {}, a1[kLanes] = {}, a2[kLanes] = {}, a3[kLanes] = {};
-    for (std::size_t k = 0; k < vector_cols; k += kLanes) {
-      for (std::size_t lane = 0; lane < kLanes; ++lane) {
-        const T xv = x[k + lane];
-        a0[lane] += w0[k + lane] * xv;
-        a1[lane] += w1[k + lane] * xv;
-        a2[lane] += w2[k + lane] * xv;
-        a3[lane] += w3[k + lane] * xv;
-      }
+#if EDGELSTM_HAVE_AVX2_FMA
+  if constexpr (std::is_same_v<T, float>) {
+    if (cols >= 8) {
+      matvec_accumulate_avx2(w, rows, cols, x, y);
+      return;
     }
-    T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (std::size_t lane = 0; lane < kLanes; ++lane) {
-      s0 += a0[lane];
-      s1 += a1[lane];
-      s2 += a2[lane];
-      s3 += a3[lane];
-    }
-    for (std::size_t k = vector_cols; k < cols; ++k) {
-      const T xv = x[k];
-      s0 += w0[k] * xv;
-      s1 += w1[k] * xv;
-      s2 += w2[k] * xv;
-      s3 += w3[k] * xv;
-    }
-    y[r] += s0;
-    y[r + 1] += s1;
-    y[r + 2] += s2;
-    y[r + 3] += s3;
   }
-  for (std::size_t r = blocked_rows; r < rows; ++r) {
-    const T* w0 = w + r * cols;
-    T sum = 0;
-    for (std::size_t k = 0; k < cols; ++k) sum += w0[k] * x[k];
-    y[r] += sum;
-  }
+#endif
+  matvec_accumulate_portable(w, rows, cols, x, y);
 }
 
 // y[k] += sum_r w[r][k] * v[r]  for k < cols  (y += W^T v, as in backpropagating through W).
@@ -101,28 +153,41 @@ inline void matvec_transposed_accumulate(const T* EDGELSTM_RESTRICT w, std::size
   }
 }
 
-// g[r][k] += sum_s a[s][r] * b[s][k] for r < rows, k < cols, s < steps: the weight gradient of a
-// layer accumulated over a window (a = dLoss/dOutput per step, row stride a_stride; b = the
-// layer's input per step, row stride b_stride). Each row of g is read and written once.
+// g[r][k] = sum_s a[s][r] * b[s][k] for r < rows, k < cols, s < steps: the weight gradient of a
+// layer over a window (a = dLoss/dOutput per step, row stride a_stride; b = the layer's input per
+// step, row stride b_stride). Overwrites g, so gradients need no clearing; each element of g is
+// written once, with the sum over steps formed in registers.
 template <typename T>
-inline void outer_product_sum_accumulate(const T* EDGELSTM_RESTRICT a, std::size_t a_stride,
-                                         const T* EDGELSTM_RESTRICT b, std::size_t b_stride,
-                                         std::size_t steps, std::size_t rows, std::size_t cols,
-                                         T* EDGELSTM_RESTRICT g) {
+inline void outer_product_sum(const T* EDGELSTM_RESTRICT a, std::size_t a_stride,
+                              const T* EDGELSTM_RESTRICT b, std::size_t b_stride,
+                              std::size_t steps, std::size_t rows, std::size_t cols,
+                              T* EDGELSTM_RESTRICT g) {
+  constexpr std::size_t kChunk = 16;
+  const std::size_t chunked_cols = cols / kChunk * kChunk;
   for (std::size_t r = 0; r < rows; ++r) {
     T* g_row = g + r * cols;
-    for (std::size_t s = 0; s < steps; ++s) {
-      const T scale = a[s * a_stride + r];
-      const T* b_row = b + s * b_stride;
-      for (std::size_t k = 0; k < cols; ++k) g_row[k] += scale * b_row[k];
+    for (std::size_t k = 0; k < chunked_cols; k += kChunk) {
+      T sum[kChunk] = {};
+      for (std::size_t s = 0; s < steps; ++s) {
+        const T scale = a[s * a_stride + r];
+        const T* b_row = b + s * b_stride + k;
+        for (std::size_t lane = 0; lane < kChunk; ++lane) sum[lane] += scale * b_row[lane];
+      }
+      for (std::size_t lane = 0; lane < kChunk; ++lane) g_row[k + lane] = sum[lane];
+    }
+    for (std::size_t k = chunked_cols; k < cols; ++k) {
+      T sum = 0;
+      for (std::size_t s = 0; s < steps; ++s) sum += a[s * a_stride + r] * b[s * b_stride + k];
+      g_row[k] = sum;
     }
   }
 }
 
-// sum[r] += sum_s a[s][r]: the bias gradient accumulated over a window.
+// sum[r] = sum_s a[s][r]: the bias gradient over a window (overwrites sum).
 template <typename T>
-inline void row_sum_accumulate(const T* EDGELSTM_RESTRICT a, std::size_t a_stride,
-                               std::size_t steps, std::size_t rows, T* EDGELSTM_RESTRICT sum) {
+inline void row_sum(const T* EDGELSTM_RESTRICT a, std::size_t a_stride, std::size_t steps,
+                    std::size_t rows, T* EDGELSTM_RESTRICT sum) {
+  for (std::size_t r = 0; r < rows; ++r) sum[r] = 0;
   for (std::size_t s = 0; s < steps; ++s) {
     const T* row = a + s * a_stride;
     for (std::size_t r = 0; r < rows; ++r) sum[r] += row[r];

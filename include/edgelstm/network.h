@@ -416,12 +416,6 @@ class BasicNetwork {
     return reinterpret_cast<T*>(base_ + region.offset);
   }
 
-  static bool all_finite(const T* values, std::size_t count) {
-    bool finite = true;
-    for (std::size_t k = 0; k < count; ++k) finite = finite && Math<T>::is_finite(values[k]);
-    return finite;
-  }
-
   LstmSpec spec_{};
   MemoryPlan plan_{};
   Purpose purpose_ = Purpose::kInference;
@@ -435,8 +429,8 @@ template <typename T>
 void BasicNetwork<T>::backward() {
   const std::size_t window = spec_.window, out = spec_.output_size;
   const std::size_t top = spec_.num_layers - 1, top_hidden = spec_.top_hidden();
+  // Every gradient below is written exactly once (no clearing needed).
   T* gradients = at(plan_.gradients);
-  fill(gradients, plan_.gradients.count, T(0));
 
   // Head: y_s = W h_t + b  =>  dW += dy h_t^T, db += dy, dh_t = W^T dy.
   T* dh_above = at(plan_.dh_from_above);
@@ -446,9 +440,9 @@ void BasicNetwork<T>::backward() {
   T* head_weight_grad = gradients + head_offset();
   const std::size_t steps = spec_.output_steps(), first = window - steps;
   const T* top_h = at(plan_.layers[top].h) + (first + 1) * top_hidden;
-  outer_product_sum_accumulate(at(plan_.output_grad), out, top_h, top_hidden, steps, out, top_hidden,
-                               head_weight_grad);
-  row_sum_accumulate(at(plan_.output_grad), out, steps, out, head_weight_grad + head_weight_count());
+  outer_product_sum(at(plan_.output_grad), out, top_h, top_hidden, steps, out, top_hidden,
+                    head_weight_grad);
+  row_sum(at(plan_.output_grad), out, steps, out, head_weight_grad + head_weight_count());
   for (std::size_t s = 0; s < steps; ++s) {
     matvec_transposed_accumulate(head_weight, out, top_hidden, at(plan_.output_grad) + s * out,
                                  dh_above + (first + s) * top_hidden);
@@ -486,11 +480,10 @@ void BasicNetwork<T>::backward() {
     T* grad_hh = grad + rows * input;
     T* grad_bias_ih = grad_hh + rows * hidden;
     T* grad_bias_hh = grad_bias_ih + rows;
-    outer_product_sum_accumulate(at(cache.gates), rows, layer_input_at(layer, 0),
-                                 input, window, rows, input, grad);
-    outer_product_sum_accumulate(at(cache.gates), rows, at(cache.h), hidden, window, rows, hidden,
-                                 grad_hh);
-    row_sum_accumulate(at(cache.gates), rows, window, rows, grad_bias_ih);
+    outer_product_sum(at(cache.gates), rows, layer_input_at(layer, 0), input, window, rows, input,
+                      grad);
+    outer_product_sum(at(cache.gates), rows, at(cache.h), hidden, window, rows, hidden, grad_hh);
+    row_sum(at(cache.gates), rows, window, rows, grad_bias_ih);
     copy(grad_bias_ih, rows, grad_bias_hh);
 
     T* swap = dh_above;

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "edgelstm/activations.h"
+#include "edgelstm/kernels.h"
 #include "edgelstm/loss.h"
 #include "edgelstm/memory_plan.h"
 
@@ -96,17 +97,21 @@ inline T clip_scale(T norm, T limit) {
 // so an update that would overflow is refused and leaves no trace.
 template <bool kCommit, typename T>
 inline bool optimizer_update(const TrainConfig& config, T grad_scale, double beta1_power, double beta2_power,
-                             std::size_t count, const T* gradients, T* state, T* parameters) {
+                             std::size_t count, const T* EDGELSTM_RESTRICT gradients,
+                             T* EDGELSTM_RESTRICT state, T* EDGELSTM_RESTRICT parameters) {
   const T lr = static_cast<T>(config.learning_rate);
   const T decay = static_cast<T>(config.weight_decay);
-  bool finite = true;
+  std::uint32_t any_bad = 0;  // OR of detail::non_finite_bit over every updated value
   switch (config.optimizer) {
     case OptimizerKind::kSgd:
       for (std::size_t k = 0; k < count; ++k) {
         const T g = grad_scale * gradients[k] + decay * parameters[k];
         const T updated = parameters[k] - lr * g;
-        finite = finite && Math<T>::is_finite(updated);
-        if (kCommit) parameters[k] = updated;
+        if (kCommit) {
+          parameters[k] = updated;
+        } else {
+          any_bad |= detail::non_finite_bit(updated);
+        }
       }
       break;
     case OptimizerKind::kMomentum: {
@@ -116,7 +121,7 @@ inline bool optimizer_update(const TrainConfig& config, T grad_scale, double bet
         // torch initialises the buffer to the first gradient: buf = mu * 0 + g is the same.
         const T velocity = mu * state[k] + g;
         const T updated = parameters[k] - lr * velocity;
-        finite = finite && Math<T>::is_finite(updated) && Math<T>::is_finite(velocity);
+        if (!kCommit) any_bad |= detail::non_finite_bit(updated) | detail::non_finite_bit(velocity);
         if (kCommit) {
           state[k] = velocity;
           parameters[k] = updated;
@@ -140,7 +145,7 @@ inline bool optimizer_update(const TrainConfig& config, T grad_scale, double bet
         const T v_new = beta2 * v[k] + one_minus_beta2 * g * g;
         const T denominator = Math<T>::sqrt(v_new) / correction2_sqrt + eps;
         const T updated = parameters[k] - step_size * m_new / denominator;
-        finite = finite && Math<T>::is_finite(updated) && Math<T>::is_finite(v_new);
+        if (!kCommit) any_bad |= detail::non_finite_bit(updated) | detail::non_finite_bit(v_new);
         if (kCommit) {
           m[k] = m_new;
           v[k] = v_new;
@@ -150,7 +155,7 @@ inline bool optimizer_update(const TrainConfig& config, T grad_scale, double bet
       break;
     }
   }
-  return finite;
+  return any_bad == 0;
 }
 
 }  // namespace edgelstm

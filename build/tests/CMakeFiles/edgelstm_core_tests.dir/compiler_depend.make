@@ -107,8 +107,9 @@ tests/CMakeFiles/edgelstm_core_tests.dir/gradient_check_test.cpp.o: /work/main/t
   /usr/include/c++/12/tr1/poly_hermite.tcc \
   /usr/include/c++/12/tr1/poly_laguerre.tcc \
   /usr/include/c++/12/tr1/riemann_zeta.tcc \
-  /work/main/include/edgelstm/kernels.h \
   /usr/include/c++/12/cstddef \
+  /work/main/include/edgelstm/kernels.h \
+  /work/main/include/edgelstm/simd.h \
   /work/main/include/edgelstm/loss.h \
   /work/main/include/edgelstm/lstm_cell.h \
   /work/main/include/edgelstm/memory_plan.h \
@@ -239,8 +240,9 @@ tests/CMakeFiles/edgelstm_core_tests.dir/guard_test.cpp.o: /work/main/tests/guar
   /usr/include/strings.h \
   /work/main/include/edgelstm/edgelstm.h \
   /work/main/include/edgelstm/activations.h \
-  /work/main/include/edgelstm/kernels.h \
   /usr/include/c++/12/cstddef \
+  /work/main/include/edgelstm/kernels.h \
+  /work/main/include/edgelstm/simd.h \
   /work/main/include/edgelstm/loss.h \
   /work/main/include/edgelstm/lstm_cell.h \
   /work/main/include/edgelstm/memory_plan.h \
@@ -371,8 +373,9 @@ tests/CMakeFiles/edgelstm_core_tests.dir/initialization_test.cpp.o: /work/main/t
   /usr/include/strings.h \
   /work/main/include/edgelstm/edgelstm.h \
   /work/main/include/edgelstm/activations.h \
-  /work/main/include/edgelstm/kernels.h \
   /usr/include/c++/12/cstddef \
+  /work/main/include/edgelstm/kernels.h \
+  /work/main/include/edgelstm/simd.h \
   /work/main/include/edgelstm/loss.h \
   /work/main/include/edgelstm/lstm_cell.h \
   /work/main/include/edgelstm/memory_plan.h \
@@ -502,8 +505,9 @@ tests/CMakeFiles/edgelstm_core_tests.dir/memory_test.cpp.o: /work/main/tests/mem
   /usr/include/c++/12/tr1/poly_hermite.tcc \
   /usr/include/c++/12/tr1/poly_laguerre.tcc \
   /usr/include/c++/12/tr1/riemann_zeta.tcc \
-  /work/main/include/edgelstm/kernels.h \
   /usr/include/c++/12/cstddef \
+  /work/main/include/edgelstm/kernels.h \
+  /work/main/include/edgelstm/simd.h \
   /work/main/include/edgelstm/loss.h \
   /work/main/include/edgelstm/lstm_cell.h \
   /work/main/include/edgelstm/memory_plan.h \
@@ -634,8 +638,9 @@ tests/CMakeFiles/edgelstm_core_tests.dir/streaming_test.cpp.o: /work/main/tests/
   /usr/include/c++/12/tr1/poly_hermite.tcc \
   /usr/include/c++/12/tr1/poly_laguerre.tcc \
   /usr/include/c++/12/tr1/riemann_zeta.tcc \
-  /work/main/include/edgelstm/kernels.h \
   /usr/include/c++/12/cstddef \
+  /work/main/include/edgelstm/kernels.h \
+  /work/main/include/edgelstm/simd.h \
   /work/main/include/edgelstm/loss.h \
   /work/main/include/edgelstm/lstm_cell.h \
   /work/main/include/edgelstm/memory_plan.h \
@@ -781,6 +786,8 @@ tests/CMakeFiles/edgelstm_core_tests.dir/support/micro_test_main.cpp.o: /work/ma
 /work/main/tests/guard_test.cpp:
 
 /work/main/tests/support/test_util.h:
+
+/usr/include/x86_64-linux-gnu/bits/types/struct_FILE.h:
 
 /usr/include/x86_64-linux-gnu/bits/types/timer_t.h:
 
@@ -1024,6 +1031,8 @@ tests/CMakeFiles/edgelstm_core_tests.dir/support/micro_test_main.cpp.o: /work/ma
 
 /work/main/tests/support/micro_test.h:
 
+/work/main/include/edgelstm/simd.h:
+
 /usr/include/c++/12/tr1/legendre_function.tcc:
 
 /usr/include/c++/12/tr1/riemann_zeta.tcc:
@@ -1043,5 +1052,3 @@ tests/CMakeFiles/edgelstm_core_tests.dir/support/micro_test_main.cpp.o: /work/ma
 /work/main/include/edgelstm/span.h:
 
 /usr/include/x86_64-linux-gnu/bits/types/__fpos_t.h:
-
-/usr/include/x86_64-linux-gnu/bits/types/struct_FILE.h:

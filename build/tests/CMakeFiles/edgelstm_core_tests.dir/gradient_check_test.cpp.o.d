@@ -90,8 +90,8 @@ tests/CMakeFiles/edgelstm_core_tests.dir/gradient_check_test.cpp.o: \
  /usr/include/c++/12/tr1/modified_bessel_func.tcc \
  /usr/include/c++/12/tr1/poly_hermite.tcc \
  /usr/include/c++/12/tr1/poly_laguerre.tcc \
- /usr/include/c++/12/tr1/riemann_zeta.tcc \
- /work/main/include/edgelstm/kernels.h /usr/include/c++/12/cstddef \
+ /usr/include/c++/12/tr1/riemann_zeta.tcc /usr/include/c++/12/cstddef \
+ /work/main/include/edgelstm/kernels.h /work/main/include/edgelstm/simd.h \
  /work/main/include/edgelstm/loss.h \
  /work/main/include/edgelstm/lstm_cell.h \
  /work/main/include/edgelstm/memory_plan.h \
