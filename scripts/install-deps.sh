@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages edgelstm needs to build, test and benchmark on the host.
+# Runs apt-get through sudo when not root. Safe to re-run.
+set -euo pipefail
+
+packages=(
+  build-essential cmake            # compiler and build
+  libgtest-dev                     # host-only tests (PyTorch parity)
+  libbenchmark-dev                 # benchmarks
+  python3 python3-torch            # reference values for parity tests, peer for benchmarks
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+"${as_root[@]}" apt-get update -q
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
