@@ -173,6 +173,7 @@ EDGELSTM_TEST(GradientCheck, LstmCellBackwardMatchesFiniteDifferences) {
 // with a non-zero carried initial state. Arena and scratch are static (no heap on targets).
 alignas(16) std::uint8_t g_arena[64 * 1024];
 double g_numeric[4096];
+double g_analytic[4096];
 
 void check_network(const edgelstm::LstmSpec& spec, edgelstm::LossKind loss_kind, std::uint64_t seed) {
   edgelstm::BasicNetwork<double> net;
@@ -214,10 +215,9 @@ void check_network(const edgelstm::LstmSpec& spec, edgelstm::LossKind loss_kind,
   const double base_loss = loss();
   ASSERT_TRUE(std::isfinite(base_loss));
   net.backward();
-  double analytic[4096];
-  std::memcpy(analytic, net.gradients().data(), params.size() * sizeof(double));
+  std::memcpy(g_analytic, net.gradients().data(), params.size() * sizeof(double));
   numeric_gradient(params.data(), params.size(), loss, g_numeric);
-  const double parameter_error = max_relative_error(analytic, g_numeric, params.size());
+  const double parameter_error = max_relative_error(g_analytic, g_numeric, params.size());
   EXPECT_LE(parameter_error, kTolerance);
 
   // Initial state: perturb the carried state itself.

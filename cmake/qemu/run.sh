@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs a bare-metal test program under QEMU with semihosting: its output on stdout, its exit code
+# as ours. Every run is bounded by a timeout (a guest that faults in a loop never exits): exit 124.
+#
+# usage: run.sh <cortex-m4f|rv32imc|rv32imafc|stm32f405> <program.elf> [arguments...]
+# EDGELSTM_QEMU_TIMEOUT (seconds, default 300) and EDGELSTM_QEMU_EXTRA (more QEMU flags, e.g. a
+# -plugin) adjust the run.
+set -euo pipefail
+target="$1"
+program="$2"
+shift 2
+# picolibc's semihosting start-up supplies argv[0] itself; arg= entries become argv[1...].
+semihosting="enable=on,target=native,chardev=sh0"
+for argument in "$@"; do
+  semihosting="$semihosting,arg=$argument"
+done
+case "$target" in
+  cortex-m4f) machine=(qemu-system-arm -M mps2-an386) ;;
+  stm32f405) machine=(qemu-system-arm -M netduinoplus2) ;;
+  rv32imc) machine=(qemu-system-riscv32 -M virt -bios none -cpu rv32,f=off,d=off) ;;
+  rv32imafc) machine=(qemu-system-riscv32 -M virt -bios none -cpu rv32,f=on,d=off) ;;
+  *) echo "run.sh: unknown target '$target'" >&2; exit 2 ;;
+esac
+# shellcheck disable=SC2086
+exec timeout "${EDGELSTM_QEMU_TIMEOUT:-300}" "${machine[@]}" -display none -monitor none -serial none \
+  -chardev stdio,id=sh0 -semihosting-config "$semihosting" ${EDGELSTM_QEMU_EXTRA:-} -kernel "$program"
