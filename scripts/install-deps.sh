@@ -8,6 +8,11 @@ packages=(
   libgtest-dev                     # host-only tests (PyTorch parity)
   libbenchmark-dev                 # benchmarks
   python3 python3-torch            # reference values for parity tests, peer for benchmarks
+  # Microcontroller targets, run under QEMU (see cmake/toolchains/)
+  gcc-arm-none-eabi picolibc-arm-none-eabi libstdc++-arm-none-eabi-picolibc
+  libstdc++-arm-none-eabi-dev      # C++ headers, also used by the RISC-V builds
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+  qemu-system-arm qemu-system-misc
 )
 
 missing=()
