@@ -21,6 +21,15 @@
 #define EDGELSTM_RESTRICT
 #endif
 
+// Full unrolling of a loop with a compile-time trip count (-O2 does not unroll by itself).
+#if defined(__clang__)
+#define EDGELSTM_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define EDGELSTM_UNROLL _Pragma("GCC unroll 32")
+#else
+#define EDGELSTM_UNROLL
+#endif
+
 // GCC 12 reports -Warray-bounds / -Waggressive-loop-optimizations false positives when it inlines
 // these loops into a caller whose buffer is a small fixed array but whose row count is only known
 // at run time (it assumes the four-row block may run). The loops are bounded by their arguments;
@@ -33,11 +42,11 @@
 
 namespace edgelstm {
 
-// y[r] += sum_k w[r][k] * x[k]  for r < rows: the portable loop.
-// Each row keeps kLanes partial sums so the loop has no serial dependency (and maps onto SIMD
-// registers where the compiler vectorizes it), then the lanes are added in a fixed order.
+// y[r] += sum_k w[r][k] * x[k]  for r < rows, portable, for cores with a vector unit (hosts):
+// each row keeps kLanes partial sums so the loop has no serial dependency and maps onto SIMD
+// registers where the compiler vectorizes it; the lanes are then added in a fixed order.
 template <typename T>
-inline void matvec_accumulate_portable(const T* EDGELSTM_RESTRICT w, std::size_t rows,
+inline void matvec_accumulate_lanes(const T* EDGELSTM_RESTRICT w, std::size_t rows,
                                        std::size_t cols, const T* EDGELSTM_RESTRICT x,
                                        T* EDGELSTM_RESTRICT y) {
   constexpr std::size_t kLanes = 16;
@@ -108,8 +117,103 @@ inline void matvec_accumulate_avx2(const float* EDGELSTM_RESTRICT w, std::size_t
     _mm256_storeu_ps(y + r, _mm256_add_ps(_mm256_loadu_ps(y + r), _mm256_add_ps(low, high)));
   }
   if (blocked_rows < rows) {
-    matvec_accumulate_portable(w + blocked_rows * cols, rows - blocked_rows, cols, x, y + blocked_rows);
+    matvec_accumulate_lanes(w + blocked_rows * cols, rows - blocked_rows, cols, x, y + blocked_rows);
   }
+}
+#endif
+
+// y[r] += sum_k w[r][k] * x[k]  for r < rows, portable, for scalar FPUs (Cortex-M4F, RV32F) and
+// soft float: the same formula arranged for the instruction count of an in-order core. A block of
+// kBlock inputs x[k0 .. k0+kBlock) is held in registers while every row streams past it, so each
+// multiply-accumulate costs one weight load and one FMA; the running sum of a row lives in y and
+// is loaded and stored once per block. Column tails (cols % kBlock) take the same path with a
+// shorter block.
+template <typename T, std::size_t kBlock>
+inline void matvec_accumulate_block(const T* EDGELSTM_RESTRICT w, std::size_t rows,
+                                    std::size_t cols, std::size_t k0, const T* EDGELSTM_RESTRICT x,
+                                    T* EDGELSTM_RESTRICT y) {
+  T xr[kBlock];
+  EDGELSTM_UNROLL
+  for (std::size_t j = 0; j < kBlock; ++j) xr[j] = x[k0 + j];
+  const T* row = w + k0;
+  for (std::size_t r = 0; r < rows; ++r, row += cols) {
+    T sum = y[r];
+    EDGELSTM_UNROLL
+    for (std::size_t j = 0; j < kBlock; ++j) sum += row[j] * xr[j];
+    y[r] = sum;
+  }
+}
+
+template <typename T>
+inline void matvec_accumulate_scalar(const T* EDGELSTM_RESTRICT w, std::size_t rows,
+                                     std::size_t cols, const T* EDGELSTM_RESTRICT x,
+                                     T* EDGELSTM_RESTRICT y) {
+  constexpr std::size_t kBlock = 24;  // 24 inputs + sum + weight fit the 32 FPU registers
+  std::size_t k0 = 0;
+  for (; k0 + kBlock <= cols; k0 += kBlock) matvec_accumulate_block<T, kBlock>(w, rows, cols, k0, x, y);
+  // Tail: blocks of 8, 4, 2, 1 (each a compile-time size, so x stays in registers).
+  for (; k0 + 8 <= cols; k0 += 8) matvec_accumulate_block<T, 8>(w, rows, cols, k0, x, y);
+  for (; k0 + 4 <= cols; k0 += 4) matvec_accumulate_block<T, 4>(w, rows, cols, k0, x, y);
+  for (; k0 + 2 <= cols; k0 += 2) matvec_accumulate_block<T, 2>(w, rows, cols, k0, x, y);
+  for (; k0 < cols; ++k0) matvec_accumulate_block<T, 1>(w, rows, cols, k0, x, y);
+}
+
+#if EDGELSTM_HAVE_ARMV7EM_FPU_ASM
+// Cortex-M4F/M7: the scalar kernel's block of 16 inputs with the loads done by VLDM. Inputs
+// x[k0 .. k0+16) sit in s16-s31 for the whole sweep over the rows; each row's 16 weights arrive in
+// s8-s15 with two VLDMs (one instruction each); two accumulators (s0 starting from y[r], s1 from
+// its first product) halve the FMA dependency chain. Per row and block: 2 weight loads, 16
+// multiply-(accumulate)s, sum load/add/store, pointer and loop bookkeeping: 24 instructions for 16
+// multiply-accumulates, where a C loop needs one load per weight (53 for 24). rows must be > 0.
+inline void matvec_block16_armv7em(const float* w, std::size_t rows, std::size_t cols,
+                                   std::size_t k0, const float* x, float* y) {
+  const float* row = w + k0;
+  const float* inputs = x + k0;
+  const std::size_t next_row_bytes = cols * sizeof(float) - 16 * sizeof(float);
+  __asm__ volatile(
+      "vldmia %[inputs], {s16-s31}\n"
+      "1:\n"
+      "vldr s0, [%[y]]\n"
+      "vldmia %[row]!, {s8-s15}\n"
+      "vfma.f32 s0, s8, s16\n"
+      "vmul.f32 s1, s9, s17\n"
+      "vfma.f32 s0, s10, s18\n"
+      "vfma.f32 s1, s11, s19\n"
+      "vfma.f32 s0, s12, s20\n"
+      "vfma.f32 s1, s13, s21\n"
+      "vfma.f32 s0, s14, s22\n"
+      "vfma.f32 s1, s15, s23\n"
+      "vldmia %[row]!, {s8-s15}\n"
+      "vfma.f32 s0, s8, s24\n"
+      "vfma.f32 s1, s9, s25\n"
+      "vfma.f32 s0, s10, s26\n"
+      "vfma.f32 s1, s11, s27\n"
+      "vfma.f32 s0, s12, s28\n"
+      "vfma.f32 s1, s13, s29\n"
+      "vfma.f32 s0, s14, s30\n"
+      "vfma.f32 s1, s15, s31\n"
+      "vadd.f32 s0, s0, s1\n"
+      "vstmia %[y]!, {s0}\n"
+      "add %[row], %[row], %[next_row_bytes]\n"
+      "subs %[rows], %[rows], #1\n"
+      "bne 1b\n"
+      : [row] "+r"(row), [y] "+r"(y), [rows] "+r"(rows)
+      : [inputs] "r"(inputs), [next_row_bytes] "r"(next_row_bytes)
+      : "s0", "s1", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18",
+        "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31",
+        "cc", "memory");
+}
+
+inline void matvec_accumulate_armv7em(const float* w, std::size_t rows, std::size_t cols,
+                                      const float* x, float* y) {
+  std::size_t k0 = 0;
+  if (rows > 0) {
+    for (; k0 + 16 <= cols; k0 += 16) matvec_block16_armv7em(w, rows, cols, k0, x, y);
+  }
+  for (; k0 + 8 <= cols; k0 += 8) matvec_accumulate_block<float, 8>(w, rows, cols, k0, x, y);
+  for (; k0 + 4 <= cols; k0 += 4) matvec_accumulate_block<float, 4>(w, rows, cols, k0, x, y);
+  for (; k0 + 2 <= cols; k0 += 2) matvec_accumulate_block<float, 2>(w, rows, cols, k0, x, y);
+  for (; k0 < cols; ++k0) matvec_accumulate_block<float, 1>(w, rows, cols, k0, x, y);
 }
 #endif
 
@@ -125,7 +229,17 @@ inline void matvec_accumulate(const T* EDGELSTM_RESTRICT w, std::size_t rows, st
     }
   }
 #endif
-  matvec_accumulate_portable(w, rows, cols, x, y);
+#if EDGELSTM_HAVE_ARMV7EM_FPU_ASM
+  if constexpr (std::is_same_v<T, float>) {
+    matvec_accumulate_armv7em(w, rows, cols, x, y);
+    return;
+  }
+#endif
+#if EDGELSTM_SCALAR_CORE
+  matvec_accumulate_scalar(w, rows, cols, x, y);
+#else
+  matvec_accumulate_lanes(w, rows, cols, x, y);
+#endif
 }
 
 // y[k] += sum_r w[r][k] * v[r]  for k < cols  (y += W^T v, as in backpropagating through W).

@@ -45,8 +45,19 @@ inline void lstm_cell_forward(const LstmLayerWeights<T>& layer, const T* x, cons
                               const T* c_prev, T* gates, T* c_out, T* tanh_c_out, T* h_out) {
   const std::size_t hidden = layer.hidden;
   const std::size_t rows = 4 * hidden;
-  for (std::size_t r = 0; r < rows; ++r) gates[r] = layer.bias_ih[r] + layer.bias_hh[r];
-  matvec_accumulate(layer.weight_ih, rows, layer.input, x, gates);
+  if (layer.input <= 2) {
+    // A layer fed one or two features (a meter reading, a calendar pair): biases and input
+    // weights in one pass instead of a bias pass plus a matrix-vector pass of width 1 or 2.
+    const std::size_t input = layer.input;
+    for (std::size_t r = 0; r < rows; ++r) {
+      T sum = layer.bias_ih[r] + layer.bias_hh[r];
+      for (std::size_t k = 0; k < input; ++k) sum += layer.weight_ih[r * input + k] * x[k];
+      gates[r] = sum;
+    }
+  } else {
+    for (std::size_t r = 0; r < rows; ++r) gates[r] = layer.bias_ih[r] + layer.bias_hh[r];
+    matvec_accumulate(layer.weight_ih, rows, layer.input, x, gates);
+  }
   matvec_accumulate(layer.weight_hh, rows, hidden, h_prev, gates);
   lstm_gate_activations(gates, hidden);
   const T* i = gates;

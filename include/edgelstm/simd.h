@@ -10,9 +10,34 @@
 #define EDGELSTM_HAVE_AVX2_FMA 0
 #endif
 
+// Cortex-M4F/M7 (ARMv7E-M with a single-precision FPU, Thumb-2): a matrix-vector kernel whose
+// inner loop is written in assembly, because no C formulation makes GCC emit VLDM loads of
+// several weights per instruction (see kernels.h).
+#if !defined(EDGELSTM_PORTABLE_KERNELS) && defined(__ARM_ARCH_7EM__) && defined(__thumb2__) && \
+    defined(__ARM_FP) && (__ARM_FP & 4) && (defined(__GNUC__) || defined(__clang__))
+#define EDGELSTM_HAVE_ARMV7EM_FPU_ASM 1
+#else
+#define EDGELSTM_HAVE_ARMV7EM_FPU_ASM 0
+#endif
+
+// Cores without a vector unit (Cortex-M, RISC-V without V, Xtensa) take the register-blocked
+// scalar loops, arranged for the instruction count of an in-order core; cores with one (x86-64,
+// AArch64 hosts) take loops the compiler vectorizes.
+#if defined(EDGELSTM_FORCE_SCALAR_KERNELS) || (defined(__arm__) && !defined(__ARM_NEON)) || \
+    (defined(__riscv) && !defined(__riscv_vector)) || defined(__XTENSA__)
+#define EDGELSTM_SCALAR_CORE 1
+#else
+#define EDGELSTM_SCALAR_CORE 0
+#endif
+
 namespace edgelstm {
 
 // The kernel family this build runs, for logs and benchmark reports.
-constexpr const char* kernel_variant() { return EDGELSTM_HAVE_AVX2_FMA ? "avx2+fma" : "portable"; }
+constexpr const char* kernel_variant() {
+  return EDGELSTM_HAVE_AVX2_FMA          ? "avx2+fma"
+         : EDGELSTM_HAVE_ARMV7EM_FPU_ASM ? "armv7e-m fpu"
+         : EDGELSTM_SCALAR_CORE          ? "scalar"
+                                         : "lanes";
+}
 
 }  // namespace edgelstm

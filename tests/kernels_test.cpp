@@ -1,0 +1,96 @@
+// Every matrix-vector variant this build contains (the one dispatch picks, the portable scalar
+// and lanes loops, and the SIMD/assembly variant where present) against a double-precision
+// reference, over shapes that hit every block size and tail: all variants are tested on every
+// target, whichever one the network uses there.
+#include <cstdint>
+
+#include "edgelstm/edgelstm.h"
+#include "support/micro_test.h"
+#include "support/test_util.h"
+
+namespace {
+
+float g_w[112 * 112], g_x[112], g_y[112], g_expected_base[112];
+double g_reference[112];
+
+using Kernel = void (*)(const float*, std::size_t, std::size_t, const float*, float*);
+
+void dispatch(const float* w, std::size_t r, std::size_t c, const float* x, float* y) { edgelstm::matvec_accumulate(w, r, c, x, y); }
+void scalar(const float* w, std::size_t r, std::size_t c, const float* x, float* y) { edgelstm::matvec_accumulate_scalar(w, r, c, x, y); }
+void lanes(const float* w, std::size_t r, std::size_t c, const float* x, float* y) { edgelstm::matvec_accumulate_lanes(w, r, c, x, y); }
+
+double worst_error(Kernel kernel, std::size_t rows, std::size_t cols) {
+  edgelstm::test::fill_uniform(g_w, rows * cols, rows * 131 + cols, 1.0f);
+  edgelstm::test::fill_uniform(g_x, cols, cols + 7, 1.0f);
+  edgelstm::test::fill_uniform(g_expected_base, rows, rows + 11, 1.0f);
+  double worst = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    double sum = g_expected_base[r], magnitude = std::fabs(static_cast<double>(g_expected_base[r]));
+    for (std::size_t k = 0; k < cols; ++k) {
+      sum += static_cast<double>(g_w[r * cols + k]) * g_x[k];
+      magnitude += std::fabs(static_cast<double>(g_w[r * cols + k]) * g_x[k]);
+    }
+    g_reference[r] = sum;
+    g_y[r] = g_expected_base[r];
+    // Error relative to the sum of magnitudes: the scale float rounding works on.
+    g_expected_base[r] = static_cast<float>(magnitude);
+  }
+  kernel(g_w, rows, cols, g_x, g_y);
+  for (std::size_t r = 0; r < rows; ++r) {
+    worst = std::fmax(worst, std::fabs(g_y[r] - g_reference[r]) / g_expected_base[r]);
+  }
+  return worst;
+}
+
+void check_kernel(Kernel kernel, const char* name) {
+  const std::size_t shapes[][2] = {{1, 1}, {3, 1}, {4, 2}, {5, 7}, {8, 8}, {9, 15}, {12, 16}, {13, 17},
+                                   {16, 24}, {17, 25}, {40, 33}, {64, 48}, {100, 100}, {112, 101}};
+  for (const auto& shape : shapes) {
+    const double error = worst_error(kernel, shape[0], shape[1]);
+    if (!(error <= 1e-6)) {  // name the failing shape
+      std::printf("%s: rows %zu cols %zu relative error %.3g\n", name, shape[0], shape[1], error);
+    }
+    EXPECT_LE(error, 1e-6);
+  }
+}
+
+EDGELSTM_TEST(Kernels, EveryMatvecVariantMatchesDoubleReference) {
+  std::printf("kernel family of this build: %s\n", edgelstm::kernel_variant());
+  check_kernel(dispatch, "dispatch");
+  check_kernel(scalar, "scalar");
+  check_kernel(lanes, "lanes");
+#if EDGELSTM_HAVE_AVX2_FMA
+  check_kernel(edgelstm::matvec_accumulate_avx2, "avx2");
+#endif
+#if EDGELSTM_HAVE_ARMV7EM_FPU_ASM
+  check_kernel(edgelstm::matvec_accumulate_armv7em, "armv7em");
+#endif
+}
+
+EDGELSTM_TEST(Kernels, TransposedAndOuterProductMatchDoubleReference) {
+  const std::size_t rows = 37, cols = 29, steps = 5;
+  static float w[37 * 29], v[37], y[29], a[5 * 37], b[5 * 29], g[37 * 29];
+  edgelstm::test::fill_uniform(w, rows * cols, 1, 1.0f);
+  edgelstm::test::fill_uniform(v, rows, 2, 1.0f);
+  edgelstm::test::fill_uniform(a, steps * rows, 3, 1.0f);
+  edgelstm::test::fill_uniform(b, steps * cols, 4, 1.0f);
+  for (float& value : y) value = 0.5f;
+  edgelstm::matvec_transposed_accumulate(w, rows, cols, v, y);
+  edgelstm::outer_product_sum(a, rows, b, cols, steps, rows, cols, g);
+  double worst = 0;
+  for (std::size_t k = 0; k < cols; ++k) {
+    double sum = 0.5;
+    for (std::size_t r = 0; r < rows; ++r) sum += static_cast<double>(w[r * cols + k]) * v[r];
+    worst = std::fmax(worst, std::fabs(y[k] - sum) / (1.0 + std::fabs(sum)));
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t k = 0; k < cols; ++k) {
+      double sum = 0;
+      for (std::size_t s = 0; s < steps; ++s) sum += static_cast<double>(a[s * rows + r]) * b[s * cols + k];
+      worst = std::fmax(worst, std::fabs(g[r * cols + k] - sum) / (1.0 + std::fabs(sum)));
+    }
+  }
+  EXPECT_LE(worst, 1e-6);
+}
+
+}  // namespace
