@@ -162,3 +162,38 @@ EDGELSTM_TEST(Memory, BindRejectsBadSpecsArenasAndConfigs) {
 }
 
 }  // namespace
+
+namespace {
+
+alignas(16) std::uint8_t g_state_arena[4096];
+float g_flash_copy[4096];
+
+EDGELSTM_TEST(Memory, InferenceInPlaceReadsFlashWeightsAndNeedsOnlyStateBytes) {
+  const auto spec = edgelstm::make_spec(2, 12, 2, 1, 4);
+  // A network in RAM, whose weights are then "flashed" (copied to a separate read-only array).
+  edgelstm::Network in_ram;
+  ASSERT_OK(in_ram.bind_inference(spec, g_arena));
+  ASSERT_OK(in_ram.initialize(5));
+  const edgelstm::Span<const float> weights = static_cast<const edgelstm::Network&>(in_ram).parameters();
+  ASSERT_TRUE(weights.size() <= sizeof g_flash_copy / sizeof(float));
+  std::memcpy(g_flash_copy, weights.data(), weights.size() * sizeof(float));
+  const edgelstm::Span<const float> flash(g_flash_copy, weights.size());
+
+  const std::size_t bytes = edgelstm::inference_in_place_bytes(spec);
+  EXPECT_EQ_INT(bytes, edgelstm::inference_bytes(spec) - (weights.size() * 4 + 15) / 16 * 16);
+  edgelstm::Network in_place;
+  EXPECT_STATUS(in_place.bind_inference_in_place(spec, flash, edgelstm::Span<std::uint8_t>(g_state_arena, bytes - 1)),
+                edgelstm::Status::kBufferTooSmall);
+  EXPECT_STATUS(in_place.bind_inference_in_place(spec, flash.subspan(0, flash.size() - 1), g_state_arena),
+                edgelstm::Status::kInvalidArgument);
+  ASSERT_OK(in_place.bind_inference_in_place(spec, flash, edgelstm::Span<std::uint8_t>(g_state_arena, bytes)));
+  EXPECT_TRUE(in_place.parameters().empty());
+  EXPECT_STATUS(in_place.initialize(1), edgelstm::Status::kNotBound);
+  float x[8], y_ram[1], y_flash[1];
+  edgelstm::test::fill_uniform(x, 8, 6, 1.0f);
+  ASSERT_OK(in_ram.forward(x, y_ram));
+  ASSERT_OK(in_place.forward(x, y_flash));
+  EXPECT_TRUE(y_ram[0] == y_flash[0]);
+}
+
+}  // namespace

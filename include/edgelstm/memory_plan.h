@@ -23,8 +23,10 @@ enum class OptimizerKind : std::uint8_t {
 
 // What the arena must hold.
 enum class Purpose : std::uint8_t {
-  kInference,  // parameters, recurrent state, one step of gate scratch
-  kTraining,   // + gradients, optimizer state, BPTT caches for one window
+  kInference,          // parameters, recurrent state, one step of gate scratch
+  kInferenceInPlace,   // recurrent state and gate scratch only: parameters stay where they are
+                       // (flash), see Network::bind_inference_in_place
+  kTraining,           // + gradients, optimizer state, BPTT caches for one window
 };
 
 constexpr std::size_t optimizer_state_slots(OptimizerKind optimizer) {
@@ -93,7 +95,7 @@ constexpr MemoryPlan plan_memory(const LstmSpec& spec, Purpose purpose,
   const std::size_t parameters = parameter_count(spec);
   const std::size_t window = spec.window;
   const std::size_t max_hidden = spec.max_hidden();
-  plan.parameters = builder.take(parameters);
+  plan.parameters = builder.take(purpose == Purpose::kInferenceInPlace ? 0 : parameters);
   plan.state = builder.take(2 * spec.total_hidden());
   plan.gate_scratch = builder.take(4 * max_hidden);
   if (purpose == Purpose::kTraining) {
@@ -123,6 +125,14 @@ constexpr MemoryPlan plan_memory(const LstmSpec& spec, Purpose purpose,
 constexpr std::size_t inference_bytes(const LstmSpec& spec) {
   return validate_spec(spec) == Status::kOk ? plan_memory(spec, Purpose::kInference).total_bytes
                                             : 0;
+}
+
+// Bytes of arena for inference with the parameters kept elsewhere, e.g. in flash (float32): the
+// recurrent state and one step of scratch. Zero for an invalid spec.
+constexpr std::size_t inference_in_place_bytes(const LstmSpec& spec) {
+  return validate_spec(spec) == Status::kOk
+             ? plan_memory(spec, Purpose::kInferenceInPlace).total_bytes
+             : 0;
 }
 
 // Bytes of arena for training with `optimizer` (float32); also enough for inference.

@@ -69,6 +69,20 @@ class BasicNetwork {
     return bind(spec, Purpose::kInference, OptimizerKind::kSgd, arena);
   }
 
+  // Binds for inference with the parameters read in place from `parameters` (typically a const
+  // array in flash, e.g. from `edgelstm export --format c-header`), which must hold
+  // parameter_count(spec) values in parameters() order and outlive the network. The arena holds
+  // only the recurrent state and scratch: inference_in_place_bytes(spec). parameters() (mutable)
+  // is then empty and initialize() refuses (kNotBound): the weights are read-only.
+  Status bind_inference_in_place(const LstmSpec& spec, Span<const T> parameters, Span<std::uint8_t> arena) {
+    EDGELSTM_TRY(validate_spec(spec));
+    if (parameters.data() == nullptr || parameters.size() != parameter_count(spec)) return Status::kInvalidArgument;
+    EDGELSTM_TRY(bind(spec, Purpose::kInferenceInPlace, OptimizerKind::kSgd, arena));
+    weights_ = parameters.data();
+    mutable_weights_ = nullptr;
+    return Status::kOk;
+  }
+
   // Binds for training with `config` (and inference). The arena must hold
   // train_bytes(spec, config.optimizer) bytes. Optimizer state starts at zero.
   Status bind_training(const LstmSpec& spec, const TrainConfig& config, Span<std::uint8_t> arena) {
@@ -105,13 +119,13 @@ class BasicNetwork {
 
   // All parameters in PyTorch state_dict order: per layer weight_ih, weight_hh, bias_ih, bias_hh;
   // then the head's weight [O x H_top] and bias [O].
-  Span<T> parameters() { return Span<T>(at(plan_.parameters), plan_.parameters.count); }
-  Span<const T> parameters() const { return Span<const T>(at(plan_.parameters), plan_.parameters.count); }
+  Span<T> parameters() { return Span<T>(mutable_weights_, mutable_weights_ != nullptr ? parameter_count(spec_) : 0); }
+  Span<const T> parameters() const { return Span<const T>(weights_, weights_ != nullptr ? parameter_count(spec_) : 0); }
   // dLoss/dparameters of the last backward(), same order as parameters(). Training only.
   Span<const T> gradients() const { return Span<const T>(at(plan_.gradients), plan_.gradients.count); }
 
   LstmLayerParameters<T> layer_parameters(std::size_t layer) {
-    T* p = at(plan_.parameters) + layer_offset(layer);
+    T* p = mutable_weights_ + layer_offset(layer);
     const std::size_t hidden = spec_.hidden(layer), input = spec_.layer_input(layer);
     LstmLayerParameters<T> view;
     view.weight_ih = Span<T>(p, 4 * hidden * input);
@@ -120,9 +134,9 @@ class BasicNetwork {
     view.bias_hh = Span<T>(p + 4 * hidden * (input + hidden + 1), 4 * hidden);
     return view;
   }
-  Span<T> head_weight() { return Span<T>(at(plan_.parameters) + head_offset(), head_weight_count()); }
+  Span<T> head_weight() { return Span<T>(mutable_weights_ + head_offset(), head_weight_count()); }
   Span<T> head_bias() {
-    return Span<T>(at(plan_.parameters) + head_offset() + head_weight_count(), spec_.output_size);
+    return Span<T>(mutable_weights_ + head_offset() + head_weight_count(), spec_.output_size);
   }
 
   // PyTorch-like initialization from a seeded PRNG: every LSTM weight and bias uniform in
@@ -131,10 +145,10 @@ class BasicNetwork {
   // bias_ih (bias_hh's forget rows become 0), so the forget gate starts at sigmoid(forget_bias).
   // Same seed, same weights on every target. Also resets the state and optimizer state.
   Status initialize(std::uint64_t seed, float forget_bias = 0.0f) {
-    if (!bound()) return Status::kNotBound;
+    if (!bound() || mutable_weights_ == nullptr) return Status::kNotBound;
     if (!Math<float>::is_finite(forget_bias)) return Status::kInvalidArgument;
     Random random(seed);
-    T* p = at(plan_.parameters);
+    T* p = mutable_weights_;
     for (std::size_t layer = 0; layer < spec_.num_layers; ++layer) {
       const float bound = 1.0f / Math<float>::sqrt(static_cast<float>(spec_.hidden(layer)));
       const std::size_t count = lstm_layer_parameter_count(spec_.layer_input(layer), spec_.hidden(layer));
@@ -357,6 +371,8 @@ class BasicNetwork {
     plan_ = plan;
     purpose_ = purpose;
     base_ = arena.data();
+    mutable_weights_ = purpose == Purpose::kInferenceInPlace ? nullptr : at(plan_.parameters);
+    weights_ = mutable_weights_;
     reset_state();
     return Status::kOk;
   }
@@ -370,7 +386,7 @@ class BasicNetwork {
   }
 
   void head_forward(const T* h, T* y) const {
-    const T* weight = at(plan_.parameters) + head_offset();
+    const T* weight = weights_ + head_offset();
     const T* bias = weight + head_weight_count();
     copy(bias, spec_.output_size, y);
     matvec_accumulate(weight, spec_.output_size, spec_.top_hidden(), h, y);
@@ -384,7 +400,7 @@ class BasicNetwork {
   }
 
   LstmLayerWeights<T> layer_weights(std::size_t layer) const {
-    const T* p = at(plan_.parameters) + layer_offset(layer);
+    const T* p = weights_ + layer_offset(layer);
     LstmLayerWeights<T> weights;
     weights.input = spec_.layer_input(layer);
     weights.hidden = spec_.hidden(layer);
@@ -421,6 +437,8 @@ class BasicNetwork {
   Purpose purpose_ = Purpose::kInference;
   TrainConfig config_{};
   std::uint8_t* base_ = nullptr;
+  const T* weights_ = nullptr;   // what forward reads: in the arena, or in place (flash)
+  T* mutable_weights_ = nullptr; // the same when they are in the arena, null when read-only
   double beta1_power_ = 1;  // beta1^t and beta2^t after t committed Adam updates
   double beta2_power_ = 1;
 };
@@ -436,7 +454,7 @@ void BasicNetwork<T>::backward() {
   T* dh_above = at(plan_.dh_from_above);
   T* dh_below = at(plan_.dh_to_below);
   fill(dh_above, window * top_hidden, T(0));
-  const T* head_weight = at(plan_.parameters) + head_offset();
+  const T* head_weight = weights_ + head_offset();
   T* head_weight_grad = gradients + head_offset();
   const std::size_t steps = spec_.output_steps(), first = window - steps;
   const T* top_h = at(plan_.layers[top].h) + (first + 1) * top_hidden;
@@ -504,7 +522,7 @@ Status BasicNetwork<T>::apply_gradients(float* gradient_norm_out) {
   const double beta1_power = beta1_power_ * config_.beta1;
   const double beta2_power = beta2_power_ * config_.beta2;
   T* state = at(plan_.optimizer_state);
-  T* parameters = at(plan_.parameters);
+  T* parameters = mutable_weights_;
   if (!optimizer_update<false>(config_, scale, beta1_power, beta2_power, count, gradients, state,
                                parameters)) {
     return Status::kNonFinite;
