@@ -4,12 +4,14 @@
 //   forward: one streaming time step (Network::step: LSTM + head)
 //   train:   one training step on a window of 6 (forward + BPTT + SGD update)
 // Prints "region <index> <hidden> <kind>" in the order the regions run; region 0 is empty and
-// calibrates the cost of the markers themselves.
+// calibrates the cost of the markers themselves. Also prints "stack <hidden> <bytes>": the
+// deepest stack the training step used (painted-stack high-water mark).
 #include <cstdint>
 #include <cstdio>
 
 #include "edgelstm/edgelstm.h"
 #include "markers.h"
+#include "stack_probe.h"
 
 namespace {
 
@@ -45,11 +47,14 @@ int main() {
     EDGELSTM_MARK_END();
     if (status != edgelstm::Status::kOk) return 1;
     announce(hidden, "forward");
+    const std::uintptr_t stack_top = edgelstm::bench::paint_stack();
     EDGELSTM_MARK_BEGIN();
     const edgelstm::TrainResult result = net.train_step(window, target, edgelstm::WindowStart::kCarryState);
     EDGELSTM_MARK_END();
+    const std::size_t stack = edgelstm::bench::stack_used(stack_top);
     if (result.status != edgelstm::Status::kOk) return 1;
     announce(hidden, "train");
+    std::printf("stack %d %u\n", hidden, static_cast<unsigned>(stack));
   }
   return 0;
 }

@@ -11,7 +11,7 @@ set(edgelstm_arch "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 --
 set(CMAKE_C_FLAGS_INIT "${edgelstm_arch} -ffunction-sections -fdata-sections")
 set(CMAKE_CXX_FLAGS_INIT "${edgelstm_arch} -ffunction-sections -fdata-sections -fno-threadsafe-statics")
 # mps2-an386: 4 MB of code SRAM at 0, 4 MB of data SRAM at 0x20000000.
-set(CMAKE_EXE_LINKER_FLAGS_INIT "--oslib=semihost --crt0=semihost -Wl,--gc-sections -Wl,--defsym=__stack_size=0x10000 \
+set(CMAKE_EXE_LINKER_FLAGS_INIT "--oslib=semihost --crt0=semihost -Wl,--gc-sections \
 -Wl,--defsym=__flash=0x0 -Wl,--defsym=__flash_size=0x400000 \
 -Wl,--defsym=__ram=0x20000000 -Wl,--defsym=__ram_size=0x400000")
 set(CMAKE_CROSSCOMPILING_EMULATOR "${CMAKE_CURRENT_LIST_DIR}/../qemu/run.sh;cortex-m4f")

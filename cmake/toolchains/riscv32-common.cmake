@@ -14,7 +14,7 @@ set(edgelstm_common "${edgelstm_arch} --specs=picolibc.specs -ffunction-sections
 set(CMAKE_C_FLAGS_INIT "${edgelstm_common}")
 set(CMAKE_CXX_FLAGS_INIT "${edgelstm_common} ${edgelstm_cxx_headers} -fno-threadsafe-statics")
 # QEMU virt: RAM from 0x80000000; 4 MB for code, 16 MB for data.
-set(CMAKE_EXE_LINKER_FLAGS_INIT "--oslib=semihost --crt0=semihost -Wl,--gc-sections -Wl,--defsym=__stack_size=0x10000 \
+set(CMAKE_EXE_LINKER_FLAGS_INIT "--oslib=semihost --crt0=semihost -Wl,--gc-sections \
 -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x400000 \
 -Wl,--defsym=__ram=0x80400000 -Wl,--defsym=__ram_size=0x1000000 -Wl,--no-warn-rwx-segments")
 
