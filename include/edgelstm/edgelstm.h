@@ -1,14 +1,16 @@
-// The whole edgelstm core in one include.
+// The whole edgelstm core in one include. Core headers include each other by sibling name, so the
+// core works from any include path (CMake, ESP-IDF, PlatformIO, Arduino's src/ wrapper).
 #pragma once
 
-#include "edgelstm/activations.h"
-#include "edgelstm/kernels.h"
-#include "edgelstm/loss.h"
-#include "edgelstm/lstm_cell.h"
-#include "edgelstm/memory_plan.h"
-#include "edgelstm/network.h"
-#include "edgelstm/optimizer.h"
-#include "edgelstm/random.h"
-#include "edgelstm/span.h"
-#include "edgelstm/spec.h"
-#include "edgelstm/status.h"
+#include "activations.h"
+#include "kernels.h"
+#include "loss.h"
+#include "lstm_cell.h"
+#include "memory_plan.h"
+#include "network.h"
+#include "optimizer.h"
+#include "random.h"
+#include "simd.h"
+#include "span.h"
+#include "spec.h"
+#include "status.h"

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "edgelstm/simd.h"
+#include "simd.h"
 
 #if EDGELSTM_HAVE_AVX2_FMA
 #include <immintrin.h>

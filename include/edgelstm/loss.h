@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "edgelstm/activations.h"
+#include "activations.h"
 
 namespace edgelstm {
 

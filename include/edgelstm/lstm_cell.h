@@ -11,8 +11,8 @@
 
 #include <cstddef>
 
-#include "edgelstm/activations.h"
-#include "edgelstm/kernels.h"
+#include "activations.h"
+#include "kernels.h"
 
 namespace edgelstm {
 

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "edgelstm/spec.h"
+#include "spec.h"
 
 namespace edgelstm {
 

@@ -20,16 +20,16 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "edgelstm/activations.h"
-#include "edgelstm/kernels.h"
-#include "edgelstm/loss.h"
-#include "edgelstm/lstm_cell.h"
-#include "edgelstm/memory_plan.h"
-#include "edgelstm/optimizer.h"
-#include "edgelstm/random.h"
-#include "edgelstm/span.h"
-#include "edgelstm/spec.h"
-#include "edgelstm/status.h"
+#include "activations.h"
+#include "kernels.h"
+#include "loss.h"
+#include "lstm_cell.h"
+#include "memory_plan.h"
+#include "optimizer.h"
+#include "random.h"
+#include "span.h"
+#include "spec.h"
+#include "status.h"
 
 namespace edgelstm {
 

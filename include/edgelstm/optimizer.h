@@ -7,10 +7,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "edgelstm/activations.h"
-#include "edgelstm/kernels.h"
-#include "edgelstm/loss.h"
-#include "edgelstm/memory_plan.h"
+#include "activations.h"
+#include "kernels.h"
+#include "loss.h"
+#include "memory_plan.h"
 
 namespace edgelstm {
 

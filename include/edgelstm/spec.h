@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "edgelstm/status.h"
+#include "status.h"
 
 namespace edgelstm {
 
