@@ -239,24 +239,12 @@ class BasicNetwork {
   // A non-finite input, target, loss, gradient or updated weight refuses the step (kNonFinite)
   // and leaves parameters, optimizer state and recurrent state untouched.
   TrainResult train_step(Span<const T> x, Span<const T> targets, WindowStart start) {
-    TrainResult result;
-    result.status = forward_train(x, start);
-    if (result.status != Status::kOk) return result;
-    T loss = 0;
-    result.status = compute_loss(targets, &loss);
-    result.loss = static_cast<float>(loss);
-    return finish_step(result);
+    return train_step_with(x, targets, start);
   }
 
   // The same for classification: labels hold output_steps class indices < output_size.
   TrainResult train_step(Span<const T> x, Span<const std::uint16_t> labels, WindowStart start) {
-    TrainResult result;
-    result.status = forward_train(x, start);
-    if (result.status != Status::kOk) return result;
-    T loss = 0;
-    result.status = compute_loss(labels, &loss);
-    result.loss = static_cast<float>(loss);
-    return finish_step(result);
+    return train_step_with(x, labels, start);
   }
 
   // The pieces of train_step, for tools and tests that need to look between them.
@@ -377,7 +365,15 @@ class BasicNetwork {
     return Status::kOk;
   }
 
-  TrainResult finish_step(TrainResult result) {
+  // train_step for float targets or class labels (the compute_loss overload decides).
+  template <typename Targets>
+  TrainResult train_step_with(Span<const T> x, Span<const Targets> targets, WindowStart start) {
+    TrainResult result;
+    result.status = forward_train(x, start);
+    if (result.status != Status::kOk) return result;
+    T loss = 0;
+    result.status = compute_loss(targets, &loss);
+    result.loss = static_cast<float>(loss);
     if (result.status != Status::kOk) return result;
     backward();
     result.status = apply_gradients(&result.gradient_norm);
