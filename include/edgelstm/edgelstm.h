@@ -3,10 +3,12 @@
 #pragma once
 
 #include "activations.h"
+#include "crc32.h"
 #include "kernels.h"
 #include "loss.h"
 #include "lstm_cell.h"
 #include "memory_plan.h"
+#include "model_format.h"
 #include "network.h"
 #include "optimizer.h"
 #include "random.h"

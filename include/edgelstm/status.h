@@ -17,6 +17,12 @@ enum class [[nodiscard]] Status : std::uint8_t {
   kNotBound,          // the network has no arena yet, or was bound for inference only
   kNonFinite,         // loss, gradient or updated weight was NaN/Inf: the step was refused
   kLabelOutOfRange,   // a class label is >= the number of outputs
+  // Model files (model_format.h):
+  kBadMagic,            // not an edgelstm model file
+  kUnsupportedVersion,  // a format version this build does not read
+  kTruncated,           // shorter than its header says
+  kChecksumMismatch,    // CRC-32 differs: the file is corrupt
+  kMalformedModel,      // a field is out of range or tensors do not match the spec
 };
 
 // A short, stable, human-readable name ("ok", "buffer too small", ...) for logs and CLIs.
@@ -30,6 +36,11 @@ constexpr const char* status_name(Status status) {
     case Status::kNotBound: return "network not bound for this use";
     case Status::kNonFinite: return "non-finite loss, gradient or weight: step refused";
     case Status::kLabelOutOfRange: return "class label out of range";
+    case Status::kBadMagic: return "not an edgelstm model file (bad magic)";
+    case Status::kUnsupportedVersion: return "unsupported model file version";
+    case Status::kTruncated: return "model file truncated";
+    case Status::kChecksumMismatch: return "model file checksum mismatch (corrupt)";
+    case Status::kMalformedModel: return "malformed model file";
   }
   return "unknown status";
 }

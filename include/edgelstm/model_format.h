@@ -1,0 +1,260 @@
+// The edgelstm model file: one versioned, little-endian, self-describing binary format, written by
+// the host tools and read in place on the device (from flash, as a byte span) with no heap.
+//
+//   offset  size  field
+//   0       8     magic "ELSTMMDL"
+//   8       2     format version (kModelFormatVersion)
+//   10      2     header bytes (64)
+//   12      4     file bytes
+//   16      4     CRC-32 of bytes [20, file bytes)
+//   20      18    spec: u16 input, u8 layers, u8 task, u16 hidden[4], u16 outputs, u16 window,
+//                 u8 output mode, u8 0
+//   38      2     0
+//   40      4     tensor count
+//   44      20    0
+//   64      48 n  tensor table: name[32] (NUL-padded), u8 dtype, 3 x u8 0, u32 element count,
+//                 u32 data offset, u32 0
+//   ...           data, starting on a 16-byte boundary; float tensors 4-byte aligned
+//
+// The network's parameters come first, one tensor per PyTorch state_dict entry
+// (lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0, ..., head.weight,
+// head.bias), contiguous and in that order, so a reader can bind them in place
+// (Network::bind_inference_in_place). Other tensors (normalization, feature settings) follow.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "crc32.h"
+#include "span.h"
+#include "spec.h"
+#include "status.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "edgelstm model files are little-endian and read in place: big-endian targets are not supported"
+#endif
+
+namespace edgelstm {
+
+inline constexpr std::uint16_t kModelFormatVersion = 1;
+inline constexpr std::size_t kModelHeaderBytes = 64;
+inline constexpr std::size_t kModelTableEntryBytes = 48;
+inline constexpr std::size_t kModelTensorNameBytes = 32;
+inline constexpr std::size_t kMaxModelTensors = 64;
+
+enum class TensorType : std::uint8_t {
+  kFloat32 = 0,
+  kText = 1,  // UTF-8 bytes, no terminator (settings such as the feature list)
+};
+
+// One tensor to write, or one found by read_model.
+struct ModelTensor {
+  const char* name = nullptr;  // at most 31 bytes
+  TensorType type = TensorType::kFloat32;
+  const void* data = nullptr;
+  std::uint32_t count = 0;  // elements (bytes for text)
+};
+
+namespace detail {
+
+inline void put_u16(std::uint8_t* p, std::uint16_t v) { p[0] = v & 0xFF; p[1] = v >> 8; }
+inline void put_u32(std::uint8_t* p, std::uint32_t v) {
+  for (int k = 0; k < 4; ++k) p[k] = static_cast<std::uint8_t>(v >> (8 * k));
+}
+inline std::uint16_t get_u16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+inline std::uint32_t get_u32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
+         (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+}
+constexpr std::size_t tensor_bytes(TensorType type, std::size_t count) {
+  return type == TensorType::kFloat32 ? count * 4 : count;
+}
+constexpr std::size_t align4(std::size_t n) { return (n + 3) / 4 * 4; }
+
+// The parameter tensors of a spec, in file order: (name, element count).
+struct ParameterTensor {
+  char name[kModelTensorNameBytes];
+  std::uint32_t count;
+};
+inline std::size_t parameter_tensors(const LstmSpec& spec, ParameterTensor* out) {
+  std::size_t n = 0;
+  const char* kinds[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+  for (std::size_t layer = 0; layer < spec.num_layers; ++layer) {
+    const std::size_t h = spec.hidden(layer), in = spec.layer_input(layer);
+    const std::size_t counts[4] = {4 * h * in, 4 * h * h, 4 * h, 4 * h};
+    for (int k = 0; k < 4; ++k) {
+      char* name = out[n].name;
+      std::memset(name, 0, kModelTensorNameBytes);
+      std::memcpy(name, "lstm.", 5);
+      std::memcpy(name + 5, kinds[k], std::strlen(kinds[k]));
+      const std::size_t at = 5 + std::strlen(kinds[k]);
+      name[at] = '_';
+      name[at + 1] = 'l';
+      name[at + 2] = static_cast<char>('0' + layer);
+      out[n++].count = static_cast<std::uint32_t>(counts[k]);
+    }
+  }
+  std::memset(out[n].name, 0, kModelTensorNameBytes);
+  std::memcpy(out[n].name, "head.weight", 11);
+  out[n++].count = static_cast<std::uint32_t>(spec.output_size * spec.top_hidden());
+  std::memset(out[n].name, 0, kModelTensorNameBytes);
+  std::memcpy(out[n].name, "head.bias", 9);
+  out[n++].count = spec.output_size;
+  return n;
+}
+
+}  // namespace detail
+
+// Bytes of a model file for `spec` with these extra tensors.
+inline std::size_t model_file_bytes(const LstmSpec& spec, Span<const ModelTensor> extras) {
+  const std::size_t tensors = 4 * spec.num_layers + 2 + extras.size();
+  std::size_t bytes = kModelHeaderBytes + tensors * kModelTableEntryBytes;
+  bytes = (bytes + 15) / 16 * 16 + parameter_count(spec) * 4;
+  for (const ModelTensor& t : extras) bytes = detail::align4(bytes) + detail::tensor_bytes(t.type, t.count);
+  return detail::align4(bytes);
+}
+
+// Writes a model file into `out` (which must hold model_file_bytes()); *written gets its size.
+inline Status write_model(const LstmSpec& spec, Span<const float> parameters,
+                          Span<const ModelTensor> extras, Span<std::uint8_t> out, std::size_t* written) {
+  EDGELSTM_TRY(validate_spec(spec));
+  if (parameters.size() != parameter_count(spec)) return Status::kInvalidArgument;
+  if (4 * spec.num_layers + 2 + extras.size() > kMaxModelTensors) return Status::kInvalidArgument;
+  for (const ModelTensor& t : extras) {
+    if (t.name == nullptr || std::strlen(t.name) == 0 || std::strlen(t.name) >= kModelTensorNameBytes ||
+        (t.data == nullptr && t.count != 0)) {
+      return Status::kInvalidArgument;
+    }
+  }
+  const std::size_t total = model_file_bytes(spec, extras);
+  if (out.size() < total) return Status::kBufferTooSmall;
+  std::uint8_t* p = out.data();
+  std::memset(p, 0, total);
+  std::memcpy(p, "ELSTMMDL", 8);
+  detail::put_u16(p + 8, kModelFormatVersion);
+  detail::put_u16(p + 10, kModelHeaderBytes);
+  detail::put_u32(p + 12, static_cast<std::uint32_t>(total));
+  detail::put_u16(p + 20, spec.input_size);
+  p[22] = spec.num_layers;
+  p[23] = static_cast<std::uint8_t>(spec.task);
+  for (std::size_t k = 0; k < kMaxLayers; ++k) detail::put_u16(p + 24 + 2 * k, spec.hidden_size[k]);
+  detail::put_u16(p + 32, spec.output_size);
+  detail::put_u16(p + 34, spec.window);
+  p[36] = static_cast<std::uint8_t>(spec.output_mode);
+  detail::ParameterTensor names[4 * kMaxLayers + 2];
+  const std::size_t parameter_tensors = detail::parameter_tensors(spec, names);
+  const std::size_t tensors = parameter_tensors + extras.size();
+  detail::put_u32(p + 40, static_cast<std::uint32_t>(tensors));
+  std::size_t data = (kModelHeaderBytes + tensors * kModelTableEntryBytes + 15) / 16 * 16;
+  std::uint8_t* entry = p + kModelHeaderBytes;
+  const float* source = parameters.data();
+  for (std::size_t k = 0; k < tensors; ++k, entry += kModelTableEntryBytes) {
+    const bool is_parameter = k < parameter_tensors;
+    const ModelTensor* extra = is_parameter ? nullptr : &extras[k - parameter_tensors];
+    const char* name = is_parameter ? names[k].name : extra->name;
+    const TensorType type = is_parameter ? TensorType::kFloat32 : extra->type;
+    const std::uint32_t count = is_parameter ? names[k].count : extra->count;
+    const void* bytes = is_parameter ? static_cast<const void*>(source) : extra->data;
+    if (is_parameter) source += count;
+    data = detail::align4(data);
+    std::memcpy(entry, name, std::strlen(name));
+    entry[32] = static_cast<std::uint8_t>(type);
+    detail::put_u32(entry + 36, count);
+    detail::put_u32(entry + 40, static_cast<std::uint32_t>(data));
+    if (count != 0) std::memcpy(p + data, bytes, detail::tensor_bytes(type, count));
+    data += detail::tensor_bytes(type, count);
+  }
+  detail::put_u32(p + 16, crc32_update(0, p + 20, total - 20));
+  *written = total;
+  return Status::kOk;
+}
+
+// A parsed model file. Pointers refer into the byte span given to read_model (no copies).
+class ModelView {
+ public:
+  const LstmSpec& spec() const { return spec_; }
+  // All parameters, contiguous, in Network::parameters() order: bind them in place or copy them.
+  Span<const float> parameters() const { return parameters_; }
+  // The tensor called `name`, if present (kMalformedModel with no change to *out otherwise).
+  Status tensor(const char* name, ModelTensor* out) const {
+    const std::uint8_t* entry = bytes_ + kModelHeaderBytes;
+    for (std::size_t k = 0; k < tensor_count_; ++k, entry += kModelTableEntryBytes) {
+      if (std::strncmp(reinterpret_cast<const char*>(entry), name, kModelTensorNameBytes) == 0) {
+        out->name = reinterpret_cast<const char*>(entry);
+        out->type = static_cast<TensorType>(entry[32]);
+        out->count = detail::get_u32(entry + 36);
+        out->data = bytes_ + detail::get_u32(entry + 40);
+        return Status::kOk;
+      }
+    }
+    return Status::kMalformedModel;
+  }
+  std::size_t tensor_count() const { return tensor_count_; }
+
+ private:
+  friend Status read_model(Span<const std::uint8_t> bytes, ModelView* view);
+  LstmSpec spec_{};
+  Span<const float> parameters_;
+  const std::uint8_t* bytes_ = nullptr;
+  std::size_t tensor_count_ = 0;
+};
+
+// Validates a whole model file and makes *view refer into it: magic, version, sizes, CRC, spec,
+// every table entry (name terminated, type known, data inside the file, float data aligned) and
+// the parameter tensors (names, sizes, contiguity) against the spec. The span must start on a
+// 4-byte boundary (float data is read in place). On any error *view is unchanged.
+inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
+  const std::uint8_t* p = bytes.data();
+  if (bytes.size() < 8 || std::memcmp(p, "ELSTMMDL", 8) != 0) return Status::kBadMagic;
+  if (bytes.size() < kModelHeaderBytes) return Status::kTruncated;
+  if (detail::get_u16(p + 8) != kModelFormatVersion) return Status::kUnsupportedVersion;
+  if (reinterpret_cast<std::uintptr_t>(p) % 4 != 0) return Status::kMisalignedBuffer;
+  const std::size_t total = detail::get_u32(p + 12);
+  if (detail::get_u16(p + 10) != kModelHeaderBytes || total < kModelHeaderBytes) return Status::kMalformedModel;
+  if (bytes.size() < total) return Status::kTruncated;
+  if (crc32_update(0, p + 20, total - 20) != detail::get_u32(p + 16)) return Status::kChecksumMismatch;
+  LstmSpec spec;
+  spec.input_size = detail::get_u16(p + 20);
+  spec.num_layers = p[22];
+  if (p[23] > 1 || p[36] > 1) return Status::kMalformedModel;
+  spec.task = static_cast<Task>(p[23]);
+  for (std::size_t k = 0; k < kMaxLayers; ++k) spec.hidden_size[k] = detail::get_u16(p + 24 + 2 * k);
+  spec.output_size = detail::get_u16(p + 32);
+  spec.window = detail::get_u16(p + 34);
+  spec.output_mode = static_cast<OutputMode>(p[36]);
+  if (validate_spec(spec) != Status::kOk) return Status::kMalformedModel;
+  const std::size_t tensors = detail::get_u32(p + 40);
+  detail::ParameterTensor names[4 * kMaxLayers + 2];
+  const std::size_t parameter_tensors = detail::parameter_tensors(spec, names);
+  if (tensors < parameter_tensors || tensors > kMaxModelTensors ||
+      kModelHeaderBytes + tensors * kModelTableEntryBytes > total) {
+    return Status::kMalformedModel;
+  }
+  const std::uint8_t* entry = p + kModelHeaderBytes;
+  std::size_t expected_offset = 0;
+  for (std::size_t k = 0; k < tensors; ++k, entry += kModelTableEntryBytes) {
+    if (entry[kModelTensorNameBytes - 1] != 0 || entry[0] == 0 || entry[32] > 1) return Status::kMalformedModel;
+    const TensorType type = static_cast<TensorType>(entry[32]);
+    const std::size_t count = detail::get_u32(entry + 36), offset = detail::get_u32(entry + 40);
+    const std::size_t size = detail::tensor_bytes(type, count);
+    if (offset > total || size > total - offset || (type == TensorType::kFloat32 && offset % 4 != 0)) {
+      return Status::kMalformedModel;
+    }
+    if (k < parameter_tensors) {
+      if (std::memcmp(entry, names[k].name, kModelTensorNameBytes) != 0 || type != TensorType::kFloat32 ||
+          count != names[k].count || (k > 0 && offset != expected_offset)) {
+        return Status::kMalformedModel;
+      }
+      expected_offset = offset + size;
+    }
+  }
+  view->spec_ = spec;
+  view->bytes_ = p;
+  view->tensor_count_ = tensors;
+  view->parameters_ = Span<const float>(reinterpret_cast<const float*>(p + detail::get_u32(p + kModelHeaderBytes + 40)),
+                                        parameter_count(spec));
+  return Status::kOk;
+}
+
+}  // namespace edgelstm
