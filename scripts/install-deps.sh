@@ -8,6 +8,8 @@ packages=(
   libgtest-dev                     # host-only tests (PyTorch parity)
   libbenchmark-dev                 # benchmarks
   python3 python3-torch            # reference values for parity tests, peer for benchmarks
+  libcli11-dev                     # the edgelstm command line
+  clang-14 libclang-rt-14-dev      # libFuzzer for the fuzz preset
   # Microcontroller targets, run under QEMU (see cmake/toolchains/)
   gcc-arm-none-eabi picolibc-arm-none-eabi libstdc++-arm-none-eabi-picolibc
   libstdc++-arm-none-eabi-dev      # C++ headers, also used by the RISC-V builds
