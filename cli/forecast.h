@@ -1,0 +1,112 @@
+// Forecasting a regular series with edgelstm, host side: features, chronological splits,
+// training with early stopping, baselines and metrics. Used by the `edgelstm` CLI.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "csv_reader.h"
+#include "edgelstm/edgelstm.h"
+#include "model_io.h"
+
+namespace edgelstm::cli {
+
+// How inputs are built from the series x. For the forecast of x[t] from steps s = t-W .. t-1,
+// step s carries: x[s]; for each lag L, x[s+1-L] (the reading L steps before the step being
+// forecast: one day = 48, one week = 336 half-hours); with `calendar`, sin/cos of the time of day
+// and of the day of week of step s+1.
+struct FeatureConfig {
+  int window = 12;
+  std::vector<int> lags = {48, 336};
+  bool calendar = true;
+  std::int64_t interval_seconds = 1800;
+  int features() const { return 1 + static_cast<int>(lags.size()) + (calendar ? 4 : 0); }
+  int max_lag() const;
+  std::string encode() const;                        // stored in the model file ("meta.features")
+  static FeatureConfig decode(const std::string& text);  // throws InputError on a bad string
+};
+
+// A series of readings with its timestamps.
+struct Series {
+  std::vector<double> values;
+  std::vector<std::int64_t> times;
+};
+
+// Value normalization, fitted on the training targets only and stored with the model.
+struct Normalization {
+  double mean = 0, scale = 1;
+  float apply(double v) const { return static_cast<float>((v - mean) / scale); }
+  double invert(float v) const { return static_cast<double>(v) * scale + mean; }
+};
+
+// Target indices of the chronological split: train | validation | test, no overlap, no shuffling
+// across them. The test span is the last test_steps targets, validation the validation_steps before.
+struct Split {
+  std::vector<std::size_t> train, validation, test;
+};
+Split chronological_split(const Series& series, const FeatureConfig& features, std::size_t validation_steps,
+                          std::size_t test_steps);
+
+// The input window for target t (window * features floats), normalized.
+void build_window(const Series& series, const FeatureConfig& features, const Normalization& norm, std::size_t t,
+                  float* out);
+
+struct Metrics {
+  double mae = 0, rmse = 0, mape = 0;  // MW (units of the series), MW, percent
+  std::size_t count = 0;
+};
+Metrics metrics_of(const std::vector<double>& forecast, const std::vector<double>& actual);
+
+// The baselines, on exactly the given target indices.
+std::vector<double> persistence(const Series& series, const std::vector<std::size_t>& targets);
+std::vector<double> seasonal_naive(const Series& series, const std::vector<std::size_t>& targets, int season);
+std::vector<double> persistence_with_seasonal_change(const Series& series, const std::vector<std::size_t>& targets,
+                                                     int season);
+
+struct TrainOptions {
+  int hidden = 32;
+  int layers = 1;
+  OptimizerKind optimizer = OptimizerKind::kAdam;
+  float learning_rate = 2e-3f;
+  float clip_norm = 1.0f;
+  int epochs = 40;
+  int patience = 6;
+  std::uint64_t seed = 1;
+};
+
+struct EpochReport {
+  int epoch;
+  double train_loss, validation_mape, seconds;
+};
+
+// Trains a forecaster; returns the model with the best validation MAPE (early stopping), with its
+// normalization, feature settings and learning curve ("train.history") as extra tensors.
+ModelFile train_forecaster(const Series& series, const FeatureConfig& features, const Split& split,
+                           const TrainOptions& options, const std::function<void(const EpochReport&)>& progress);
+
+// A bound network that forecasts with a model file's parameters (the model must be a forecaster).
+class Forecaster {
+ public:
+  explicit Forecaster(const ModelFile& model);
+  double forecast(const Series& series, std::size_t t);  // x[t] from the window before it, in MW
+  const FeatureConfig& features() const { return features_; }
+  const Normalization& normalization() const { return norm_; }
+
+ private:
+  std::vector<std::uint8_t> arena_;
+  Network net_;
+  FeatureConfig features_;
+  Normalization norm_;
+  std::vector<float> window_;
+};
+
+// Reads the normalization and feature settings stored in a forecaster model.
+Normalization normalization_of(const ModelFile& model);
+FeatureConfig features_of(const ModelFile& model);
+
+// A 16-byte aligned arena of `bytes` inside `storage`.
+Span<std::uint8_t> aligned_arena(std::vector<std::uint8_t>& storage, std::size_t bytes);
+
+}  // namespace edgelstm::cli

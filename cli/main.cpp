@@ -1,0 +1,396 @@
+// The `edgelstm` command line: train, evaluate, forecast and stream a smart-meter series, inspect
+// and export models. Every command has --help. Bad input stops with a message naming the file,
+// the line and what was expected, and exit status 2.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "csv_reader.h"
+#include "forecast.h"
+#include "model_io.h"
+#include "report.h"
+
+namespace {
+
+using namespace edgelstm::cli;
+
+struct DataOptions {
+  std::string path;
+  std::string time_column = "timestamp";
+  std::string value_column = "demand_mw";
+  int validation_days = 7;
+  int test_days = 14;
+};
+
+void add_data_options(CLI::App* command, DataOptions& data) {
+  command->add_option("--data", data.path, "CSV file with a header line")->required()->check(CLI::ExistingFile);
+  command->add_option("--time-column", data.time_column, "name of the timestamp column")->capture_default_str();
+  command->add_option("--value-column", data.value_column, "name of the column to forecast")->capture_default_str();
+  command->add_option("--validation-days", data.validation_days, "days before the test span used for early stopping")
+      ->capture_default_str()->check(CLI::Range(1, 3650));
+  command->add_option("--test-days", data.test_days, "days at the end held out for evaluation")
+      ->capture_default_str()->check(CLI::Range(1, 3650));
+}
+
+Series load_series(const DataOptions& data, std::int64_t* interval) {
+  const Table table = read_table(data.path, data.time_column, {ColumnRequest{data.value_column, true}}, true);
+  if (table.rows() < 2) throw InputError(data.path + ": at least two readings are needed");
+  Series series{table.numbers[0], table.times};
+  *interval = series.times[1] - series.times[0];
+  return series;
+}
+
+std::size_t steps_per_day(std::int64_t interval) {
+  if (86400 % interval != 0) throw InputError("the series interval (" + std::to_string(interval) + " s) does not divide a day");
+  return static_cast<std::size_t>(86400 / interval);
+}
+
+std::vector<int> parse_lags(const std::string& text) {
+  std::vector<int> lags;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    try {
+      const int lag = std::stoi(item);
+      if (lag < 1) throw std::invalid_argument("");
+      lags.push_back(lag);
+    } catch (const std::logic_error&) {
+      throw InputError("--lags: expected comma-separated positive numbers of steps, found '" + text + "'");
+    }
+  }
+  return lags;
+}
+
+edgelstm::OptimizerKind parse_optimizer(const std::string& name) {
+  if (name == "sgd") return edgelstm::OptimizerKind::kSgd;
+  if (name == "momentum") return edgelstm::OptimizerKind::kMomentum;
+  return edgelstm::OptimizerKind::kAdam;
+}
+
+std::string format_metrics_row(const std::string& name, const Metrics& m) {
+  char line[160];
+  std::snprintf(line, sizeof line, "| %s | %.0f | %.0f | %.3f%% |", name.c_str(), m.mae, m.rmse, m.mape);
+  return line;
+}
+
+void ensure_directory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw InputError(path + ": cannot create the directory");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgelstm: LSTM forecasting that can train on the device; host tools"};
+  app.require_subcommand(1);
+
+  // ---- train --------------------------------------------------------------------------------
+  DataOptions train_data;
+  TrainOptions train_options;
+  FeatureConfig features;
+  std::string train_model = "model.elstm", lags_text = "48,336", optimizer_name = "adam";
+  bool no_calendar = false;
+  CLI::App* train = app.add_subcommand("train", "train a one-step forecaster; writes a model file");
+  add_data_options(train, train_data);
+  train->add_option("--model", train_model, "model file to write (atomically)")->capture_default_str();
+  train->add_option("--hidden", train_options.hidden, "hidden units per layer")->capture_default_str()->check(CLI::Range(1, 1024));
+  train->add_option("--layers", train_options.layers, "stacked LSTM layers")->capture_default_str()->check(CLI::Range(1, 4));
+  train->add_option("--window", features.window, "steps per input window")->capture_default_str()->check(CLI::Range(1, 1024));
+  train->add_option("--lags", lags_text, "lag features, in steps before the forecast step (e.g. 48,336)")->capture_default_str();
+  train->add_flag("--no-calendar", no_calendar, "no time-of-day / day-of-week features");
+  train->add_option("--optimizer", optimizer_name, "sgd, momentum or adam")
+      ->capture_default_str()->check(CLI::IsMember({"sgd", "momentum", "adam"}));
+  train->add_option("--lr", train_options.learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--epochs", train_options.epochs, "maximum epochs")->capture_default_str()->check(CLI::Range(1, 100000));
+  train->add_option("--patience", train_options.patience, "stop after this many epochs without a better validation MAPE")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  train->add_option("--seed", train_options.seed, "seed for initialization and shuffling")->capture_default_str();
+
+  // ---- eval ---------------------------------------------------------------------------------
+  DataOptions eval_data;
+  std::string eval_model = "model.elstm", report_dir;
+  CLI::App* eval = app.add_subcommand("eval", "MAE, RMSE, MAPE on the test span, beside the baselines");
+  add_data_options(eval, eval_data);
+  eval->add_option("--model", eval_model, "model file")->capture_default_str();
+  eval->add_option("--report", report_dir, "directory for report.md and SVG plots (gnuplot)");
+
+  // ---- predict ------------------------------------------------------------------------------
+  DataOptions predict_data;
+  std::string predict_model = "model.elstm", predict_out = "forecasts.csv";
+  CLI::App* predict = app.add_subcommand("predict", "one-step forecasts of the test span to CSV");
+  add_data_options(predict, predict_data);
+  predict->add_option("--model", predict_model, "model file")->capture_default_str();
+  predict->add_option("--out", predict_out, "CSV to write: timestamp,actual,forecast")->capture_default_str();
+
+  // ---- online -------------------------------------------------------------------------------
+  DataOptions online_data;
+  std::string online_model, online_report;
+  TrainOptions online_options;
+  online_options.hidden = 16;
+  float online_lr = 3e-3f;
+  CLI::App* online = app.add_subcommand(
+      "online", "stream the whole series reading by reading: forecast, then learn, as a meter on the device would");
+  add_data_options(online, online_data);
+  online->add_option("--model", online_model, "start from this trained model (default: from scratch)");
+  online->add_option("--hidden", online_options.hidden, "hidden units when starting from scratch")->capture_default_str();
+  online->add_option("--lr", online_lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  online->add_option("--report", online_report, "directory for the rolling-error plot (online.svg) and CSV");
+
+  // ---- inspect ------------------------------------------------------------------------------
+  std::string inspect_model = "model.elstm";
+  CLI::App* inspect = app.add_subcommand("inspect", "shape, parameter count, bytes needed on a device");
+  inspect->add_option("model", inspect_model, "model file")->required();
+
+  // ---- export -------------------------------------------------------------------------------
+  std::string export_model = "model.elstm", export_out = "model.h", export_format = "c-header", export_name = "kModel";
+  CLI::App* export_cmd = app.add_subcommand("export", "the model as const arrays for flash");
+  export_cmd->add_option("--model", export_model, "model file")->capture_default_str();
+  export_cmd->add_option("--format", export_format, "c-header")->capture_default_str()->check(CLI::IsMember({"c-header"}));
+  export_cmd->add_option("--out", export_out, "header to write")->capture_default_str();
+  export_cmd->add_option("--name", export_name, "C++ name prefix")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (train->parsed()) {
+      std::int64_t interval = 0;
+      const Series series = load_series(train_data, &interval);
+      features.lags = parse_lags(lags_text);
+      features.calendar = !no_calendar;
+      features.interval_seconds = interval;
+      train_options.optimizer = parse_optimizer(optimizer_name);
+      const std::size_t day = steps_per_day(interval);
+      const Split split = chronological_split(series, features, train_data.validation_days * day, train_data.test_days * day);
+      std::printf("train: %zu windows, validation %zu, test %zu (held out); LSTM %d x %d, window %d, %d features\n",
+                  split.train.size(), split.validation.size(), split.test.size(), train_options.layers,
+                  train_options.hidden, features.window, features.features());
+      const ModelFile model = train_forecaster(series, features, split, train_options, [](const EpochReport& r) {
+        std::printf("epoch %3d  loss %.5f  validation MAPE %.3f%%  %.1f s\n", r.epoch, r.train_loss, r.validation_mape,
+                    r.seconds);
+        std::fflush(stdout);
+      });
+      save_model(model, train_model);
+      std::printf("wrote %s\n", train_model.c_str());
+    } else if (eval->parsed() || predict->parsed()) {
+      const DataOptions& data = eval->parsed() ? eval_data : predict_data;
+      const ModelFile model = load_model(eval->parsed() ? eval_model : predict_model);
+      Forecaster forecaster(model);
+      std::int64_t interval = 0;
+      const Series series = load_series(data, &interval);
+      if (interval != forecaster.features().interval_seconds) {
+        throw InputError(data.path + ": readings every " + std::to_string(interval) + " s, the model was trained on " +
+                         std::to_string(forecaster.features().interval_seconds) + " s");
+      }
+      const std::size_t day = steps_per_day(interval);
+      const Split split = chronological_split(series, forecaster.features(), data.validation_days * day, data.test_days * day);
+      std::vector<double> forecast, actual;
+      for (std::size_t t : split.test) {
+        forecast.push_back(forecaster.forecast(series, t));
+        actual.push_back(series.values[t]);
+      }
+      if (predict->parsed()) {
+        std::ofstream out(predict_out);
+        out << "timestamp,actual,forecast\n";
+        for (std::size_t k = 0; k < split.test.size(); ++k) {
+          out << series.times[split.test[k]] << "," << actual[k] << "," << forecast[k] << "\n";
+        }
+        if (!out) throw InputError(predict_out + ": cannot write");
+        std::printf("wrote %zu forecasts to %s\n", split.test.size(), predict_out.c_str());
+        return 0;
+      }
+      const int week = static_cast<int>(7 * day);
+      const std::vector<std::pair<std::string, Metrics>> rows = {
+          {"edgelstm LSTM", metrics_of(forecast, actual)},
+          {"persistence x[t-1]", metrics_of(persistence(series, split.test), actual)},
+          {"seasonal naive x[t-week]", metrics_of(seasonal_naive(series, split.test, week), actual)},
+          {"persistence + last week's change", metrics_of(persistence_with_seasonal_change(series, split.test, week), actual)}};
+      std::ostringstream table;
+      table << "| forecaster (test span: last " << data.test_days << " days, " << split.test.size()
+            << " one-step forecasts) | MAE | RMSE | MAPE |\n|---|---:|---:|---:|\n";
+      for (const auto& [name, m] : rows) table << format_metrics_row(name, m) << "\n";
+      std::printf("%s", table.str().c_str());
+      if (!report_dir.empty()) {
+        ensure_directory(report_dir);
+        PlotSeries a{"actual", {}, {}}, f{"edgelstm forecast", {}, {}};
+        for (std::size_t k = 0; k < actual.size(); ++k) {
+          const double days = static_cast<double>(k) / day;
+          a.x.push_back(days);
+          a.y.push_back(actual[k]);
+          f.x.push_back(days);
+          f.y.push_back(forecast[k]);
+        }
+        plot_lines(report_dir, "forecast", "One-step forecast over the test span", "days into the test span",
+                   data.value_column, {a, f});
+        PlotSeries loss{"training loss (normalized MSE)", {}, {}}, val{"validation MAPE (%)", {}, {}};
+        const auto history = model.floats.find("train.history");
+        if (history != model.floats.end()) {
+          for (std::size_t k = 0; k + 2 < history->second.size(); k += 3) {
+            loss.x.push_back(history->second[k]);
+            loss.y.push_back(history->second[k + 1]);
+            val.x.push_back(history->second[k]);
+            val.y.push_back(history->second[k + 2]);
+          }
+        }
+        plot_lines(report_dir, "learning_curve_loss", "Learning curve: training loss", "epoch", "loss", {loss});
+        plot_lines(report_dir, "learning_curve_validation", "Learning curve: validation MAPE", "epoch", "MAPE %", {val});
+        std::ofstream md(report_dir + "/report.md");
+        md << "# edgelstm forecasting report\n\nData: `" << data.path << "`, column `" << data.value_column
+           << "`. Model: " << model.spec.num_layers << " x " << model.spec.hidden_size[0] << " LSTM, window "
+           << model.spec.window << ", features `" << forecaster.features().encode() << "`.\n\n"
+           << table.str() << "\n![forecast vs actual](forecast.svg)\n\n"
+           << "![training loss](learning_curve_loss.svg)\n\n![validation MAPE](learning_curve_validation.svg)\n\n"
+           << "Online learning (if `edgelstm online --report` wrote it): ![rolling error](online.svg)\n";
+        std::printf("wrote %s/report.md\n", report_dir.c_str());
+      }
+    } else if (online->parsed()) {
+      std::int64_t interval = 0;
+      const Series series = load_series(online_data, &interval);
+      ModelFile model;
+      FeatureConfig online_features;
+      online_features.window = 6;
+      online_features.interval_seconds = interval;
+      Normalization norm;
+      if (!online_model.empty()) {
+        model = load_model(online_model);
+        online_features = features_of(model);
+        norm = normalization_of(model);
+      } else {
+        // A meter starting from scratch knows only its first day: scale by that day's readings.
+        const std::size_t day = steps_per_day(interval);
+        double sum = 0, squares = 0;
+        for (std::size_t k = 0; k < day && k < series.values.size(); ++k) sum += series.values[k];
+        norm.mean = sum / day;
+        for (std::size_t k = 0; k < day && k < series.values.size(); ++k) squares += std::pow(series.values[k] - norm.mean, 2);
+        norm.scale = std::max(1e-9, std::sqrt(squares / day));
+        model.spec = edgelstm::make_spec(static_cast<std::uint16_t>(online_features.features()),
+                                         static_cast<std::uint16_t>(online_options.hidden), 1, 1,
+                                         static_cast<std::uint16_t>(online_features.window));
+      }
+      edgelstm::TrainConfig config;
+      config.optimizer = edgelstm::OptimizerKind::kAdam;
+      config.learning_rate = online_lr;
+      config.clip_norm = 1.0f;
+      std::vector<std::uint8_t> storage;
+      edgelstm::Network net;
+      edgelstm::Status status = net.bind_training(model.spec, config,
+                                                  aligned_arena(storage, edgelstm::train_bytes(model.spec, config.optimizer)));
+      if (status == edgelstm::Status::kOk) {
+        if (online_model.empty()) {
+          status = net.initialize(1, 1.0f);
+        } else {
+          std::copy(model.parameters.begin(), model.parameters.end(), net.parameters().begin());
+        }
+      }
+      if (status != edgelstm::Status::kOk) throw InputError(std::string("cannot set up the network: ") + edgelstm::status_name(status));
+      const std::size_t first = static_cast<std::size_t>(online_features.window - 1 + online_features.max_lag());
+      const std::size_t week = 7 * steps_per_day(interval);
+      std::vector<float> window(static_cast<std::size_t>(online_features.window * online_features.features()));
+      PlotSeries lstm{"edgelstm online (weekly MAPE)", {}, {}}, pers{"persistence (weekly MAPE)", {}, {}};
+      double sum = 0, sum_persistence = 0;
+      std::size_t count = 0, refused = 0;
+      std::printf("online: %s, %zu readings\n", online_model.empty() ? "from scratch" : online_model.c_str(), series.values.size());
+      for (std::size_t t = first; t < series.values.size(); ++t) {
+        build_window(series, online_features, norm, t, window.data());
+        const float target = norm.apply(series.values[t]);
+        const edgelstm::TrainResult r = net.train_step(edgelstm::Span<const float>(window.data(), window.size()),
+                                                       edgelstm::Span<const float>(&target, 1), edgelstm::WindowStart::kZeroState);
+        if (r.status != edgelstm::Status::kOk) {
+          ++refused;
+          continue;
+        }
+        const double actual = series.values[t];
+        sum += 100.0 * std::fabs(norm.invert(net.window_outputs()[0]) - actual) / std::fabs(actual);
+        sum_persistence += 100.0 * std::fabs(series.values[t - 1] - actual) / std::fabs(actual);
+        if (++count == week || t + 1 == series.values.size()) {
+          const double weeks = static_cast<double>(t + 1) / week;
+          std::printf("week %5.1f  MAPE %.3f%%  (persistence %.3f%%)\n", weeks, sum / count, sum_persistence / count);
+          lstm.x.push_back(weeks);
+          lstm.y.push_back(sum / count);
+          pers.x.push_back(weeks);
+          pers.y.push_back(sum_persistence / count);
+          sum = sum_persistence = 0;
+          count = 0;
+        }
+      }
+      std::printf("refused steps: %zu\n", refused);
+      if (!online_report.empty()) {
+        ensure_directory(online_report);
+        plot_lines(online_report, "online", "Online learning, predict then learn at each reading", "week", "MAPE %",
+                   {lstm, pers});
+        std::printf("wrote %s/online.svg\n", online_report.c_str());
+      }
+    } else if (inspect->parsed()) {
+      const ModelFile model = load_model(inspect_model);
+      const edgelstm::LstmSpec& s = model.spec;
+      std::printf("%s: %s, input %u, %u layer(s) of", inspect_model.c_str(),
+                  s.task == edgelstm::Task::kRegression ? "regression" : "classification", s.input_size, s.num_layers);
+      for (std::size_t l = 0; l < s.num_layers; ++l) std::printf(" %u", s.hidden_size[l]);
+      std::printf(" hidden, %u output(s) at the %s, window %u\n", s.output_size,
+                  s.output_mode == edgelstm::OutputMode::kLastStep ? "last step" : "every step", s.window);
+      std::printf("parameters: %zu (%zu bytes as float32)\n", edgelstm::parameter_count(s), edgelstm::parameter_count(s) * 4);
+      std::printf("arena bytes on a device: inference %zu (weights in flash: %zu), training SGD %zu, momentum %zu, Adam %zu\n",
+                  edgelstm::inference_bytes(s), edgelstm::inference_in_place_bytes(s),
+                  edgelstm::train_bytes(s, edgelstm::OptimizerKind::kSgd), edgelstm::train_bytes(s, edgelstm::OptimizerKind::kMomentum),
+                  edgelstm::train_bytes(s, edgelstm::OptimizerKind::kAdam));
+      for (const auto& [name, text] : model.texts) std::printf("%s: %s\n", name.c_str(), text.c_str());
+      for (const auto& [name, values] : model.floats) std::printf("%s: %zu values\n", name.c_str(), values.size());
+    } else if (export_cmd->parsed()) {
+      const ModelFile model = load_model(export_model);
+      const edgelstm::LstmSpec& s = model.spec;
+      std::ostringstream out;
+      out << "// Exported by `edgelstm export --format c-header` from " << export_model << "; do not edit.\n"
+          << "// Bind with Network::bind_inference_in_place(" << export_name << "Spec, " << export_name
+          << "Parameters, arena) and an arena of inference_in_place_bytes(" << export_name << "Spec).\n"
+          << "#pragma once\n\n#include \"edgelstm/edgelstm.h\"\n\n"
+          << "inline constexpr edgelstm::LstmSpec " << export_name << "Spec = [] {\n"
+          << "  auto spec = edgelstm::make_spec(" << s.input_size << ", " << s.hidden_size[0] << ", " << int(s.num_layers)
+          << ", " << s.output_size << ", " << s.window << ", "
+          << (s.task == edgelstm::Task::kRegression ? "edgelstm::Task::kRegression" : "edgelstm::Task::kClassification") << ", "
+          << (s.output_mode == edgelstm::OutputMode::kLastStep ? "edgelstm::OutputMode::kLastStep" : "edgelstm::OutputMode::kEveryStep")
+          << ");\n";
+      for (std::size_t l = 1; l < s.num_layers; ++l) out << "  spec.hidden_size[" << l << "] = " << s.hidden_size[l] << ";\n";
+      out << "  return spec;\n}();\n\n";
+      auto array = [&](const std::string& name, const std::vector<float>& values) {
+        out << "inline constexpr float " << name << "[" << values.size() << "] = {";
+        char number[32];
+        for (std::size_t k = 0; k < values.size(); ++k) {
+          std::snprintf(number, sizeof number, "%.9gf", static_cast<double>(values[k]));
+          out << (k % 8 == 0 ? "\n    " : " ") << number << ",";
+        }
+        out << "\n};\n";
+      };
+      array(export_name + "Parameters", model.parameters);
+      for (const auto& [name, values] : model.floats) {
+        std::string identifier = export_name;
+        bool upper = true;
+        for (char c : name) {
+          if (c == '.' || c == '_') {
+            upper = true;
+          } else {
+            identifier += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+            upper = false;
+          }
+        }
+        array(identifier, values);
+      }
+      for (const auto& [name, text] : model.texts) out << "// " << name << ": " << text << "\n";
+      const std::string temporary = export_out + ".tmp";
+      {
+        std::ofstream file(temporary);
+        file << out.str();
+        if (!file) throw InputError(export_out + ": cannot write");
+      }
+      if (std::rename(temporary.c_str(), export_out.c_str()) != 0) throw InputError(export_out + ": cannot write");
+      std::printf("wrote %s\n", export_out.c_str());
+    }
+  } catch (const InputError& error) {
+    std::fprintf(stderr, "edgelstm: %s\n", error.what());
+    return 2;
+  }
+  return 0;
+}
