@@ -24,6 +24,7 @@ void plot_lines(const std::string& directory, const std::string& name, const std
   {
     std::ofstream out(script);
     out << "set terminal svg size 960,420 dynamic background rgb 'white' font 'sans,11'\n"
+        << "set termoption noenhanced\n"
         << "set output '" << directory << "/" << name << ".svg'\n"
         << "set title '" << title << "'\nset xlabel '" << x_label << "'\nset ylabel '" << y_label << "'\n"
         << "set grid\nset key outside right top\nplot ";
