@@ -10,6 +10,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "classify.h"
 #include "csv_reader.h"
 #include "forecast.h"
 #include "model_io.h"
@@ -67,6 +68,17 @@ std::vector<int> parse_lags(const std::string& text) {
   return lags;
 }
 
+std::vector<std::string> parse_columns(const std::string& text) {
+  std::vector<std::string> columns;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) columns.push_back(item);
+  }
+  if (columns.empty()) throw InputError("--feature-columns: expected comma-separated column names");
+  return columns;
+}
+
 edgelstm::OptimizerKind parse_optimizer(const std::string& name) {
   if (name == "sgd") return edgelstm::OptimizerKind::kSgd;
   if (name == "momentum") return edgelstm::OptimizerKind::kMomentum;
@@ -95,8 +107,14 @@ int main(int argc, char** argv) {
   FeatureConfig features;
   std::string train_model = "model.elstm", lags_text = "48,336", optimizer_name = "adam";
   bool no_calendar = false;
-  CLI::App* train = app.add_subcommand("train", "train a one-step forecaster; writes a model file");
+  std::string task = "forecast", feature_columns_text, label_column;
+  CLI::App* train = app.add_subcommand("train", "train a forecaster (or a classifier); writes a model file");
   add_data_options(train, train_data);
+  train->add_option("--task", task, "forecast: the next value of --value-column; classify: the class in --label-column "
+                                    "from the previous --window rows of --feature-columns")
+      ->capture_default_str()->check(CLI::IsMember({"forecast", "classify"}));
+  train->add_option("--feature-columns", feature_columns_text, "classify: comma-separated numeric input columns");
+  train->add_option("--label-column", label_column, "classify: the column of class labels");
   train->add_option("--model", train_model, "model file to write (atomically)")->capture_default_str();
   train->add_option("--hidden", train_options.hidden, "hidden units per layer")->capture_default_str()->check(CLI::Range(1, 1024));
   train->add_option("--layers", train_options.layers, "stacked LSTM layers")->capture_default_str()->check(CLI::Range(1, 4));
@@ -157,7 +175,27 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (train->parsed()) {
+    if (train->parsed() && task == "classify") {
+      if (feature_columns_text.empty() || label_column.empty()) {
+        throw InputError("--task classify needs --feature-columns and --label-column");
+      }
+      train_options.optimizer = parse_optimizer(optimizer_name);
+      const ClassData data = read_class_data(train_data.path, train_data.time_column, parse_columns(feature_columns_text),
+                                             label_column);
+      const std::size_t per_day = steps_per_day(data.times[1] - data.times[0]);
+      const Split split = class_split(data.labels.size(), features.window, train_data.validation_days * per_day,
+                                      train_data.test_days * per_day);
+      std::printf("train: classify %zu classes from %zu features over %d rows; %zu windows, validation %zu, test %zu\n",
+                  data.classes.size(), data.feature_names.size(), features.window, split.train.size(),
+                  split.validation.size(), split.test.size());
+      const ModelFile model = train_classifier(data, features.window, split, train_options, [](const EpochReport& r) {
+        std::printf("epoch %3d  loss %.4f  validation error %.2f%%  %.1f s\n", r.epoch, r.train_loss, r.validation_mape,
+                    r.seconds);
+        std::fflush(stdout);
+      });
+      save_model(model, train_model);
+      std::printf("wrote %s\n", train_model.c_str());
+    } else if (train->parsed()) {
       std::int64_t interval = 0;
       const Series series = load_series(train_data, &interval);
       features.lags = parse_lags(lags_text);
@@ -176,6 +214,29 @@ int main(int argc, char** argv) {
       });
       save_model(model, train_model);
       std::printf("wrote %s\n", train_model.c_str());
+    } else if (eval->parsed() && load_model(eval_model).spec.task == edgelstm::Task::kClassification) {
+      const ModelFile model = load_model(eval_model);
+      const ClassData data = read_class_data(eval_data.path, eval_data.time_column, model_feature_columns(model),
+                                             model_label_column(model));
+      const std::size_t per_day = steps_per_day(data.times[1] - data.times[0]);
+      const Split split = class_split(data.labels.size(), model.spec.window, eval_data.validation_days * per_day,
+                                      eval_data.test_days * per_day);
+      std::vector<int> actual;
+      for (std::size_t r : split.test) actual.push_back(data.labels[r]);
+      const std::vector<int> predicted = classify(model, data, split.test);
+      const std::vector<int> majority(actual.size(), majority_class(data, split.train));
+      const std::string table = class_report(
+          data.classes, {{"edgelstm LSTM", class_metrics(predicted, actual, data.classes.size())},
+                         {"majority class (" + data.classes[static_cast<std::size_t>(majority.front())] + ")",
+                          class_metrics(majority, actual, data.classes.size())}});
+      std::printf("test span: last %d days, %zu rows\n%s", eval_data.test_days, split.test.size(), table.c_str());
+      if (!report_dir.empty()) {
+        ensure_directory(report_dir);
+        std::ofstream md(report_dir + "/classification.md");
+        md << "# edgelstm classification report\n\nData: `" << eval_data.path << "`, label `" << data.label_name
+           << "`, test span: last " << eval_data.test_days << " days.\n\n" << table;
+        std::printf("wrote %s/classification.md\n", report_dir.c_str());
+      }
     } else if (eval->parsed() || predict->parsed()) {
       const DataOptions& data = eval->parsed() ? eval_data : predict_data;
       const ModelFile model = load_model(eval->parsed() ? eval_model : predict_model);

@@ -1,0 +1,278 @@
+#include "classify.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+namespace edgelstm::cli {
+namespace {
+
+struct FeatureNorm {
+  std::vector<double> mean, scale;
+};
+
+FeatureNorm fit(const ClassData& data, const std::vector<std::size_t>& rows) {
+  const std::size_t f = data.feature_names.size();
+  FeatureNorm norm{std::vector<double>(f, 0.0), std::vector<double>(f, 0.0)};
+  for (std::size_t r : rows) {
+    for (std::size_t k = 0; k < f; ++k) norm.mean[k] += data.features[r][k];
+  }
+  for (double& m : norm.mean) m /= rows.size();
+  for (std::size_t r : rows) {
+    for (std::size_t k = 0; k < f; ++k) norm.scale[k] += std::pow(data.features[r][k] - norm.mean[k], 2);
+  }
+  for (double& s : norm.scale) s = std::max(1e-9, std::sqrt(s / rows.size()));
+  return norm;
+}
+
+void window_of(const ClassData& data, const FeatureNorm& norm, int window, std::size_t row, float* out) {
+  for (std::size_t s = row - static_cast<std::size_t>(window); s < row; ++s) {
+    for (std::size_t k = 0; k < data.feature_names.size(); ++k) {
+      *out++ = static_cast<float>((data.features[s][k] - norm.mean[k]) / norm.scale[k]);
+    }
+  }
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) items.push_back(item);
+  return items;
+}
+
+int argmax(Span<const float> values) {
+  return static_cast<int>(std::max_element(values.begin(), values.end()) - values.begin());
+}
+
+}  // namespace
+
+ClassData read_class_data(const std::string& path, const std::string& time_column,
+                          const std::vector<std::string>& feature_columns, const std::string& label_column) {
+  std::vector<ColumnRequest> requests;
+  for (const std::string& name : feature_columns) requests.push_back({name, true});
+  requests.push_back({label_column, false});
+  const Table table = read_table(path, time_column, requests, true);
+  ClassData data;
+  data.feature_names = feature_columns;
+  data.label_name = label_column;
+  data.times = table.times;
+  const std::vector<std::string>& labels = table.text.back();
+  data.classes = labels;
+  std::sort(data.classes.begin(), data.classes.end());
+  data.classes.erase(std::unique(data.classes.begin(), data.classes.end()), data.classes.end());
+  if (data.classes.size() < 2) throw InputError(path + ": column '" + label_column + "' has fewer than two classes");
+  for (std::size_t r = 0; r < table.rows(); ++r) {
+    std::vector<double> row;
+    for (std::size_t k = 0; k < feature_columns.size(); ++k) row.push_back(table.numbers[k][r]);
+    data.features.push_back(row);
+    data.labels.push_back(static_cast<int>(std::lower_bound(data.classes.begin(), data.classes.end(), labels[r]) -
+                                           data.classes.begin()));
+  }
+  return data;
+}
+
+ClassMetrics class_metrics(const std::vector<int>& predicted, const std::vector<int>& actual, std::size_t classes) {
+  ClassMetrics m;
+  m.confusion.assign(classes, std::vector<int>(classes, 0));
+  std::size_t correct = 0;
+  for (std::size_t k = 0; k < actual.size(); ++k) {
+    ++m.confusion[static_cast<std::size_t>(actual[k])][static_cast<std::size_t>(predicted[k])];
+    correct += predicted[k] == actual[k] ? 1 : 0;
+  }
+  m.accuracy = actual.empty() ? 0 : static_cast<double>(correct) / actual.size();
+  double f1_sum = 0;
+  for (std::size_t c = 0; c < classes; ++c) {
+    double tp = m.confusion[c][c], fp = 0, fn = 0;
+    for (std::size_t o = 0; o < classes; ++o) {
+      if (o == c) continue;
+      fp += m.confusion[o][c];
+      fn += m.confusion[c][o];
+    }
+    f1_sum += tp == 0 ? 0.0 : 2 * tp / (2 * tp + fp + fn);
+  }
+  m.macro_f1 = f1_sum / classes;
+  return m;
+}
+
+Split class_split(std::size_t rows, int window, std::size_t validation_rows, std::size_t test_rows) {
+  const std::size_t first = static_cast<std::size_t>(window);
+  if (rows < first + validation_rows + test_rows + 1) {
+    throw InputError("too few rows (" + std::to_string(rows) + ") for a window of " + std::to_string(window) +
+                     " and validation + test spans of " + std::to_string(validation_rows + test_rows));
+  }
+  Split split;
+  for (std::size_t r = first; r < rows; ++r) {
+    if (r >= rows - test_rows) {
+      split.test.push_back(r);
+    } else if (r >= rows - test_rows - validation_rows) {
+      split.validation.push_back(r);
+    } else {
+      split.train.push_back(r);
+    }
+  }
+  return split;
+}
+
+int majority_class(const ClassData& data, const std::vector<std::size_t>& train_rows) {
+  std::vector<int> counts(data.classes.size(), 0);
+  for (std::size_t r : train_rows) ++counts[static_cast<std::size_t>(data.labels[r])];
+  return static_cast<int>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+}
+
+ModelFile train_classifier(const ClassData& data, int window, const Split& split, const TrainOptions& options,
+                           const std::function<void(const EpochReport&)>& progress) {
+  const FeatureNorm norm = fit(data, split.train);
+  const std::size_t features = data.feature_names.size();
+  const LstmSpec spec = make_spec(static_cast<std::uint16_t>(features), static_cast<std::uint16_t>(options.hidden),
+                                  static_cast<std::uint8_t>(options.layers), static_cast<std::uint16_t>(data.classes.size()),
+                                  static_cast<std::uint16_t>(window), Task::kClassification);
+  TrainConfig config;
+  config.optimizer = options.optimizer;
+  config.loss = LossKind::kCrossEntropy;
+  config.learning_rate = options.learning_rate;
+  config.clip_norm = options.clip_norm;
+  std::vector<std::uint8_t> storage;
+  Network net;
+  Status status = net.bind_training(spec, config, aligned_arena(storage, train_bytes(spec, config.optimizer)));
+  if (status == Status::kOk) status = net.initialize(options.seed, 1.0f);
+  if (status != Status::kOk) throw InputError(std::string("cannot set up the network: ") + status_name(status));
+  const std::size_t floats = static_cast<std::size_t>(window) * features;
+  std::vector<float> windows(split.train.size() * floats), scratch(floats), logits(data.classes.size());
+  for (std::size_t k = 0; k < split.train.size(); ++k) window_of(data, norm, window, split.train[k], windows.data() + k * floats);
+  auto validation_accuracy = [&]() {
+    std::size_t correct = 0;
+    for (std::size_t r : split.validation) {
+      window_of(data, norm, window, r, scratch.data());
+      net.reset_state();
+      (void)net.forward(Span<const float>(scratch.data(), floats), Span<float>(logits.data(), logits.size()));
+      correct += argmax(Span<const float>(logits.data(), logits.size())) == data.labels[r] ? 1 : 0;
+    }
+    return 100.0 * correct / split.validation.size();
+  };
+  std::vector<std::size_t> order(split.train.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::uint64_t state = options.seed;
+  std::vector<float> best(net.parameters().begin(), net.parameters().end()), history;
+  double best_accuracy = validation_accuracy();
+  int since_best = 0;
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    for (std::size_t k = order.size(); k > 1; --k) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;  // LCG for the shuffle
+      std::swap(order[k - 1], order[(state >> 33) % k]);
+    }
+    double loss = 0;
+    std::size_t accepted = 0;
+    for (std::size_t k : order) {
+      const std::uint16_t label = static_cast<std::uint16_t>(data.labels[split.train[k]]);
+      const TrainResult r = net.train_step(Span<const float>(windows.data() + k * floats, floats),
+                                           Span<const std::uint16_t>(&label, 1), WindowStart::kZeroState);
+      if (r.status == Status::kOk) {
+        loss += r.loss;
+        ++accepted;
+      }
+    }
+    const double accuracy = validation_accuracy();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // The report's second column is the validation error: 100 - accuracy (percent).
+    history.insert(history.end(), {static_cast<float>(epoch), static_cast<float>(accepted ? loss / accepted : NAN),
+                                   static_cast<float>(100.0 - accuracy)});
+    if (progress) progress(EpochReport{epoch, accepted ? loss / accepted : NAN, 100.0 - accuracy, seconds});
+    if (accuracy > best_accuracy) {
+      best_accuracy = accuracy;
+      best.assign(net.parameters().begin(), net.parameters().end());
+      since_best = 0;
+    } else if (++since_best >= options.patience) {
+      break;
+    }
+  }
+  ModelFile model;
+  model.spec = spec;
+  model.parameters = best;
+  std::vector<float> stored;
+  for (double m : norm.mean) stored.push_back(static_cast<float>(m));
+  for (double s : norm.scale) stored.push_back(static_cast<float>(s));
+  model.floats["norm.features"] = stored;
+  model.floats["train.history"] = history;
+  model.texts["meta.classes"] = join(data.classes);
+  model.texts["meta.feature_columns"] = join(data.feature_names);
+  model.texts["meta.label_column"] = data.label_name;
+  return model;
+}
+
+std::vector<int> classify(const ModelFile& model, const ClassData& data, const std::vector<std::size_t>& rows) {
+  const auto classes = model.texts.find("meta.classes");
+  const auto stored = model.floats.find("norm.features");
+  const std::size_t features = data.feature_names.size();
+  if (model.spec.task != Task::kClassification || classes == model.texts.end() || stored == model.floats.end() ||
+      stored->second.size() != 2 * features || model.spec.input_size != features) {
+    throw InputError("the model is not a classifier for these " + std::to_string(features) + " feature columns");
+  }
+  if (split_list(classes->second) != data.classes) {
+    throw InputError("the model's classes (" + classes->second + ") differ from the data's (" + join(data.classes) + ")");
+  }
+  FeatureNorm norm;
+  norm.mean.assign(stored->second.begin(), stored->second.begin() + static_cast<long>(features));
+  norm.scale.assign(stored->second.begin() + static_cast<long>(features), stored->second.end());
+  std::vector<std::uint8_t> storage;
+  Network net;
+  if (net.bind_inference(model.spec, aligned_arena(storage, inference_bytes(model.spec))) != Status::kOk) {
+    throw InputError("cannot bind the classifier");
+  }
+  std::copy(model.parameters.begin(), model.parameters.end(), net.parameters().begin());
+  const int window = model.spec.window;
+  std::vector<float> scratch(static_cast<std::size_t>(window) * features), logits(model.spec.output_size);
+  std::vector<int> predicted;
+  for (std::size_t r : rows) {
+    window_of(data, norm, window, r, scratch.data());
+    net.reset_state();
+    (void)net.forward(Span<const float>(scratch.data(), scratch.size()), Span<float>(logits.data(), logits.size()));
+    predicted.push_back(argmax(Span<const float>(logits.data(), logits.size())));
+  }
+  return predicted;
+}
+
+std::vector<std::string> model_feature_columns(const ModelFile& model) {
+  const auto found = model.texts.find("meta.feature_columns");
+  if (found == model.texts.end()) throw InputError("the classifier model names no feature columns (meta.feature_columns)");
+  return split_list(found->second);
+}
+
+std::string model_label_column(const ModelFile& model) {
+  const auto found = model.texts.find("meta.label_column");
+  if (found == model.texts.end()) throw InputError("the classifier model names no label column (meta.label_column)");
+  return found->second;
+}
+
+std::string class_report(const std::vector<std::string>& classes, const std::vector<std::pair<std::string, ClassMetrics>>& rows) {
+  std::ostringstream out;
+  char line[200];
+  out << "| classifier | accuracy | macro-F1 |\n|---|---:|---:|\n";
+  for (const auto& [name, m] : rows) {
+    std::snprintf(line, sizeof line, "| %s | %.3f | %.3f |\n", name.c_str(), m.accuracy, m.macro_f1);
+    out << line;
+  }
+  out << "\nConfusion matrix of " << rows.front().first << " (rows: actual, columns: predicted)\n\n| |";
+  for (const std::string& c : classes) out << " " << c << " |";
+  out << "\n|---|";
+  for (std::size_t k = 0; k < classes.size(); ++k) out << "---:|";
+  out << "\n";
+  for (std::size_t a = 0; a < classes.size(); ++a) {
+    out << "| " << classes[a] << " |";
+    for (std::size_t p = 0; p < classes.size(); ++p) out << " " << rows.front().second.confusion[a][p] << " |";
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace edgelstm::cli

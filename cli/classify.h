@@ -1,0 +1,53 @@
+// Sequence classification, host side: the class of a day from the measurements of the days before
+// (the Seattle weather series: sun, fog, rain, drizzle, snow). Used by `edgelstm --task classify`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "csv_reader.h"
+#include "forecast.h"
+#include "model_io.h"
+
+namespace edgelstm::cli {
+
+struct ClassData {
+  std::vector<std::string> feature_names;
+  std::string label_name;
+  std::vector<std::vector<double>> features;  // per row, one value per feature
+  std::vector<int> labels;                    // per row, index into classes
+  std::vector<std::string> classes;           // sorted names
+  std::vector<std::int64_t> times;
+};
+
+// Reads the feature and label columns (require a regular series).
+ClassData read_class_data(const std::string& path, const std::string& time_column,
+                          const std::vector<std::string>& feature_columns, const std::string& label_column);
+
+struct ClassMetrics {
+  double accuracy = 0, macro_f1 = 0;
+  std::vector<std::vector<int>> confusion;  // [actual][predicted]
+};
+ClassMetrics class_metrics(const std::vector<int>& predicted, const std::vector<int>& actual, std::size_t classes);
+
+// Rows whose class is predicted: the window of `window` rows before each, chronological split.
+Split class_split(std::size_t rows, int window, std::size_t validation_rows, std::size_t test_rows);
+
+// Trains a classifier (softmax cross-entropy, Adam, early stopping on validation accuracy).
+ModelFile train_classifier(const ClassData& data, int window, const Split& split, const TrainOptions& options,
+                           const std::function<void(const EpochReport&)>& progress);
+
+// Predicts the classes of `rows` with a classifier model; the model's class list must match.
+std::vector<int> classify(const ModelFile& model, const ClassData& data, const std::vector<std::size_t>& rows);
+
+// The most frequent class of the training rows, predicted for every row.
+int majority_class(const ClassData& data, const std::vector<std::size_t>& train_rows);
+
+// The column names a classifier model was trained on (meta.feature_columns, meta.label_column).
+std::vector<std::string> model_feature_columns(const ModelFile& model);
+std::string model_label_column(const ModelFile& model);
+
+// The metrics as a Markdown table, the confusion matrix below it.
+std::string class_report(const std::vector<std::string>& classes, const std::vector<std::pair<std::string, ClassMetrics>>& rows);
+
+}  // namespace edgelstm::cli
