@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <numeric>
 #include <sstream>
 
@@ -177,20 +178,46 @@ FeatureConfig features_of(const ModelFile& model) {
   return config;
 }
 
+Normalization fit_normalization(const Series& series, const Split& split) {
+  Normalization norm;
+  double sum = 0, squares = 0;
+  for (std::size_t t : split.train) sum += series.values[t];
+  norm.mean = sum / split.train.size();
+  for (std::size_t t : split.train) squares += (series.values[t] - norm.mean) * (series.values[t] - norm.mean);
+  norm.scale = std::sqrt(squares / split.train.size());
+  if (!(norm.scale > 0)) throw InputError("the training span is constant: nothing to learn");
+  return norm;
+}
+
+void export_dataset(const Series& series, const FeatureConfig& features, const Split& split, const Normalization& norm,
+                    const std::string& directory) {
+  const std::size_t floats = static_cast<std::size_t>(features.window * features.features());
+  std::ofstream shapes(directory + "/shapes.txt");
+  shapes << "window " << features.window << "\nfeatures " << features.features() << "\nmean " << norm.mean
+         << "\nscale " << norm.scale << "\n";
+  const std::pair<const char*, const std::vector<std::size_t>*> parts[] = {
+      {"train", &split.train}, {"validation", &split.validation}, {"test", &split.test}};
+  for (const auto& [name, targets] : parts) {
+    std::ofstream x(directory + "/" + name + "_x.f32", std::ios::binary), y(directory + "/" + name + "_y.f32", std::ios::binary);
+    std::vector<float> window(floats);
+    for (std::size_t t : *targets) {
+      build_window(series, features, norm, t, window.data());
+      const float target = norm.apply(series.values[t]);
+      x.write(reinterpret_cast<const char*>(window.data()), static_cast<std::streamsize>(floats * sizeof(float)));
+      y.write(reinterpret_cast<const char*>(&target), sizeof target);
+    }
+    shapes << name << " " << targets->size() << "\n";
+    if (!x || !y) throw InputError(directory + ": cannot write the " + std::string(name) + " split");
+  }
+  if (!shapes) throw InputError(directory + "/shapes.txt: cannot write");
+}
+
 ModelFile train_forecaster(const Series& series, const FeatureConfig& features, const Split& split,
                            const TrainOptions& options, const std::function<void(const EpochReport&)>& progress) {
   if (options.hidden < 1 || options.hidden > 1024 || options.layers < 1 || options.layers > 4 || features.window > 1024) {
     throw InputError("hidden size must be 1..1024, layers 1..4, window 1..1024");
   }
-  Normalization norm;
-  {
-    double sum = 0, squares = 0;
-    for (std::size_t t : split.train) sum += series.values[t];
-    norm.mean = sum / split.train.size();
-    for (std::size_t t : split.train) squares += (series.values[t] - norm.mean) * (series.values[t] - norm.mean);
-    norm.scale = std::sqrt(squares / split.train.size());
-    if (!(norm.scale > 0)) throw InputError("the training span is constant: nothing to learn");
-  }
+  const Normalization norm = fit_normalization(series, split);
   const LstmSpec spec = make_spec(static_cast<std::uint16_t>(features.features()), static_cast<std::uint16_t>(options.hidden),
                                   static_cast<std::uint8_t>(options.layers), 1, static_cast<std::uint16_t>(features.window));
   TrainConfig config;
@@ -202,6 +229,16 @@ ModelFile train_forecaster(const Series& series, const FeatureConfig& features, 
   Status status = net.bind_training(spec, config, aligned_arena(storage, train_bytes(spec, config.optimizer)));
   if (status == Status::kOk) status = net.initialize(options.seed, 1.0f);
   if (status != Status::kOk) throw InputError(std::string("cannot set up the network: ") + status_name(status));
+  auto snapshot = [&](const std::vector<float>& parameters, const std::vector<float>& history) {
+    ModelFile model;
+    model.spec = spec;
+    model.parameters = parameters;
+    model.floats["norm.value"] = {static_cast<float>(norm.mean), static_cast<float>(norm.scale)};
+    model.floats["train.history"] = history;
+    model.texts["meta.features"] = features.encode();
+    return model;
+  };
+  if (options.on_initialized) options.on_initialized(snapshot({net.parameters().begin(), net.parameters().end()}, {}));
 
   const std::size_t window_floats = static_cast<std::size_t>(features.window * features.features());
   std::vector<float> windows(split.train.size() * window_floats), targets(split.train.size());
@@ -255,13 +292,7 @@ ModelFile train_forecaster(const Series& series, const FeatureConfig& features, 
       break;
     }
   }
-  ModelFile model;
-  model.spec = spec;
-  model.parameters = best;
-  model.floats["norm.value"] = {static_cast<float>(norm.mean), static_cast<float>(norm.scale)};
-  model.floats["train.history"] = history;
-  model.texts["meta.features"] = features.encode();
-  return model;
+  return snapshot(best, history);
 }
 
 Forecaster::Forecaster(const ModelFile& model) : features_(features_of(model)), norm_(normalization_of(model)) {

@@ -66,6 +66,8 @@ std::vector<double> persistence_with_seasonal_change(const Series& series, const
                                                      int season);
 
 struct TrainOptions {
+  // Called once with the initialized, untrained model (for reference runs in other frameworks).
+  std::function<void(const ModelFile&)> on_initialized;
   int hidden = 32;
   int layers = 1;
   OptimizerKind optimizer = OptimizerKind::kAdam;
@@ -80,6 +82,15 @@ struct EpochReport {
   int epoch;
   double train_loss, validation_mape, seconds;
 };
+
+// Normalization fitted on the training targets only.
+Normalization fit_normalization(const Series& series, const Split& split);
+
+// Writes the normalized windows and targets of every split as raw little-endian float32 files
+// (train_x.f32, train_y.f32, validation_*, test_*) and shapes.txt into `directory`, so a reference
+// implementation trains on exactly the same numbers (tools/torch_forecast_reference.py).
+void export_dataset(const Series& series, const FeatureConfig& features, const Split& split, const Normalization& norm,
+                    const std::string& directory);
 
 // Trains a forecaster; returns the model with the best validation MAPE (early stopping), with its
 // normalization, feature settings and learning curve ("train.history") as extra tensors.

@@ -128,6 +128,10 @@ int main(int argc, char** argv) {
   train->add_option("--patience", train_options.patience, "stop after this many epochs without a better validation MAPE")
       ->capture_default_str()->check(CLI::Range(1, 100000));
   train->add_option("--seed", train_options.seed, "seed for initialization and shuffling")->capture_default_str();
+  std::string save_initial, export_dataset_dir;
+  train->add_option("--save-initial", save_initial, "forecast: also write the untrained, initialized model here");
+  train->add_option("--export-dataset", export_dataset_dir,
+                    "forecast: write the normalized windows of every split here (for tools/torch_forecast_reference.py)");
 
   // ---- eval ---------------------------------------------------------------------------------
   DataOptions eval_data;
@@ -136,6 +140,9 @@ int main(int argc, char** argv) {
   add_data_options(eval, eval_data);
   eval->add_option("--model", eval_model, "model file")->capture_default_str();
   eval->add_option("--report", report_dir, "directory for report.md and SVG plots (gnuplot)");
+  double reference_mape = -1;
+  eval->add_option("--reference-mape", reference_mape,
+                   "test MAPE (%) of the same network trained by PyTorch (tools/torch_forecast_reference.py), for the table");
 
   // ---- predict ------------------------------------------------------------------------------
   DataOptions predict_data;
@@ -204,6 +211,11 @@ int main(int argc, char** argv) {
       train_options.optimizer = parse_optimizer(optimizer_name);
       const std::size_t day = steps_per_day(interval);
       const Split split = chronological_split(series, features, train_data.validation_days * day, train_data.test_days * day);
+      if (!export_dataset_dir.empty()) {
+        ensure_directory(export_dataset_dir);
+        export_dataset(series, features, split, fit_normalization(series, split), export_dataset_dir);
+      }
+      if (!save_initial.empty()) train_options.on_initialized = [&](const ModelFile& m) { save_model(m, save_initial); };
       std::printf("train: %zu windows, validation %zu, test %zu (held out); LSTM %d x %d, window %d, %d features\n",
                   split.train.size(), split.validation.size(), split.test.size(), train_options.layers,
                   train_options.hidden, features.window, features.features());
@@ -274,6 +286,12 @@ int main(int argc, char** argv) {
       table << "| forecaster (test span: last " << data.test_days << " days, " << split.test.size()
             << " one-step forecasts) | MAE | RMSE | MAPE |\n|---|---:|---:|---:|\n";
       for (const auto& [name, m] : rows) table << format_metrics_row(name, m) << "\n";
+      if (reference_mape >= 0) {
+        char line[160];
+        std::snprintf(line, sizeof line, "| PyTorch: same network, data, split, initial weights, epochs | | | %.3f%% |\n",
+                      reference_mape);
+        table << line;
+      }
       std::printf("%s", table.str().c_str());
       if (!report_dir.empty()) {
         ensure_directory(report_dir);
@@ -305,7 +323,8 @@ int main(int argc, char** argv) {
            << model.spec.window << ", features `" << forecaster.features().encode() << "`.\n\n"
            << table.str() << "\n![forecast vs actual](forecast.svg)\n\n"
            << "![training loss](learning_curve_loss.svg)\n\n![validation MAPE](learning_curve_validation.svg)\n\n"
-           << "Online learning (if `edgelstm online --report` wrote it): ![rolling error](online.svg)\n";
+           << "Online learning (if `edgelstm online --report` wrote it): ![rolling error](online.svg)\n\n"
+           << "Classification (if `edgelstm eval` of a classifier wrote it): [classification.md](classification.md)\n";
         std::printf("wrote %s/report.md\n", report_dir.c_str());
       }
     } else if (online->parsed()) {

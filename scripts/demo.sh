@@ -5,7 +5,8 @@
 #   2. evaluate it on the last two weeks beside persistence, seasonal-naive and
 #      persistence + last week's change,
 #   3. stream the whole series reading by reading (forecast, then learn) as a meter on the device,
-#   4. write report/report.md with the metric table and SVG plots.
+#   4. write report/report.md with the metric table and SVG plots,
+# with PyTorch training the same network beside it, and a Seattle weather classifier.
 # Then the paper's 6 x 100 network learns a sine wave in a static arena (examples/sine_demo.cpp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,13 +17,26 @@ edgelstm=build/default/cli/edgelstm
 data=data/taylor_england_wales_halfhourly_demand_2000.csv
 mkdir -p report
 echo "== 1. train"
-"$edgelstm" train --data "$data" --model report/taylor.elstm --hidden 32 --window 12 --epochs 40 --seed 1
+"$edgelstm" train --data "$data" --model report/taylor.elstm --hidden 32 --window 12 --epochs 40 --patience 6 --seed 1 \
+  --save-initial report/taylor.initial.elstm --export-dataset report/dataset
+echo "== 1b. the same network trained by PyTorch (same data, split, initial weights, shuffle, epochs)"
+python=python3
+"$python" -c "import torch" 2>/dev/null || python=/usr/bin/python3
+reference=$("$python" tools/torch_forecast_reference.py --initial report/taylor.initial.elstm --dataset report/dataset \
+  --epochs 40 --patience 6 --seed 1 | tee /dev/stderr | sed -n 's/^pytorch test MAPE \([0-9.]*\)%$/\1/p')
 echo "== 2. evaluate on the last two weeks"
-"$edgelstm" eval --data "$data" --model report/taylor.elstm --report report
+"$edgelstm" eval --data "$data" --model report/taylor.elstm --report report --reference-mape "$reference"
 echo "== 3. online: the meter learns reading by reading, from scratch"
 "$edgelstm" online --data "$data" --report report
 "$edgelstm" inspect report/taylor.elstm
-echo "== 4. the report: report/report.md"
+echo "== 4. classify: today's Seattle weather from the previous 7 days"
+seattle=data/seattle_weather_daily_2012_2015.csv
+"$edgelstm" train --task classify --data "$seattle" --time-column date --label-column weather \
+  --feature-columns precipitation,temp_max,temp_min,wind --window 7 --hidden 16 --lr 0.003 \
+  --validation-days 180 --test-days 365 --model report/seattle.elstm | tail -n 1
+"$edgelstm" eval --data "$seattle" --time-column date --model report/seattle.elstm --validation-days 180 \
+  --test-days 365 --report report
+echo "== the report: report/report.md and report/classification.md"
 echo
 echo "== the paper's network on the device side: 6 x 100, static arena, learning a sine wave"
 build/default/examples/edgelstm_sine_demo

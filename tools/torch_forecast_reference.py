@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""The same forecaster trained by PyTorch: a reference for `edgelstm train`.
+
+Takes what `edgelstm train --save-initial INIT --export-dataset DIR` wrote: the initialized,
+untrained model (the same initial weights) and the normalized windows of the same chronological
+split. Trains torch.nn.LSTM + torch.nn.Linear (float32, one thread, batch 1) with the same
+optimizer (Adam, clipping at norm 1), the same epochs, the same shuffle of the training windows
+(SplitMix64, as in cli/forecast.cpp) and the same early stopping on validation MAPE, then prints
+the test MAPE as "pytorch test MAPE <value>%".
+
+Usage: torch_forecast_reference.py --initial INIT.elstm --dataset DIR [--epochs N] [--patience P] [--lr LR] [--seed S]
+"""
+import argparse
+import struct
+import sys
+
+try:
+    import numpy
+    import torch
+except ImportError:
+    sys.exit("error: needs PyTorch; on Debian 12: sudo apt-get install python3-torch")
+
+
+def read_model(path):
+    """Tensors of an edgelstm model file (format: include/edgelstm/model_format.h)."""
+    data = open(path, "rb").read()
+    if data[:8] != b"ELSTMMDL" or struct.unpack_from("<H", data, 8)[0] != 1:
+        sys.exit(f"{path}: not an edgelstm model file of version 1")
+    input_size, layers = struct.unpack_from("<HB", data, 20)
+    hidden = struct.unpack_from("<4H", data, 24)
+    outputs, window = struct.unpack_from("<HH", data, 32)
+    count = struct.unpack_from("<I", data, 40)[0]
+    tensors = {}
+    for k in range(count):
+        entry = 64 + 48 * k
+        name = data[entry:entry + 32].split(b"\0")[0].decode()
+        kind, = struct.unpack_from("<B", data, entry + 32)
+        elements, offset = struct.unpack_from("<II", data, entry + 36)
+        if kind == 0:
+            tensors[name] = numpy.frombuffer(data, dtype="<f4", count=elements, offset=offset).copy()
+    return dict(input=input_size, layers=layers, hidden=hidden[0], outputs=outputs, window=window), tensors
+
+
+def splitmix_order(n, seed):
+    """The training order of each epoch, exactly as cli/forecast.cpp shuffles it."""
+    state = [seed & 0xFFFFFFFFFFFFFFFF]
+    mask = 0xFFFFFFFFFFFFFFFF
+
+    def mix():
+        state[0] = (state[0] + 0x9E3779B97F4A7C15) & mask
+        z = state[0]
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return ((z ^ (z >> 31)) >> 32) & 0xFFFFFFFF
+
+    order = list(range(n))
+
+    def shuffle():
+        for k in range(n, 1, -1):
+            j = mix() % k
+            order[k - 1], order[j] = order[j], order[k - 1]
+        return order
+
+    return shuffle
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--initial", required=True)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--patience", type=int, default=6)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    spec, tensors = read_model(args.initial)
+    shapes = dict(line.split() for line in open(f"{args.dataset}/shapes.txt"))
+    window, features = int(shapes["window"]), int(shapes["features"])
+    mean, scale = float(shapes["mean"]), float(shapes["scale"])
+
+    def load(name):
+        x = numpy.fromfile(f"{args.dataset}/{name}_x.f32", dtype="<f4").reshape(-1, window, features)
+        y = numpy.fromfile(f"{args.dataset}/{name}_y.f32", dtype="<f4")
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+    train_x, train_y = load("train")
+    val_x, val_y = load("validation")
+    test_x, test_y = load("test")
+    lstm = torch.nn.LSTM(features, spec["hidden"], spec["layers"], batch_first=True)
+    head = torch.nn.Linear(spec["hidden"], 1)
+    model = torch.nn.ModuleDict({"lstm": lstm, "head": head})
+    state = {name: torch.from_numpy(values).reshape(model.state_dict()[name].shape) for name, values in tensors.items()
+             if name.startswith(("lstm.", "head."))}
+    model.load_state_dict(state)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+
+    def mape(x, y):
+        with torch.no_grad():
+            out, _ = lstm(x)
+            forecast = head(out[:, -1, :]).squeeze(1).double() * scale + mean
+            actual = y.double() * scale + mean
+            return float((100 * (forecast - actual).abs() / actual.abs()).mean())
+
+    shuffle = splitmix_order(len(train_y), args.seed)
+    best, best_mape, since = {k: v.clone() for k, v in model.state_dict().items()}, mape(val_x, val_y), 0
+    for epoch in range(1, args.epochs + 1):
+        total = 0.0
+        for k in shuffle():
+            optimizer.zero_grad()
+            out, _ = lstm(train_x[k:k + 1])
+            loss = torch.nn.functional.mse_loss(head(out[:, -1, :]).squeeze(1), train_y[k:k + 1])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            total += float(loss)
+        validation = mape(val_x, val_y)
+        print(f"epoch {epoch:3d}  loss {total / len(train_y):.5f}  validation MAPE {validation:.3f}%", flush=True)
+        if validation < best_mape:
+            best, best_mape, since = {k: v.clone() for k, v in model.state_dict().items()}, validation, 0
+        else:
+            since += 1
+            if since >= args.patience:
+                break
+    model.load_state_dict(best)
+    print(f"pytorch test MAPE {mape(test_x, test_y):.4f}%")
+
+
+if __name__ == "__main__":
+    main()
