@@ -15,6 +15,7 @@
 #include "forecast.h"
 #include "model_io.h"
 #include "report.h"
+#include "torch_import.h"
 
 namespace {
 
@@ -178,6 +179,24 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--format", export_format, "c-header")->capture_default_str()->check(CLI::IsMember({"c-header"}));
   export_cmd->add_option("--out", export_out, "header to write")->capture_default_str();
   export_cmd->add_option("--name", export_name, "C++ name prefix")->capture_default_str();
+
+  // ---- import-torch -------------------------------------------------------------------------
+  std::string import_dump, import_out = "model.elstm", import_task = "forecast", import_features;
+  int import_window = 12;
+  bool import_every_step = false;
+  double import_mean = 0, import_scale = 0;
+  CLI::App* import_cmd = app.add_subcommand(
+      "import-torch", "a PyTorch nn.LSTM + nn.Linear (dumped by tools/export_torch_state_dict.py) into a model file");
+  import_cmd->add_option("--dump", import_dump, "the exporter's output")->required()->check(CLI::ExistingFile);
+  import_cmd->add_option("--out", import_out, "model file to write")->capture_default_str();
+  import_cmd->add_option("--window", import_window, "time steps per window")->capture_default_str()->check(CLI::Range(1, 1024));
+  import_cmd->add_option("--task", import_task, "forecast or classify")->capture_default_str()->check(CLI::IsMember({"forecast", "classify"}));
+  import_cmd->add_flag("--every-step", import_every_step, "the head runs at every step (default: last step only)");
+  import_cmd->add_option("--features", import_features,
+                         "forecast: the feature settings the network was trained with, e.g. "
+                         "'window=12;lags=48,336;calendar=1;interval=1800' (makes the model usable by eval/predict)");
+  import_cmd->add_option("--norm-mean", import_mean, "forecast: the value normalization's mean");
+  import_cmd->add_option("--norm-scale", import_scale, "forecast: the value normalization's scale (> 0)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -404,6 +423,23 @@ int main(int argc, char** argv) {
                    {lstm, pers});
         std::printf("wrote %s/online.svg\n", online_report.c_str());
       }
+    } else if (import_cmd->parsed()) {
+      ModelFile model = import_torch_dump(import_dump, static_cast<std::uint16_t>(import_window),
+                                          import_task == "classify" ? edgelstm::Task::kClassification : edgelstm::Task::kRegression,
+                                          import_every_step ? edgelstm::OutputMode::kEveryStep : edgelstm::OutputMode::kLastStep);
+      if (!import_features.empty()) {
+        const FeatureConfig config = FeatureConfig::decode(import_features);
+        if (config.features() != model.spec.input_size || config.window != import_window) {
+          throw InputError("--features describe " + std::to_string(config.features()) + " inputs and a window of " +
+                           std::to_string(config.window) + "; the network has " + std::to_string(model.spec.input_size) +
+                           " inputs and --window " + std::to_string(import_window));
+        }
+        if (!(import_scale > 0)) throw InputError("--features needs --norm-mean and --norm-scale (> 0)");
+        model.texts["meta.features"] = import_features;
+        model.floats["norm.value"] = {static_cast<float>(import_mean), static_cast<float>(import_scale)};
+      }
+      save_model(model, import_out);
+      std::printf("wrote %s (%zu parameters)\n", import_out.c_str(), model.parameters.size());
     } else if (inspect->parsed()) {
       const ModelFile model = load_model(inspect_model);
       const edgelstm::LstmSpec& s = model.spec;
