@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -289,7 +290,11 @@ int main(int argc, char** argv) {
         std::ofstream out(predict_out);
         out << "timestamp,actual,forecast\n";
         for (std::size_t k = 0; k < split.test.size(); ++k) {
-          out << series.times[split.test[k]] << "," << actual[k] << "," << forecast[k] << "\n";
+          const std::time_t when = static_cast<std::time_t>(series.times[split.test[k]]);
+          std::tm utc{};
+          char stamp[32];
+          std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", gmtime_r(&when, &utc));
+          out << stamp << "," << actual[k] << "," << forecast[k] << "\n";
         }
         if (!out) throw InputError(predict_out + ": cannot write");
         std::printf("wrote %zu forecasts to %s\n", split.test.size(), predict_out.c_str());
@@ -475,7 +480,7 @@ int main(int argc, char** argv) {
         out << "inline constexpr float " << name << "[" << values.size() << "] = {";
         char number[32];
         for (std::size_t k = 0; k < values.size(); ++k) {
-          std::snprintf(number, sizeof number, "%.9gf", static_cast<double>(values[k]));
+          std::snprintf(number, sizeof number, "%.8ef", static_cast<double>(values[k]));  // always a valid float literal
           out << (k % 8 == 0 ? "\n    " : " ") << number << ",";
         }
         out << "\n};\n";

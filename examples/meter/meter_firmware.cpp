@@ -104,7 +104,7 @@ int main() {
               "// EDGELSTM_METER_PRINT_WEIGHTS); do not edit.\n#pragma once\n\n"
               "inline constexpr float kMeterWeights[%u] = {\n", static_cast<unsigned>(weights.size()));
   for (std::size_t k = 0; k < weights.size(); ++k) {
-    std::printf("%s%.9gf,%s", k % 6 == 0 ? "    " : " ", static_cast<double>(weights[k]), k % 6 == 5 ? "\n" : "");
+    std::printf("%s%.8ef,%s", k % 6 == 0 ? "    " : " ", static_cast<double>(weights[k]), k % 6 == 5 ? "\n" : "");
   }
   std::printf("\n};\n");
 #endif
