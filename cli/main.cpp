@@ -343,7 +343,7 @@ int main(int argc, char** argv) {
         plot_lines(report_dir, "learning_curve_validation", "Learning curve: validation MAPE", "epoch", "MAPE %", {val});
         std::ofstream md(report_dir + "/report.md");
         md << "# edgelstm forecasting report\n\nData: `" << data.path << "`, column `" << data.value_column
-           << "`. Model: " << model.spec.num_layers << " x " << model.spec.hidden_size[0] << " LSTM, window "
+           << "`. Model: " << static_cast<int>(model.spec.num_layers) << " x " << model.spec.hidden_size[0] << " LSTM, window "
            << model.spec.window << ", features `" << forecaster.features().encode() << "`.\n\n"
            << table.str() << "\n![forecast vs actual](forecast.svg)\n\n"
            << "![training loss](learning_curve_loss.svg)\n\n![validation MAPE](learning_curve_validation.svg)\n\n"
