@@ -110,17 +110,7 @@ Split class_split(std::size_t rows, int window, std::size_t validation_rows, std
     throw InputError("too few rows (" + std::to_string(rows) + ") for a window of " + std::to_string(window) +
                      " and validation + test spans of " + std::to_string(validation_rows + test_rows));
   }
-  Split split;
-  for (std::size_t r = first; r < rows; ++r) {
-    if (r >= rows - test_rows) {
-      split.test.push_back(r);
-    } else if (r >= rows - test_rows - validation_rows) {
-      split.validation.push_back(r);
-    } else {
-      split.train.push_back(r);
-    }
-  }
-  return split;
+  return split_indices(first, rows, validation_rows, test_rows);
 }
 
 int majority_class(const ClassData& data, const std::vector<std::size_t>& train_rows) {
@@ -167,10 +157,7 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
   int since_best = 0;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    for (std::size_t k = order.size(); k > 1; --k) {
-      state = state * 6364136223846793005ull + 1442695040888963407ull;  // LCG for the shuffle
-      std::swap(order[k - 1], order[(state >> 33) % k]);
-    }
+    shuffle_epoch(order, state);
     double loss = 0;
     std::size_t accepted = 0;
     for (std::size_t k : order) {

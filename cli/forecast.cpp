@@ -79,17 +79,25 @@ Split chronological_split(const Series& series, const FeatureConfig& features, s
                      std::to_string(features.window) + ", lags up to " + std::to_string(features.max_lag()) +
                      " and validation + test spans of " + std::to_string(validation_steps + test_steps));
   }
+  return split_indices(first, n, validation_steps, test_steps);
+}
+
+Split split_indices(std::size_t first, std::size_t n, std::size_t validation_count, std::size_t test_count) {
   Split split;
   for (std::size_t t = first; t < n; ++t) {
-    if (t >= n - test_steps) {
+    if (t >= n - test_count) {
       split.test.push_back(t);
-    } else if (t >= n - test_steps - validation_steps) {
+    } else if (t >= n - test_count - validation_count) {
       split.validation.push_back(t);
     } else {
       split.train.push_back(t);
     }
   }
   return split;
+}
+
+void shuffle_epoch(std::vector<std::size_t>& order, std::uint64_t& state) {
+  for (std::size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[mix(state) % k]);
 }
 
 void build_window(const Series& series, const FeatureConfig& features, const Normalization& norm, std::size_t t,
@@ -268,7 +276,7 @@ ModelFile train_forecaster(const Series& series, const FeatureConfig& features, 
   int since_best = 0;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    for (std::size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[mix(shuffle_state) % k]);
+    shuffle_epoch(order, shuffle_state);
     double loss = 0;
     std::size_t accepted = 0;
     for (std::size_t k : order) {

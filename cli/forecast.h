@@ -49,6 +49,14 @@ struct Split {
 Split chronological_split(const Series& series, const FeatureConfig& features, std::size_t validation_steps,
                           std::size_t test_steps);
 
+// Indices first .. n-1 split into train | validation (validation_count) | test (the last test_count).
+// The caller checks that n > first + validation_count + test_count.
+Split split_indices(std::size_t first, std::size_t n, std::size_t validation_count, std::size_t test_count);
+
+// One epoch's training order: a Fisher-Yates shuffle of `order` driven by SplitMix64 from `state`
+// (tools/torch_forecast_reference.py repeats it exactly).
+void shuffle_epoch(std::vector<std::size_t>& order, std::uint64_t& state);
+
 // The input window for target t (window * features floats), normalized.
 void build_window(const Series& series, const FeatureConfig& features, const Normalization& norm, std::size_t t,
                   float* out);
