@@ -15,6 +15,7 @@
 #include "csv_reader.h"
 #include "forecast.h"
 #include "model_io.h"
+#include "quantized_forecaster.h"
 #include "report.h"
 #include "torch_import.h"
 
@@ -199,6 +200,17 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--norm-mean", import_mean, "forecast: the value normalization's mean");
   import_cmd->add_option("--norm-scale", import_scale, "forecast: the value normalization's scale (> 0)");
 
+  // ---- quantize --study ---------------------------------------------------------------------
+  DataOptions quantize_data;
+  std::string quantize_model = "model.elstm", quantize_report;
+  CLI::App* quantize = app.add_subcommand(
+      "quantize", "weight quantization study: int16/int8/int4 x per-tensor/per-row weights on a trained forecaster");
+  add_data_options(quantize, quantize_data);
+  quantize->add_option("--model", quantize_model, "a float forecaster made by `edgelstm train`")->capture_default_str();
+  bool quantize_study = false;
+  quantize->add_flag("--study", quantize_study, "evaluate every format and granularity on the test span")->required();
+  quantize->add_option("--report", quantize_report, "directory for quantization.md and quantization.svg");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -348,7 +360,8 @@ int main(int argc, char** argv) {
            << table.str() << "\n![forecast vs actual](forecast.svg)\n\n"
            << "![training loss](learning_curve_loss.svg)\n\n![validation MAPE](learning_curve_validation.svg)\n\n"
            << "Online learning (if `edgelstm online --report` wrote it): ![rolling error](online.svg)\n\n"
-           << "Classification (if `edgelstm eval` of a classifier wrote it): [classification.md](classification.md)\n";
+           << "Classification (if `edgelstm eval` of a classifier wrote it): [classification.md](classification.md)\n\n"
+           << "Weight quantization (if `edgelstm quantize --study` wrote it): [quantization.md](quantization.md)\n";
         std::printf("wrote %s/report.md\n", report_dir.c_str());
       }
     } else if (online->parsed()) {
@@ -445,6 +458,57 @@ int main(int argc, char** argv) {
       }
       save_model(model, import_out);
       std::printf("wrote %s (%zu parameters)\n", import_out.c_str(), model.parameters.size());
+    } else if (quantize->parsed()) {
+      const ModelFile model = load_model(quantize_model);
+      Forecaster reference(model);
+      std::int64_t interval = 0;
+      const Series series = load_series(quantize_data, &interval);
+      const std::size_t day = steps_per_day(interval);
+      const Split split = chronological_split(series, reference.features(), quantize_data.validation_days * day,
+                                              quantize_data.test_days * day);
+      std::vector<double> actual;
+      for (std::size_t t : split.test) actual.push_back(series.values[t]);
+      std::ostringstream table;
+      table << "| weights | scales | model bytes | of f32 | MAE | RMSE | MAPE | MAPE vs f32 |\n"
+            << "|---|---|---:|---:|---:|---:|---:|---:|\n";
+      char line[200];
+      std::vector<double> forecast;
+      for (std::size_t t : split.test) forecast.push_back(reference.forecast(series, t));
+      const Metrics f32 = metrics_of(forecast, actual);
+      const std::size_t f32_bytes = 4 * model.parameters.size();
+      std::snprintf(line, sizeof line, "| f32 | - | %zu | 100%% | %.0f | %.0f | %.3f%% | - |\n", f32_bytes, f32.mae, f32.rmse, f32.mape);
+      table << line;
+      PlotSeries tensor{"per-tensor scale", {}, {}}, row{"per-row scales", {}, {}};
+      for (edgelstm::WeightFormat format : {edgelstm::WeightFormat::kInt16, edgelstm::WeightFormat::kInt8, edgelstm::WeightFormat::kInt4}) {
+        for (edgelstm::ScaleGranularity granularity : {edgelstm::ScaleGranularity::kTensor, edgelstm::ScaleGranularity::kRow}) {
+          QuantizedForecaster quantized(model, format, granularity);
+          forecast.clear();
+          for (std::size_t t : split.test) forecast.push_back(quantized.forecast(series, t));
+          const Metrics m = metrics_of(forecast, actual);
+          const bool per_row = granularity == edgelstm::ScaleGranularity::kRow;
+          std::snprintf(line, sizeof line, "| %s | %s | %zu | %.1f%% | %.0f | %.0f | %.3f%% | %+.1f%% |\n", format_name(format),
+                        per_row ? "per row" : "per tensor", quantized.model_bytes(),
+                        100.0 * quantized.model_bytes() / f32_bytes, m.mae, m.rmse, m.mape, 100.0 * (m.mape - f32.mape) / f32.mape);
+          table << line;
+          const double bits = format == edgelstm::WeightFormat::kInt16 ? 16 : format == edgelstm::WeightFormat::kInt8 ? 8 : 4;
+          (per_row ? row : tensor).x.push_back(bits);
+          (per_row ? row : tensor).y.push_back(m.mape);
+        }
+      }
+      std::printf("weight quantization of %s, test span: last %d days (%zu one-step forecasts)\n%s", quantize_model.c_str(),
+                  quantize_data.test_days, split.test.size(), table.str().c_str());
+      if (!quantize_report.empty()) {
+        ensure_directory(quantize_report);
+        PlotSeries reference_line{"f32", {4, 16}, {f32.mape, f32.mape}};
+        plot_lines(quantize_report, "quantization", "Forecast MAPE with quantized weights (weight-only)", "bits per weight",
+                   "test MAPE %", {tensor, row, reference_line});
+        std::ofstream md(quantize_report + "/quantization.md");
+        md << "# Weight quantization study\n\nModel `" << quantize_model << "`, data `" << quantize_data.path
+           << "`, last " << quantize_data.test_days << " days. Weight-only (hybrid) inference: weights int16/int8/int4"
+           << " with one scale per tensor or per gate row, float activations.\n\n" << table.str()
+           << "\n![MAPE by bits per weight](quantization.svg)\n";
+        std::printf("wrote %s/quantization.md\n", quantize_report.c_str());
+      }
     } else if (inspect->parsed()) {
       const ModelFile model = load_model(inspect_model);
       const edgelstm::LstmSpec& s = model.spec;

@@ -26,6 +26,8 @@ reference=$("$python" tools/torch_forecast_reference.py --initial report/taylor.
   --epochs 40 --patience 6 --seed 1 | tee /dev/stderr | sed -n 's/^pytorch test MAPE \([0-9.]*\)%$/\1/p')
 echo "== 2. evaluate on the last two weeks"
 "$edgelstm" eval --data "$data" --model report/taylor.elstm --report report --reference-mape "$reference"
+echo "== 2b. weight quantization: int16 / int8 / int4, per-tensor or per-row scales"
+"$edgelstm" quantize --study --data "$data" --model report/taylor.elstm --report report
 echo "== 3. online: the meter learns reading by reading, from scratch"
 "$edgelstm" online --data "$data" --report report
 "$edgelstm" inspect report/taylor.elstm

@@ -36,6 +36,20 @@ inline void lstm_gate_activations(T* gates, std::size_t hidden) {
   for (std::size_t j = 3 * hidden; j < 4 * hidden; ++j) p[j] = Math<T>::sigmoid(p[j]);
 }
 
+// The second half of a forward step, shared by every weight format: from the gate
+// pre-activations z in `gates` (4H) to i, f, g, o (in place), c_t, tanh(c_t) and h_t.
+template <typename T>
+inline void lstm_cell_finish(std::size_t hidden, T* gates, const T* c_prev, T* c_out, T* tanh_c_out, T* h_out) {
+  lstm_gate_activations(gates, hidden);
+  const T* i = gates;
+  const T* f = gates + hidden;
+  const T* g = gates + 2 * hidden;
+  const T* o = gates + 3 * hidden;
+  for (std::size_t j = 0; j < hidden; ++j) c_out[j] = f[j] * c_prev[j] + i[j] * g[j];
+  for (std::size_t j = 0; j < hidden; ++j) tanh_c_out[j] = Math<T>::tanh(c_out[j]);
+  for (std::size_t j = 0; j < hidden; ++j) h_out[j] = o[j] * tanh_c_out[j];
+}
+
 // Forward step. Outputs: `gates` (4H) receives the activations i, f, g, o; c_out, tanh_c_out and
 // h_out (H each) receive c_t, tanh(c_t) and h_t. In-place use is allowed: h_out may equal h_prev
 // or tanh_c_out, and c_out may equal c_prev (the streaming inference path does exactly that);
@@ -59,14 +73,7 @@ inline void lstm_cell_forward(const LstmLayerWeights<T>& layer, const T* x, cons
     matvec_accumulate(layer.weight_ih, rows, layer.input, x, gates);
   }
   matvec_accumulate(layer.weight_hh, rows, hidden, h_prev, gates);
-  lstm_gate_activations(gates, hidden);
-  const T* i = gates;
-  const T* f = gates + hidden;
-  const T* g = gates + 2 * hidden;
-  const T* o = gates + 3 * hidden;
-  for (std::size_t j = 0; j < hidden; ++j) c_out[j] = f[j] * c_prev[j] + i[j] * g[j];
-  for (std::size_t j = 0; j < hidden; ++j) tanh_c_out[j] = Math<T>::tanh(c_out[j]);
-  for (std::size_t j = 0; j < hidden; ++j) h_out[j] = o[j] * tanh_c_out[j];
+  lstm_cell_finish(hidden, gates, c_prev, c_out, tanh_c_out, h_out);
 }
 
 // Backward step through the gates and the cell update.

@@ -1,0 +1,112 @@
+// HybridNetwork: streaming inference with weight-only quantized weights (int16, int8 or int4 with
+// per-tensor or per-row scales, read in place, e.g. from flash), float activations and state. The
+// same maths as Network's forward, with matvec_accumulate_quantized in place of the float kernel.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lstm_cell.h"
+#include "memory_plan.h"
+#include "quantize.h"
+#include "span.h"
+#include "spec.h"
+#include "status.h"
+
+namespace edgelstm {
+
+struct HybridLayer {
+  QuantizedMatrix weight_ih;  // [4H x input]
+  QuantizedMatrix weight_hh;  // [4H x H]
+  const float* bias_ih = nullptr;  // [4H], float
+  const float* bias_hh = nullptr;  // [4H], float
+};
+
+class HybridNetwork {
+ public:
+  // Binds to quantized weights (which must outlive the network) and an arena of
+  // inference_in_place_bytes(spec) bytes for the state. Shapes are checked against the spec.
+  Status bind(const LstmSpec& spec, Span<const HybridLayer> layers, const QuantizedMatrix& head_weight,
+              const float* head_bias, Span<std::uint8_t> arena) {
+    EDGELSTM_TRY(validate_spec(spec));
+    if (layers.size() != spec.num_layers || head_bias == nullptr) return Status::kInvalidArgument;
+    for (std::size_t l = 0; l < spec.num_layers; ++l) {
+      const HybridLayer& layer = layers[l];
+      const std::size_t rows = 4 * spec.hidden(l);
+      if (layer.weight_ih.rows != rows || layer.weight_ih.cols != spec.layer_input(l) || layer.weight_hh.rows != rows ||
+          layer.weight_hh.cols != spec.hidden(l) || layer.bias_ih == nullptr || layer.bias_hh == nullptr ||
+          layer.weight_ih.data == nullptr || layer.weight_hh.data == nullptr) {
+        return Status::kInvalidArgument;
+      }
+    }
+    if (head_weight.rows != spec.output_size || head_weight.cols != spec.top_hidden() || head_weight.data == nullptr) {
+      return Status::kInvalidArgument;
+    }
+    const MemoryPlan plan = plan_memory(spec, Purpose::kInferenceInPlace);
+    if (arena.data() == nullptr || arena.size() < plan.total_bytes) return Status::kBufferTooSmall;
+    if (reinterpret_cast<std::uintptr_t>(arena.data()) % kArenaAlignment != 0) return Status::kMisalignedBuffer;
+    spec_ = spec;
+    for (std::size_t l = 0; l < spec.num_layers; ++l) layers_[l] = layers[l];
+    head_weight_ = head_weight;
+    head_bias_ = head_bias;
+    state_ = reinterpret_cast<float*>(arena.data() + plan.state.offset);
+    scratch_ = reinterpret_cast<float*>(arena.data() + plan.gate_scratch.offset);
+    reset_state();
+    return Status::kOk;
+  }
+
+  void reset_state() {
+    if (state_ != nullptr) {
+      for (std::size_t k = 0; k < 2 * spec_.total_hidden(); ++k) state_[k] = 0.0f;
+    }
+  }
+
+  // One time step: x (input_size) in, y (output_size) out; h and c advance.
+  Status step(Span<const float> x, Span<float> y) {
+    if (state_ == nullptr) return Status::kNotBound;
+    if (x.size() != spec_.input_size || y.size() != spec_.output_size) return Status::kInvalidArgument;
+    if (!all_finite(x.data(), x.size())) return Status::kNonFinite;
+    const float* input = x.data();
+    float* state = state_;
+    for (std::size_t l = 0; l < spec_.num_layers; ++l) {
+      const std::size_t hidden = spec_.hidden(l);
+      float* h = state;
+      float* c = state + hidden;
+      for (std::size_t r = 0; r < 4 * hidden; ++r) scratch_[r] = layers_[l].bias_ih[r] + layers_[l].bias_hh[r];
+      matvec_accumulate_quantized(layers_[l].weight_ih, input, scratch_);
+      matvec_accumulate_quantized(layers_[l].weight_hh, h, scratch_);
+      lstm_cell_finish(hidden, scratch_, c, c, h, h);
+      input = h;
+      state += 2 * hidden;
+    }
+    for (std::size_t o = 0; o < spec_.output_size; ++o) y[o] = head_bias_[o];
+    matvec_accumulate_quantized(head_weight_, input, y.data());
+    return Status::kOk;
+  }
+
+  // A window of steps (x: steps * input_size); y: the last step's output (kLastStep) or every
+  // step's (kEveryStep), as Network::forward.
+  Status forward(Span<const float> x, Span<float> y) {
+    const std::size_t in = spec_.input_size, out = spec_.output_size;
+    if (x.empty() || x.size() % in != 0) return Status::kInvalidArgument;
+    const std::size_t steps = x.size() / in;
+    const bool every = spec_.output_mode == OutputMode::kEveryStep;
+    if (y.size() != (every ? steps * out : out)) return Status::kInvalidArgument;
+    for (std::size_t t = 0; t < steps; ++t) {
+      EDGELSTM_TRY(step(x.subspan(t * in, in), Span<float>(every ? y.data() + t * out : y.data(), out)));
+    }
+    return Status::kOk;
+  }
+
+  const LstmSpec& spec() const { return spec_; }
+
+ private:
+  LstmSpec spec_{};
+  HybridLayer layers_[kMaxLayers];
+  QuantizedMatrix head_weight_{};
+  const float* head_bias_ = nullptr;
+  float* state_ = nullptr;
+  float* scratch_ = nullptr;
+};
+
+}  // namespace edgelstm

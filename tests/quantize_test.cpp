@@ -1,0 +1,143 @@
+// Weight quantization and the hybrid (weight-only) network.
+#include <cstdint>
+#include <cstring>
+
+#include "edgelstm/edgelstm.h"
+#include "support/micro_test.h"
+#include "support/test_util.h"
+
+namespace {
+
+using edgelstm::QuantizedMatrix;
+using edgelstm::ScaleGranularity;
+using edgelstm::WeightFormat;
+
+const WeightFormat kFormats[] = {WeightFormat::kInt16, WeightFormat::kInt8, WeightFormat::kInt4};
+const ScaleGranularity kGranularities[] = {ScaleGranularity::kTensor, ScaleGranularity::kRow};
+
+float g_w[40 * 33], g_x[33], g_y[40], g_scales[40];
+std::uint8_t g_q[40 * 33 * 2];
+
+EDGELSTM_TEST(Quantize, RoundTripErrorIsAtMostHalfAStep) {
+  const std::size_t rows = 40, cols = 33;  // odd column count: int4 rows end in a half byte
+  edgelstm::test::fill_uniform(g_w, rows * cols, 1, 0.5f);
+  for (std::size_t k = 0; k < cols; ++k) g_w[7 * cols + k] *= 0.01f;  // a row much smaller than the rest
+  for (WeightFormat format : kFormats) {
+    for (ScaleGranularity granularity : kGranularities) {
+      edgelstm::quantize_matrix(g_w, rows, cols, format, granularity, g_q, g_scales);
+      const QuantizedMatrix m{format, granularity, g_q, g_scales, rows, cols};
+      double worst = 0;
+      bool in_range = true;
+      for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t k = 0; k < cols; ++k) {
+          const int q = m.value(r, k);
+          in_range = in_range && q <= edgelstm::quantization_max(format) && q >= -edgelstm::quantization_max(format);
+          worst = std::fmax(worst, std::fabs(q * m.scale(r) - g_w[r * cols + k]) / m.scale(r));
+        }
+      }
+      EXPECT_TRUE(in_range);
+      EXPECT_LE(worst, 0.5 + 1e-4);
+    }
+  }
+  // Per-row scales keep the small row's resolution; a per-tensor int4 scale rounds it to zero.
+  edgelstm::quantize_matrix(g_w, rows, cols, WeightFormat::kInt4, ScaleGranularity::kTensor, g_q, g_scales);
+  const QuantizedMatrix tensor{WeightFormat::kInt4, ScaleGranularity::kTensor, g_q, g_scales, rows, cols};
+  int nonzero = 0;
+  for (std::size_t k = 0; k < cols; ++k) nonzero += tensor.value(7, k) != 0 ? 1 : 0;
+  EXPECT_EQ_INT(nonzero, 0);
+  edgelstm::quantize_matrix(g_w, rows, cols, WeightFormat::kInt4, ScaleGranularity::kRow, g_q, g_scales);
+  const QuantizedMatrix row{WeightFormat::kInt4, ScaleGranularity::kRow, g_q, g_scales, rows, cols};
+  nonzero = 0;
+  for (std::size_t k = 0; k < cols; ++k) nonzero += row.value(7, k) != 0 ? 1 : 0;
+  EXPECT_TRUE(nonzero > static_cast<int>(cols / 2));
+}
+
+EDGELSTM_TEST(Quantize, HybridKernelEqualsTheDequantizedMatrix) {
+  const std::size_t rows = 40, cols = 33;
+  edgelstm::test::fill_uniform(g_w, rows * cols, 2, 1.0f);
+  edgelstm::test::fill_uniform(g_x, cols, 3, 1.0f);
+  for (WeightFormat format : kFormats) {
+    for (ScaleGranularity granularity : kGranularities) {
+      edgelstm::quantize_matrix(g_w, rows, cols, format, granularity, g_q, g_scales);
+      const QuantizedMatrix m{format, granularity, g_q, g_scales, rows, cols};
+      for (float& v : g_y) v = 0.25f;
+      edgelstm::matvec_accumulate_quantized(m, g_x, g_y);
+      double worst = 0;
+      for (std::size_t r = 0; r < rows; ++r) {
+        double sum = 0.25, magnitude = 0.25;
+        for (std::size_t k = 0; k < cols; ++k) {
+          sum += static_cast<double>(m.value(r, k)) * m.scale(r) * g_x[k];
+          magnitude += std::fabs(static_cast<double>(m.value(r, k)) * m.scale(r) * g_x[k]);
+        }
+        worst = std::fmax(worst, std::fabs(g_y[r] - sum) / magnitude);
+      }
+      EXPECT_LE(worst, 1e-6);
+    }
+  }
+}
+
+// A hybrid network computes what a float network with the dequantized weights computes.
+alignas(16) std::uint8_t g_float_arena[64 * 1024];
+alignas(16) std::uint8_t g_state[4096];
+std::uint8_t g_storage[64 * 1024];
+float g_scale_storage[2048];
+
+EDGELSTM_TEST(Quantize, HybridNetworkMatchesFloatNetworkWithDequantizedWeights) {
+  auto spec = edgelstm::make_spec(3, 12, 2, 2, 5, edgelstm::Task::kRegression, edgelstm::OutputMode::kEveryStep);
+  spec.hidden_size[1] = 9;
+  for (WeightFormat format : kFormats) {
+    for (ScaleGranularity granularity : kGranularities) {
+      edgelstm::Network reference;
+      ASSERT_OK(reference.bind_inference(spec, g_float_arena));
+      ASSERT_OK(reference.initialize(11));
+      edgelstm::HybridLayer layers[2];
+      std::uint8_t* storage = g_storage;
+      float* scales = g_scale_storage;
+      // Quantizes a float matrix of the reference, then writes the dequantized values back into it.
+      auto quantize = [&](edgelstm::Span<float> w, std::size_t rows, std::size_t cols) {
+        QuantizedMatrix m{format, granularity, storage, scales, rows, cols};
+        edgelstm::quantize_matrix(w.data(), rows, cols, format, granularity, storage, scales);
+        storage += rows * edgelstm::quantized_row_bytes(format, cols);
+        scales += edgelstm::scale_count(granularity, rows);
+        for (std::size_t r = 0; r < rows; ++r) {
+          for (std::size_t k = 0; k < cols; ++k) w[r * cols + k] = static_cast<float>(m.value(r, k)) * m.scale(r);
+        }
+        return m;
+      };
+      for (std::size_t l = 0; l < 2; ++l) {
+        const edgelstm::LstmLayerParameters<float> p = reference.layer_parameters(l);
+        layers[l].weight_ih = quantize(p.weight_ih, 4 * spec.hidden(l), spec.layer_input(l));
+        layers[l].weight_hh = quantize(p.weight_hh, 4 * spec.hidden(l), spec.hidden(l));
+        layers[l].bias_ih = p.bias_ih.data();
+        layers[l].bias_hh = p.bias_hh.data();
+      }
+      const QuantizedMatrix head = quantize(reference.head_weight(), 2, 9);
+      edgelstm::HybridNetwork hybrid;
+      ASSERT_OK(hybrid.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(layers, 2), head,
+                            reference.head_bias().data(),
+                            edgelstm::Span<std::uint8_t>(g_state, edgelstm::inference_in_place_bytes(spec))));
+      float x[15], y_float[10], y_hybrid[10];
+      edgelstm::test::fill_uniform(x, 15, 12, 1.0f);
+      ASSERT_OK(reference.forward(x, y_float));
+      ASSERT_OK(hybrid.forward(x, y_hybrid));
+      EXPECT_LE(edgelstm::test::max_relative_error(y_hybrid, y_float, 10), 1e-5);
+    }
+  }
+}
+
+EDGELSTM_TEST(Quantize, HybridNetworkRejectsMismatchedShapes) {
+  const auto spec = edgelstm::make_spec(2, 4, 1, 1, 3);
+  edgelstm::HybridLayer layer;
+  const float bias[16] = {};
+  layer.weight_ih = QuantizedMatrix{WeightFormat::kInt8, ScaleGranularity::kRow, g_q, g_scales, 16, 3};  // input is 2
+  layer.weight_hh = QuantizedMatrix{WeightFormat::kInt8, ScaleGranularity::kRow, g_q, g_scales, 16, 4};
+  layer.bias_ih = layer.bias_hh = bias;
+  const QuantizedMatrix head{WeightFormat::kInt8, ScaleGranularity::kRow, g_q, g_scales, 1, 4};
+  edgelstm::HybridNetwork hybrid;
+  EXPECT_STATUS(hybrid.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), head, bias, g_state),
+                edgelstm::Status::kInvalidArgument);
+  layer.weight_ih.cols = 2;
+  EXPECT_OK(hybrid.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), head, bias, g_state));
+}
+
+}  // namespace
