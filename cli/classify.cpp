@@ -126,16 +126,9 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
   const LstmSpec spec = make_spec(static_cast<std::uint16_t>(features), static_cast<std::uint16_t>(options.hidden),
                                   static_cast<std::uint8_t>(options.layers), static_cast<std::uint16_t>(data.classes.size()),
                                   static_cast<std::uint16_t>(window), Task::kClassification);
-  TrainConfig config;
-  config.optimizer = options.optimizer;
-  config.loss = LossKind::kCrossEntropy;
-  config.learning_rate = options.learning_rate;
-  config.clip_norm = options.clip_norm;
   std::vector<std::uint8_t> storage;
   Network net;
-  Status status = net.bind_training(spec, config, aligned_arena(storage, train_bytes(spec, config.optimizer)));
-  if (status == Status::kOk) status = net.initialize(options.seed, 1.0f);
-  if (status != Status::kOk) throw InputError(std::string("cannot set up the network: ") + status_name(status));
+  bind_for_training(net, storage, spec, options, LossKind::kCrossEntropy);
   const std::size_t floats = static_cast<std::size_t>(window) * features;
   std::vector<float> windows(split.train.size() * floats), scratch(floats), logits(data.classes.size());
   for (std::size_t k = 0; k < split.train.size(); ++k) window_of(data, norm, window, split.train[k], windows.data() + k * floats);

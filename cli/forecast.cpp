@@ -228,15 +228,9 @@ ModelFile train_forecaster(const Series& series, const FeatureConfig& features, 
   const Normalization norm = fit_normalization(series, split);
   const LstmSpec spec = make_spec(static_cast<std::uint16_t>(features.features()), static_cast<std::uint16_t>(options.hidden),
                                   static_cast<std::uint8_t>(options.layers), 1, static_cast<std::uint16_t>(features.window));
-  TrainConfig config;
-  config.optimizer = options.optimizer;
-  config.learning_rate = options.learning_rate;
-  config.clip_norm = options.clip_norm;
   std::vector<std::uint8_t> storage;
   Network net;
-  Status status = net.bind_training(spec, config, aligned_arena(storage, train_bytes(spec, config.optimizer)));
-  if (status == Status::kOk) status = net.initialize(options.seed, 1.0f);
-  if (status != Status::kOk) throw InputError(std::string("cannot set up the network: ") + status_name(status));
+  bind_for_training(net, storage, spec, options, LossKind::kMse);
   auto snapshot = [&](const std::vector<float>& parameters, const std::vector<float>& history) {
     ModelFile model;
     model.spec = spec;
@@ -314,11 +308,19 @@ Forecaster::Forecaster(const ModelFile& model) : features_(features_of(model)), 
 }
 
 double Forecaster::forecast(const Series& series, std::size_t t) {
-  build_window(series, features_, norm_, t, window_.data());
-  net_.reset_state();
-  float y = 0;
-  if (net_.forward(Span<const float>(window_.data(), window_.size()), Span<float>(&y, 1)) != Status::kOk) return NAN;
-  return norm_.invert(y);
+  return forecast_with(net_, series, features_, norm_, window_, t);
+}
+
+void bind_for_training(Network& net, std::vector<std::uint8_t>& storage, const LstmSpec& spec,
+                       const TrainOptions& options, LossKind loss) {
+  TrainConfig config;
+  config.optimizer = options.optimizer;
+  config.loss = loss;
+  config.learning_rate = options.learning_rate;
+  config.clip_norm = options.clip_norm;
+  Status status = net.bind_training(spec, config, aligned_arena(storage, train_bytes(spec, config.optimizer)));
+  if (status == Status::kOk) status = net.initialize(options.seed, 1.0f);
+  if (status != Status::kOk) throw InputError(std::string("cannot set up the network: ") + status_name(status));
 }
 
 }  // namespace edgelstm::cli

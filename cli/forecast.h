@@ -2,6 +2,7 @@
 // training with early stopping, baselines and metrics. Used by the `edgelstm` CLI.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -127,5 +128,22 @@ FeatureConfig features_of(const ModelFile& model);
 
 // A 16-byte aligned arena of `bytes` inside `storage`.
 Span<std::uint8_t> aligned_arena(std::vector<std::uint8_t>& storage, std::size_t bytes);
+
+// Binds `net` for training `spec` with the options' optimizer, learning rate and clipping, in an
+// arena inside `storage`, and initializes it from the options' seed (forget bias 1).
+void bind_for_training(Network& net, std::vector<std::uint8_t>& storage, const LstmSpec& spec,
+                       const TrainOptions& options, LossKind loss);
+
+// x[t] forecast by `net` (a Network or a HybridNetwork) from the window before t, in the units of
+// the series; `window` is scratch of window * features floats.
+template <typename Net>
+double forecast_with(Net& net, const Series& series, const FeatureConfig& features, const Normalization& norm,
+                     std::vector<float>& window, std::size_t t) {
+  build_window(series, features, norm, t, window.data());
+  net.reset_state();
+  float y = 0;
+  if (net.forward(Span<const float>(window.data(), window.size()), Span<float>(&y, 1)) != Status::kOk) return NAN;
+  return norm.invert(y);
+}
 
 }  // namespace edgelstm::cli

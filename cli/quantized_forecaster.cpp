@@ -71,11 +71,7 @@ QuantizedForecaster::QuantizedForecaster(const ModelFile& model, WeightFormat fo
 }
 
 double QuantizedForecaster::forecast(const Series& series, std::size_t t) {
-  build_window(series, features_, norm_, t, window_.data());
-  net_.reset_state();
-  float y = 0;
-  if (net_.forward(Span<const float>(window_.data(), window_.size()), Span<float>(&y, 1)) != Status::kOk) return NAN;
-  return norm_.invert(y);
+  return forecast_with(net_, series, features_, norm_, window_, t);
 }
 
 }  // namespace edgelstm::cli
