@@ -204,12 +204,23 @@ int main(int argc, char** argv) {
   DataOptions quantize_data;
   std::string quantize_model = "model.elstm", quantize_report;
   CLI::App* quantize = app.add_subcommand(
-      "quantize", "weight quantization study: int16/int8/int4 x per-tensor/per-row weights on a trained forecaster");
-  add_data_options(quantize, quantize_data);
+      "quantize", "write a model with int16/int8/int4 weights (--bits, --granularity, --out), or compare them all (--study)");
+  quantize->add_option("--data", quantize_data.path, "--study: CSV file with a header line")->check(CLI::ExistingFile);
+  quantize->add_option("--time-column", quantize_data.time_column, "--study: timestamp column")->capture_default_str();
+  quantize->add_option("--value-column", quantize_data.value_column, "--study: column to forecast")->capture_default_str();
+  quantize->add_option("--validation-days", quantize_data.validation_days, "--study: validation days")->capture_default_str();
+  quantize->add_option("--test-days", quantize_data.test_days, "--study: test days")->capture_default_str();
   quantize->add_option("--model", quantize_model, "a float forecaster made by `edgelstm train`")->capture_default_str();
   bool quantize_study = false;
-  quantize->add_flag("--study", quantize_study, "evaluate every format and granularity on the test span")->required();
-  quantize->add_option("--report", quantize_report, "directory for quantization.md and quantization.svg");
+  int quantize_bits = 8;
+  std::string quantize_granularity = "row", quantize_out;
+  quantize->add_flag("--study", quantize_study, "evaluate every format and granularity on the test span");
+  quantize->add_option("--report", quantize_report, "--study: directory for quantization.md and quantization.svg");
+  quantize->add_option("--bits", quantize_bits, "without --study: 16, 8 or 4 bits per weight")
+      ->capture_default_str()->check(CLI::IsMember({16, 8, 4}));
+  quantize->add_option("--granularity", quantize_granularity, "without --study: one scale per tensor or per row")
+      ->capture_default_str()->check(CLI::IsMember({"tensor", "row"}));
+  quantize->add_option("--out", quantize_out, "without --study: the quantized model file to write");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -458,7 +469,19 @@ int main(int argc, char** argv) {
       }
       save_model(model, import_out);
       std::printf("wrote %s (%zu parameters)\n", import_out.c_str(), model.parameters.size());
+    } else if (quantize->parsed() && !quantize_study) {
+      if (quantize_out.empty()) throw InputError("quantize: give --out FILE (or --study)");
+      ModelFile model = load_model(quantize_model);
+      if (model.format != edgelstm::WeightFormat::kFloat32) throw InputError(quantize_model + ": already quantized");
+      model.format = quantize_bits == 16 ? edgelstm::WeightFormat::kInt16
+                     : quantize_bits == 8 ? edgelstm::WeightFormat::kInt8 : edgelstm::WeightFormat::kInt4;
+      model.granularity = quantize_granularity == "row" ? edgelstm::ScaleGranularity::kRow : edgelstm::ScaleGranularity::kTensor;
+      save_model(model, quantize_out);
+      std::printf("wrote %s: %s weights, one scale per %s, %zu bytes (float file: %zu bytes)\n", quantize_out.c_str(),
+                  format_name(model.format), quantize_granularity.c_str(), serialize_model(model).size(),
+                  serialize_model(load_model(quantize_model)).size());
     } else if (quantize->parsed()) {
+      if (quantize_data.path.empty()) throw InputError("quantize --study needs --data");
       const ModelFile model = load_model(quantize_model);
       Forecaster reference(model);
       std::int64_t interval = 0;
@@ -518,6 +541,10 @@ int main(int argc, char** argv) {
       std::printf(" hidden, %u output(s) at the %s, window %u\n", s.output_size,
                   s.output_mode == edgelstm::OutputMode::kLastStep ? "last step" : "every step", s.window);
       std::printf("parameters: %zu (%zu bytes as float32)\n", edgelstm::parameter_count(s), edgelstm::parameter_count(s) * 4);
+      std::printf("weights stored as %s%s; model file %zu bytes\n", format_name(model.format),
+                  model.format == edgelstm::WeightFormat::kFloat32 ? ""
+                  : model.granularity == edgelstm::ScaleGranularity::kRow ? " with one scale per row" : " with one scale per tensor",
+                  serialize_model(model).size());
       std::printf("arena bytes on a device: inference %zu (weights in flash: %zu), training SGD %zu, momentum %zu, Adam %zu\n",
                   edgelstm::inference_bytes(s), edgelstm::inference_in_place_bytes(s),
                   edgelstm::train_bytes(s, edgelstm::OptimizerKind::kSgd), edgelstm::train_bytes(s, edgelstm::OptimizerKind::kMomentum),

@@ -14,13 +14,48 @@
 namespace edgelstm::cli {
 
 std::vector<std::uint8_t> serialize_model(const ModelFile& model) {
-  std::vector<ModelTensor> extras;
+  // Parameter tensors in file order; weight matrices quantized when the model asks for it.
+  detail::ParameterTensor names[4 * kMaxLayers + 2];
+  const std::size_t parameter_tensors = detail::parameter_tensors(model.spec, names);
+  if (model.parameters.size() != parameter_count(model.spec)) throw InputError("cannot encode the model: wrong parameter count");
+  const bool quantized = model.format != WeightFormat::kFloat32;
+  std::vector<std::vector<std::uint8_t>> quantized_data(parameter_tensors);
+  std::vector<std::vector<float>> scales(parameter_tensors);
+  std::vector<std::string> scale_names(parameter_tensors);
+  std::vector<ModelTensor> tensors, scale_tensors;
+  std::size_t offset = 0;
+  for (std::size_t k = 0; k < parameter_tensors; ++k) {
+    ModelTensor t;
+    t.name = names[k].name;
+    t.count = names[k].count;
+    const float* values = model.parameters.data() + offset;
+    offset += names[k].count;
+    if (quantized && names[k].cols != 0) {
+      const std::size_t cols = names[k].cols, rows = names[k].count / cols;
+      quantized_data[k].resize(rows * quantized_row_bytes(model.format, cols));
+      scales[k].resize(scale_count(model.granularity, rows));
+      quantize_matrix(values, rows, cols, model.format, model.granularity, quantized_data[k].data(), scales[k].data());
+      t.type = tensor_type_of(model.format);
+      t.data = quantized_data[k].data();
+      t.cols = static_cast<std::uint32_t>(cols);
+      scale_names[k] = std::string(names[k].name) + ".scale";
+      ModelTensor s;
+      s.name = scale_names[k].c_str();
+      s.data = scales[k].data();
+      s.count = static_cast<std::uint32_t>(scales[k].size());
+      scale_tensors.push_back(s);
+    } else {
+      t.data = values;
+    }
+    tensors.push_back(t);
+  }
+  tensors.insert(tensors.end(), scale_tensors.begin(), scale_tensors.end());
   for (const auto& [name, values] : model.floats) {
     ModelTensor t;
     t.name = name.c_str();
     t.data = values.data();
     t.count = static_cast<std::uint32_t>(values.size());
-    extras.push_back(t);
+    tensors.push_back(t);
   }
   for (const auto& [name, text] : model.texts) {
     ModelTensor t;
@@ -28,13 +63,13 @@ std::vector<std::uint8_t> serialize_model(const ModelFile& model) {
     t.type = TensorType::kText;
     t.data = text.data();
     t.count = static_cast<std::uint32_t>(text.size());
-    extras.push_back(t);
+    tensors.push_back(t);
   }
-  const Span<const ModelTensor> extra_span(extras.data(), extras.size());
-  std::vector<std::uint8_t> bytes(model_file_bytes(model.spec, extra_span));
+  const Span<const ModelTensor> all(tensors.data(), tensors.size());
+  std::vector<std::uint8_t> bytes(model_file_bytes(all));
   std::size_t written = 0;
-  const Status status = write_model(model.spec, Span<const float>(model.parameters.data(), model.parameters.size()),
-                                    extra_span, Span<std::uint8_t>(bytes.data(), bytes.size()), &written);
+  const Status status =
+      write_model_tensors(model.spec, model.format, all, Span<std::uint8_t>(bytes.data(), bytes.size()), &written);
   if (status != Status::kOk) throw InputError(std::string("cannot encode the model: ") + status_name(status));
   bytes.resize(written);
   return bytes;
@@ -84,18 +119,48 @@ ModelFile load_model(const std::string& path) {
   if (status != Status::kOk) throw InputError(path + ": " + status_name(status));
   ModelFile model;
   model.spec = view.spec();
-  model.parameters.assign(view.parameters().begin(), view.parameters().end());
-  const std::size_t parameter_tensors = 4 * model.spec.num_layers + 2;
+  model.format = view.weight_format();
+  detail::ParameterTensor names[4 * kMaxLayers + 2];
+  const std::size_t parameter_tensors = detail::parameter_tensors(model.spec, names);
+  if (model.format == WeightFormat::kFloat32) {
+    model.parameters.assign(view.parameters().begin(), view.parameters().end());
+  } else {
+    // Dequantize: the in-memory model is float; saving it again re-quantizes to the same values.
+    for (std::size_t k = 0; k < parameter_tensors; ++k) {
+      if (names[k].cols != 0) {
+        QuantizedMatrix m;
+        if (view.quantized_matrix(names[k].name, &m) != Status::kOk) {
+          throw InputError(path + ": quantized tensor " + names[k].name + " has no usable scales");
+        }
+        if (m.rows > 1) model.granularity = m.granularity;  // a 1-row matrix (a 1-output head) cannot tell
+        for (std::size_t r = 0; r < m.rows; ++r) {
+          for (std::size_t c = 0; c < m.cols; ++c) model.parameters.push_back(static_cast<float>(m.value(r, c)) * m.scale(r));
+        }
+      } else {
+        ModelTensor bias;
+        (void)view.tensor(names[k].name, &bias);  // present: read_model checked every parameter tensor
+        const auto* values = static_cast<const float*>(bias.data);
+        model.parameters.insert(model.parameters.end(), values, values + bias.count);
+      }
+    }
+  }
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(storage.data());
   for (std::size_t k = parameter_tensors; k < view.tensor_count(); ++k) {
     const char* name = reinterpret_cast<const char*>(bytes + kModelHeaderBytes + k * kModelTableEntryBytes);
+    const std::string text_name(name);
+    if (model.format != WeightFormat::kFloat32 && text_name.size() > 6 &&
+        text_name.compare(text_name.size() - 6, 6, ".scale") == 0) {
+      continue;  // a weight matrix's scales, used above
+    }
     ModelTensor tensor;
     if (view.tensor(name, &tensor) != Status::kOk) throw InputError(path + ": unreadable tensor table");
     if (tensor.type == TensorType::kText) {
       model.texts[name].assign(static_cast<const char*>(tensor.data), tensor.count);
-    } else {
+    } else if (tensor.type == TensorType::kFloat32) {
       const auto* values = static_cast<const float*>(tensor.data);
       model.floats[name].assign(values, values + tensor.count);
+    } else {
+      throw InputError(path + ": tensor " + text_name + " is quantized but is not a weight matrix");
     }
   }
   return model;

@@ -13,6 +13,10 @@ namespace edgelstm::cli {
 // A model as the tools hold it: the spec, the parameters, and named extra tensors.
 struct ModelFile {
   LstmSpec spec{};
+  // How the weight matrices are stored in the file: float32, or quantized (quantize.h) with these
+  // scales. In memory `parameters` are always float: the dequantized values for a quantized file.
+  WeightFormat format = WeightFormat::kFloat32;
+  ScaleGranularity granularity = ScaleGranularity::kRow;
   std::vector<float> parameters;
   std::map<std::string, std::vector<float>> floats;  // e.g. normalization
   std::map<std::string, std::string> texts;          // e.g. feature settings

@@ -8,6 +8,7 @@
 
 #include "lstm_cell.h"
 #include "memory_plan.h"
+#include "model_format.h"
 #include "quantize.h"
 #include "span.h"
 #include "spec.h"
@@ -53,6 +54,30 @@ class HybridNetwork {
     scratch_ = reinterpret_cast<float*>(arena.data() + plan.gate_scratch.offset);
     reset_state();
     return Status::kOk;
+  }
+
+  // Binds to a quantized model file read by read_model (its bytes must outlive the network).
+  Status bind(const ModelView& model, Span<std::uint8_t> arena) {
+    if (model.weight_format() == WeightFormat::kFloat32) return Status::kInvalidArgument;
+    const LstmSpec& spec = model.spec();
+    HybridLayer layers[kMaxLayers];
+    detail::ParameterTensor names[4 * kMaxLayers + 2];  // weight_ih, weight_hh, bias_ih, bias_hh per layer
+    (void)detail::parameter_tensors(spec, names);
+    for (std::size_t l = 0; l < spec.num_layers; ++l) {
+      ModelTensor bias_ih, bias_hh;
+      EDGELSTM_TRY(model.quantized_matrix(names[4 * l].name, &layers[l].weight_ih));
+      EDGELSTM_TRY(model.quantized_matrix(names[4 * l + 1].name, &layers[l].weight_hh));
+      EDGELSTM_TRY(model.tensor(names[4 * l + 2].name, &bias_ih));
+      EDGELSTM_TRY(model.tensor(names[4 * l + 3].name, &bias_hh));
+      layers[l].bias_ih = static_cast<const float*>(bias_ih.data);
+      layers[l].bias_hh = static_cast<const float*>(bias_hh.data);
+    }
+    QuantizedMatrix head;
+    EDGELSTM_TRY(model.quantized_matrix("head.weight", &head));
+    ModelTensor head_bias;
+    EDGELSTM_TRY(model.tensor("head.bias", &head_bias));
+    return bind(spec, Span<const HybridLayer>(layers, spec.num_layers), head, static_cast<const float*>(head_bias.data),
+                arena);
   }
 
   void reset_state() {

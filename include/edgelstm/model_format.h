@@ -8,12 +8,12 @@
 //   12      4     file bytes
 //   16      4     CRC-32 of bytes [20, file bytes)
 //   20      18    spec: u16 input, u8 layers, u8 task, u16 hidden[4], u16 outputs, u16 window,
-//                 u8 output mode, u8 0
+//                 u8 output mode, u8 weight format (0 float32, 1 int16, 2 int8, 3 int4)
 //   38      2     0
 //   40      4     tensor count
 //   44      20    0
-//   64      48 n  tensor table: name[32] (NUL-padded), u8 dtype, 3 x u8 0, u32 element count,
-//                 u32 data offset, u32 0
+//   64      48 n  tensor table: name[32] (NUL-padded), u8 type, 3 x u8 0, u32 element count,
+//                 u32 data offset, u32 columns (quantized tensors; 0 otherwise)
 //   ...           data, starting on a 16-byte boundary; float tensors 4-byte aligned
 //
 // The network's parameters come first, one tensor per PyTorch state_dict entry
@@ -27,6 +27,7 @@
 #include <cstring>
 
 #include "crc32.h"
+#include "quantize.h"
 #include "span.h"
 #include "spec.h"
 #include "status.h"
@@ -46,7 +47,17 @@ inline constexpr std::size_t kMaxModelTensors = 64;
 enum class TensorType : std::uint8_t {
   kFloat32 = 0,
   kText = 1,  // UTF-8 bytes, no terminator (settings such as the feature list)
+  kInt16 = 2,
+  kInt8 = 3,
+  kInt4 = 4,  // two per byte, low nibble first, rows padded to a byte
 };
+
+constexpr TensorType tensor_type_of(WeightFormat format) {
+  return format == WeightFormat::kInt16 ? TensorType::kInt16
+         : format == WeightFormat::kInt8 ? TensorType::kInt8
+         : format == WeightFormat::kInt4 ? TensorType::kInt4
+                                         : TensorType::kFloat32;
+}
 
 // One tensor to write, or one found by read_model.
 struct ModelTensor {
@@ -54,6 +65,7 @@ struct ModelTensor {
   TensorType type = TensorType::kFloat32;
   const void* data = nullptr;
   std::uint32_t count = 0;  // elements (bytes for text)
+  std::uint32_t cols = 0;   // quantized tensors: values per row (count is rows * cols)
 };
 
 namespace detail {
@@ -67,15 +79,29 @@ inline std::uint32_t get_u32(const std::uint8_t* p) {
   return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
          (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
 }
-constexpr std::size_t tensor_bytes(TensorType type, std::size_t count) {
-  return type == TensorType::kFloat32 ? count * 4 : count;
+constexpr WeightFormat weight_format_of(TensorType type) {
+  return type == TensorType::kInt16 ? WeightFormat::kInt16
+         : type == TensorType::kInt8 ? WeightFormat::kInt8
+         : type == TensorType::kInt4 ? WeightFormat::kInt4
+                                     : WeightFormat::kFloat32;
+}
+constexpr bool is_quantized(TensorType type) {
+  return type == TensorType::kInt16 || type == TensorType::kInt8 || type == TensorType::kInt4;
+}
+// Bytes of a tensor; quantized tensors need cols > 0 dividing count (checked by the callers).
+constexpr std::size_t tensor_bytes(TensorType type, std::size_t count, std::size_t cols = 0) {
+  return type == TensorType::kFloat32 ? count * 4
+         : is_quantized(type)         ? (cols == 0 ? 0 : count / cols * quantized_row_bytes(weight_format_of(type), cols))
+                                      : count;
 }
 constexpr std::size_t align4(std::size_t n) { return (n + 3) / 4 * 4; }
 
-// The parameter tensors of a spec, in file order: (name, element count).
+// The parameter tensors of a spec, in file order: name, element count, and for the weight
+// matrices their column count (0 for biases).
 struct ParameterTensor {
   char name[kModelTensorNameBytes];
   std::uint32_t count;
+  std::uint32_t cols;
 };
 inline std::size_t parameter_tensors(const LstmSpec& spec, ParameterTensor* out) {
   std::size_t n = 0;
@@ -83,6 +109,7 @@ inline std::size_t parameter_tensors(const LstmSpec& spec, ParameterTensor* out)
   for (std::size_t layer = 0; layer < spec.num_layers; ++layer) {
     const std::size_t h = spec.hidden(layer), in = spec.layer_input(layer);
     const std::size_t counts[4] = {4 * h * in, 4 * h * h, 4 * h, 4 * h};
+    const std::size_t cols[4] = {in, h, 0, 0};
     for (int k = 0; k < 4; ++k) {
       char* name = out[n].name;
       std::memset(name, 0, kModelTensorNameBytes);
@@ -92,42 +119,65 @@ inline std::size_t parameter_tensors(const LstmSpec& spec, ParameterTensor* out)
       name[at] = '_';
       name[at + 1] = 'l';
       name[at + 2] = static_cast<char>('0' + layer);
+      out[n].cols = static_cast<std::uint32_t>(cols[k]);
       out[n++].count = static_cast<std::uint32_t>(counts[k]);
     }
   }
   std::memset(out[n].name, 0, kModelTensorNameBytes);
   std::memcpy(out[n].name, "head.weight", 11);
+  out[n].cols = static_cast<std::uint32_t>(spec.top_hidden());
   out[n++].count = static_cast<std::uint32_t>(spec.output_size * spec.top_hidden());
   std::memset(out[n].name, 0, kModelTensorNameBytes);
   std::memcpy(out[n].name, "head.bias", 9);
+  out[n].cols = 0;
   out[n++].count = spec.output_size;
   return n;
 }
 
 }  // namespace detail
 
-// Bytes of a model file for `spec` with these extra tensors.
+// Bytes of a model file holding `tensors` (all of them: parameters first, then the others).
+inline std::size_t model_file_bytes(Span<const ModelTensor> tensors) {
+  std::size_t bytes = (kModelHeaderBytes + tensors.size() * kModelTableEntryBytes + 15) / 16 * 16;
+  for (const ModelTensor& t : tensors) bytes = detail::align4(bytes) + detail::tensor_bytes(t.type, t.count, t.cols);
+  return detail::align4(bytes);
+}
+
+// Bytes of a float32 model file for `spec` with these extra tensors.
 inline std::size_t model_file_bytes(const LstmSpec& spec, Span<const ModelTensor> extras) {
   const std::size_t tensors = 4 * spec.num_layers + 2 + extras.size();
   std::size_t bytes = kModelHeaderBytes + tensors * kModelTableEntryBytes;
   bytes = (bytes + 15) / 16 * 16 + parameter_count(spec) * 4;
-  for (const ModelTensor& t : extras) bytes = detail::align4(bytes) + detail::tensor_bytes(t.type, t.count);
+  for (const ModelTensor& t : extras) bytes = detail::align4(bytes) + detail::tensor_bytes(t.type, t.count, t.cols);
   return detail::align4(bytes);
 }
 
-// Writes a model file into `out` (which must hold model_file_bytes()); *written gets its size.
-inline Status write_model(const LstmSpec& spec, Span<const float> parameters,
-                          Span<const ModelTensor> extras, Span<std::uint8_t> out, std::size_t* written) {
+// Writes a model file of `tensors` into `out` (which must hold model_file_bytes(tensors)); *written
+// gets its size. The first 4 * layers + 2 tensors must be the parameter tensors of `spec` in file
+// order: float32 for kFloat32 files; for quantized files the weight matrices of
+// tensor_type_of(format) with cols set, and float32 biases (their scales go among the others).
+inline Status write_model_tensors(const LstmSpec& spec, WeightFormat format, Span<const ModelTensor> tensors,
+                                  Span<std::uint8_t> out, std::size_t* written) {
   EDGELSTM_TRY(validate_spec(spec));
-  if (parameters.size() != parameter_count(spec)) return Status::kInvalidArgument;
-  if (4 * spec.num_layers + 2 + extras.size() > kMaxModelTensors) return Status::kInvalidArgument;
-  for (const ModelTensor& t : extras) {
+  detail::ParameterTensor names[4 * kMaxLayers + 2];
+  const std::size_t parameter_tensors = detail::parameter_tensors(spec, names);
+  if (tensors.size() < parameter_tensors || tensors.size() > kMaxModelTensors) return Status::kInvalidArgument;
+  for (std::size_t k = 0; k < tensors.size(); ++k) {
+    const ModelTensor& t = tensors[k];
     if (t.name == nullptr || std::strlen(t.name) == 0 || std::strlen(t.name) >= kModelTensorNameBytes ||
-        (t.data == nullptr && t.count != 0)) {
+        (t.data == nullptr && t.count != 0) || (detail::is_quantized(t.type) && (t.cols == 0 || t.count % t.cols != 0))) {
       return Status::kInvalidArgument;
     }
+    if (k < parameter_tensors) {
+      const bool weight = names[k].cols != 0;
+      const TensorType expected = weight ? tensor_type_of(format) : TensorType::kFloat32;
+      if (std::strcmp(t.name, names[k].name) != 0 || t.type != expected || t.count != names[k].count ||
+          (detail::is_quantized(t.type) && t.cols != names[k].cols)) {
+        return Status::kInvalidArgument;
+      }
+    }
   }
-  const std::size_t total = model_file_bytes(spec, extras);
+  const std::size_t total = model_file_bytes(tensors);
   if (out.size() < total) return Status::kBufferTooSmall;
   std::uint8_t* p = out.data();
   std::memset(p, 0, total);
@@ -142,39 +192,57 @@ inline Status write_model(const LstmSpec& spec, Span<const float> parameters,
   detail::put_u16(p + 32, spec.output_size);
   detail::put_u16(p + 34, spec.window);
   p[36] = static_cast<std::uint8_t>(spec.output_mode);
-  detail::ParameterTensor names[4 * kMaxLayers + 2];
-  const std::size_t parameter_tensors = detail::parameter_tensors(spec, names);
-  const std::size_t tensors = parameter_tensors + extras.size();
-  detail::put_u32(p + 40, static_cast<std::uint32_t>(tensors));
-  std::size_t data = (kModelHeaderBytes + tensors * kModelTableEntryBytes + 15) / 16 * 16;
+  p[37] = static_cast<std::uint8_t>(format);
+  detail::put_u32(p + 40, static_cast<std::uint32_t>(tensors.size()));
+  std::size_t data = (kModelHeaderBytes + tensors.size() * kModelTableEntryBytes + 15) / 16 * 16;
   std::uint8_t* entry = p + kModelHeaderBytes;
-  const float* source = parameters.data();
-  for (std::size_t k = 0; k < tensors; ++k, entry += kModelTableEntryBytes) {
-    const bool is_parameter = k < parameter_tensors;
-    const ModelTensor* extra = is_parameter ? nullptr : &extras[k - parameter_tensors];
-    const char* name = is_parameter ? names[k].name : extra->name;
-    const TensorType type = is_parameter ? TensorType::kFloat32 : extra->type;
-    const std::uint32_t count = is_parameter ? names[k].count : extra->count;
-    const void* bytes = is_parameter ? static_cast<const void*>(source) : extra->data;
-    if (is_parameter) source += count;
+  for (const ModelTensor& t : tensors) {
     data = detail::align4(data);
-    std::memcpy(entry, name, std::strlen(name));
-    entry[32] = static_cast<std::uint8_t>(type);
-    detail::put_u32(entry + 36, count);
+    const std::size_t size = detail::tensor_bytes(t.type, t.count, t.cols);
+    std::memcpy(entry, t.name, std::strlen(t.name));
+    entry[32] = static_cast<std::uint8_t>(t.type);
+    detail::put_u32(entry + 36, t.count);
     detail::put_u32(entry + 40, static_cast<std::uint32_t>(data));
-    if (count != 0) std::memcpy(p + data, bytes, detail::tensor_bytes(type, count));
-    data += detail::tensor_bytes(type, count);
+    detail::put_u32(entry + 44, detail::is_quantized(t.type) ? t.cols : 0);
+    if (size != 0) std::memcpy(p + data, t.data, size);
+    data += size;
+    entry += kModelTableEntryBytes;
   }
   detail::put_u32(p + 16, crc32_update(0, p + 20, total - 20));
   *written = total;
   return Status::kOk;
 }
 
+// Writes a float32 model file (parameters in Network::parameters() order, then `extras`) into
+// `out`, which must hold model_file_bytes(spec, extras); *written gets its size.
+inline Status write_model(const LstmSpec& spec, Span<const float> parameters,
+                          Span<const ModelTensor> extras, Span<std::uint8_t> out, std::size_t* written) {
+  EDGELSTM_TRY(validate_spec(spec));
+  if (parameters.size() != parameter_count(spec)) return Status::kInvalidArgument;
+  detail::ParameterTensor names[4 * kMaxLayers + 2];
+  const std::size_t parameter_tensors = detail::parameter_tensors(spec, names);
+  if (parameter_tensors + extras.size() > kMaxModelTensors) return Status::kInvalidArgument;
+  ModelTensor tensors[kMaxModelTensors];
+  const float* source = parameters.data();
+  for (std::size_t k = 0; k < parameter_tensors; ++k) {
+    tensors[k].name = names[k].name;
+    tensors[k].data = source;
+    tensors[k].count = names[k].count;
+    source += names[k].count;
+  }
+  for (std::size_t k = 0; k < extras.size(); ++k) tensors[parameter_tensors + k] = extras[k];
+  return write_model_tensors(spec, WeightFormat::kFloat32,
+                             Span<const ModelTensor>(tensors, parameter_tensors + extras.size()), out, written);
+}
+
 // A parsed model file. Pointers refer into the byte span given to read_model (no copies).
 class ModelView {
  public:
   const LstmSpec& spec() const { return spec_; }
-  // All parameters, contiguous, in Network::parameters() order: bind them in place or copy them.
+  // kFloat32, or the integer format of a quantized file's weight matrices.
+  WeightFormat weight_format() const { return format_; }
+  // Float files: all parameters, contiguous, in Network::parameters() order, to bind in place or
+  // copy. Quantized files: empty (see quantized_matrix and HybridNetwork::bind).
   Span<const float> parameters() const { return parameters_; }
   // The tensor called `name`, if present (kMalformedModel with no change to *out otherwise).
   Status tensor(const char* name, ModelTensor* out) const {
@@ -185,25 +253,49 @@ class ModelView {
         out->type = static_cast<TensorType>(entry[32]);
         out->count = detail::get_u32(entry + 36);
         out->data = bytes_ + detail::get_u32(entry + 40);
+        out->cols = detail::get_u32(entry + 44);
         return Status::kOk;
       }
     }
     return Status::kMalformedModel;
+  }
+  // A quantized weight matrix with its scales ("<name>.scale": 1 value per tensor or 1 per row).
+  Status quantized_matrix(const char* name, QuantizedMatrix* out) const {
+    ModelTensor values, scales;
+    EDGELSTM_TRY(tensor(name, &values));
+    char scale_name[kModelTensorNameBytes + 8] = {};
+    const std::size_t length = std::strlen(name);
+    if (length + 6 >= kModelTensorNameBytes) return Status::kMalformedModel;
+    std::memcpy(scale_name, name, length);
+    std::memcpy(scale_name + length, ".scale", 6);
+    EDGELSTM_TRY(tensor(scale_name, &scales));
+    if (!detail::is_quantized(values.type) || scales.type != TensorType::kFloat32) return Status::kMalformedModel;
+    const std::size_t rows = values.count / values.cols;
+    if (scales.count != 1 && scales.count != rows) return Status::kMalformedModel;
+    out->format = detail::weight_format_of(values.type);
+    out->granularity = scales.count == rows && rows != 1 ? ScaleGranularity::kRow : ScaleGranularity::kTensor;
+    out->data = static_cast<const std::uint8_t*>(values.data);
+    out->scales = static_cast<const float*>(scales.data);
+    out->rows = rows;
+    out->cols = values.cols;
+    return Status::kOk;
   }
   std::size_t tensor_count() const { return tensor_count_; }
 
  private:
   friend Status read_model(Span<const std::uint8_t> bytes, ModelView* view);
   LstmSpec spec_{};
+  WeightFormat format_ = WeightFormat::kFloat32;
   Span<const float> parameters_;
   const std::uint8_t* bytes_ = nullptr;
   std::size_t tensor_count_ = 0;
 };
 
 // Validates a whole model file and makes *view refer into it: magic, version, sizes, CRC, spec,
-// every table entry (name terminated, type known, data inside the file, float data aligned) and
-// the parameter tensors (names, sizes, contiguity) against the spec. The span must start on a
-// 4-byte boundary (float data is read in place). On any error *view is unchanged.
+// every table entry (name terminated, type known, data inside the file, float data aligned,
+// quantized shapes consistent) and the parameter tensors (names, types, sizes, and for float files
+// contiguity) against the spec. The span must start on a 4-byte boundary (float data is read in
+// place). On any error *view is unchanged.
 inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
   const std::uint8_t* p = bytes.data();
   if (bytes.size() < 8 || std::memcmp(p, "ELSTMMDL", 8) != 0) return Status::kBadMagic;
@@ -217,12 +309,13 @@ inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
   LstmSpec spec;
   spec.input_size = detail::get_u16(p + 20);
   spec.num_layers = p[22];
-  if (p[23] > 1 || p[36] > 1) return Status::kMalformedModel;
+  if (p[23] > 1 || p[36] > 1 || p[37] > 3) return Status::kMalformedModel;
   spec.task = static_cast<Task>(p[23]);
   for (std::size_t k = 0; k < kMaxLayers; ++k) spec.hidden_size[k] = detail::get_u16(p + 24 + 2 * k);
   spec.output_size = detail::get_u16(p + 32);
   spec.window = detail::get_u16(p + 34);
   spec.output_mode = static_cast<OutputMode>(p[36]);
+  const auto format = static_cast<WeightFormat>(p[37]);
   if (validate_spec(spec) != Status::kOk) return Status::kMalformedModel;
   const std::size_t tensors = detail::get_u32(p + 40);
   detail::ParameterTensor names[4 * kMaxLayers + 2];
@@ -234,26 +327,35 @@ inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
   const std::uint8_t* entry = p + kModelHeaderBytes;
   std::size_t expected_offset = 0;
   for (std::size_t k = 0; k < tensors; ++k, entry += kModelTableEntryBytes) {
-    if (entry[kModelTensorNameBytes - 1] != 0 || entry[0] == 0 || entry[32] > 1) return Status::kMalformedModel;
+    if (entry[kModelTensorNameBytes - 1] != 0 || entry[0] == 0 || entry[32] > 4) return Status::kMalformedModel;
     const TensorType type = static_cast<TensorType>(entry[32]);
     const std::size_t count = detail::get_u32(entry + 36), offset = detail::get_u32(entry + 40);
-    const std::size_t size = detail::tensor_bytes(type, count);
+    const std::size_t cols = detail::get_u32(entry + 44);
+    if (detail::is_quantized(type) ? (cols == 0 || count % cols != 0) : cols != 0) return Status::kMalformedModel;
+    const std::size_t size = detail::tensor_bytes(type, count, cols);
     if (offset > total || size > total - offset || (type == TensorType::kFloat32 && offset % 4 != 0)) {
       return Status::kMalformedModel;
     }
     if (k < parameter_tensors) {
-      if (std::memcmp(entry, names[k].name, kModelTensorNameBytes) != 0 || type != TensorType::kFloat32 ||
-          count != names[k].count || (k > 0 && offset != expected_offset)) {
+      const bool weight = names[k].cols != 0;
+      const TensorType expected = weight ? tensor_type_of(format) : TensorType::kFloat32;
+      if (std::memcmp(entry, names[k].name, kModelTensorNameBytes) != 0 || type != expected || count != names[k].count ||
+          (detail::is_quantized(type) && cols != names[k].cols) ||
+          (format == WeightFormat::kFloat32 && k > 0 && offset != expected_offset)) {
         return Status::kMalformedModel;
       }
       expected_offset = offset + size;
     }
   }
   view->spec_ = spec;
+  view->format_ = format;
   view->bytes_ = p;
   view->tensor_count_ = tensors;
-  view->parameters_ = Span<const float>(reinterpret_cast<const float*>(p + detail::get_u32(p + kModelHeaderBytes + 40)),
-                                        parameter_count(spec));
+  view->parameters_ =
+      format == WeightFormat::kFloat32
+          ? Span<const float>(reinterpret_cast<const float*>(p + detail::get_u32(p + kModelHeaderBytes + 40)),
+                              parameter_count(spec))
+          : Span<const float>();
   return Status::kOk;
 }
 

@@ -158,3 +158,38 @@ TEST(Quantization, Int8PerRowStaysWithinFivePercentOfFloat) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ModelIo, QuantizedFilesStoreIntegersAndLoadDequantized) {
+  ModelFile model;
+  model.spec = edgelstm::make_spec(3, 16, 1, 1, 4);
+  model.parameters.resize(edgelstm::parameter_count(model.spec));
+  for (std::size_t k = 0; k < model.parameters.size(); ++k) model.parameters[k] = std::sin(0.37 * k) * 0.3f;
+  const std::size_t float_bytes = serialize_model(model).size();
+  for (edgelstm::WeightFormat format : {edgelstm::WeightFormat::kInt16, edgelstm::WeightFormat::kInt8, edgelstm::WeightFormat::kInt4}) {
+    ModelFile quantized = model;
+    quantized.format = format;
+    quantized.granularity = edgelstm::ScaleGranularity::kRow;
+    const std::string path = testing::TempDir() + "/quantized.elstm";
+    save_model(quantized, path);
+    const ModelFile loaded = load_model(path);
+    EXPECT_EQ(loaded.format, format);
+    EXPECT_EQ(loaded.granularity, edgelstm::ScaleGranularity::kRow);
+    ASSERT_EQ(loaded.parameters.size(), model.parameters.size());
+    // Every weight within half a quantization step of its row's scale; biases exact.
+    const double step = 0.3 / edgelstm::quantization_max(format);
+    double worst = 0;
+    for (std::size_t k = 0; k < model.parameters.size(); ++k) {
+      worst = std::max(worst, std::fabs(static_cast<double>(loaded.parameters[k]) - model.parameters[k]));
+    }
+    EXPECT_LE(worst, 0.5 * step + 1e-7);
+    // Saving the loaded model again gives the same file (re-quantizing dequantized values is stable).
+    EXPECT_EQ(serialize_model(loaded), serialize_model(quantized));
+    std::printf("%s per row: %zu bytes (float %zu)\n", format == edgelstm::WeightFormat::kInt4 ? "int4"
+                : format == edgelstm::WeightFormat::kInt8 ? "int8" : "int16", serialize_model(quantized).size(), float_bytes);
+    EXPECT_LT(serialize_model(quantized).size(), float_bytes);
+  }
+}
+
+}  // namespace
