@@ -106,11 +106,41 @@ void export_dataset(const Series& series, const FeatureConfig& features, const S
 ModelFile train_forecaster(const Series& series, const FeatureConfig& features, const Split& split,
                            const TrainOptions& options, const std::function<void(const EpochReport&)>& progress);
 
+// One step of a stateful stream through `net`: feeds the features of step t-1 (a window of one)
+// without resetting the state, and returns the network's forecast of x[t].
+template <typename Net>
+double stream_with(Net& net, const Series& series, FeatureConfig features, const Normalization& norm,
+                   std::vector<float>& scratch, std::size_t t) {
+  features.window = 1;
+  build_window(series, features, norm, t, scratch.data());
+  float y = 0;
+  if (net.step(Span<const float>(scratch.data(), static_cast<std::size_t>(features.features())), Span<float>(&y, 1)) !=
+      Status::kOk) {
+    return NAN;
+  }
+  return norm.invert(y);
+}
+
+// x[t] forecast by `net` (a Network or a HybridNetwork) from the window before t, in the units of
+// the series; `window` is scratch of window * features floats.
+template <typename Net>
+double forecast_with(Net& net, const Series& series, const FeatureConfig& features, const Normalization& norm,
+                     std::vector<float>& window, std::size_t t) {
+  build_window(series, features, norm, t, window.data());
+  net.reset_state();
+  float y = 0;
+  if (net.forward(Span<const float>(window.data(), window.size()), Span<float>(&y, 1)) != Status::kOk) return NAN;
+  return norm.invert(y);
+}
+
 // A bound network that forecasts with a model file's parameters (the model must be a forecaster).
 class Forecaster {
  public:
   explicit Forecaster(const ModelFile& model);
   double forecast(const Series& series, std::size_t t);  // x[t] from the window before it, in MW
+  // Stateful streaming, one reading at a time, the state never reset (see stream_with).
+  double stream(const Series& series, std::size_t t) { return stream_with(net_, series, features_, norm_, window_, t); }
+  void reset_stream() { net_.reset_state(); }
   const FeatureConfig& features() const { return features_; }
   const Normalization& normalization() const { return norm_; }
 
@@ -134,16 +164,5 @@ Span<std::uint8_t> aligned_arena(std::vector<std::uint8_t>& storage, std::size_t
 void bind_for_training(Network& net, std::vector<std::uint8_t>& storage, const LstmSpec& spec,
                        const TrainOptions& options, LossKind loss);
 
-// x[t] forecast by `net` (a Network or a HybridNetwork) from the window before t, in the units of
-// the series; `window` is scratch of window * features floats.
-template <typename Net>
-double forecast_with(Net& net, const Series& series, const FeatureConfig& features, const Normalization& norm,
-                     std::vector<float>& window, std::size_t t) {
-  build_window(series, features, norm, t, window.data());
-  net.reset_state();
-  float y = 0;
-  if (net.forward(Span<const float>(window.data(), window.size()), Span<float>(&y, 1)) != Status::kOk) return NAN;
-  return norm.invert(y);
-}
 
 }  // namespace edgelstm::cli

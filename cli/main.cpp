@@ -518,18 +518,61 @@ int main(int argc, char** argv) {
           (per_row ? row : tensor).y.push_back(m.mape);
         }
       }
+      // Stateful streams: every variant and float run over the whole series one reading at a time,
+      // state never reset; the weekly mean |quantized - float| shows whether quantization error
+      // accumulates in the recurrent state.
+      const std::size_t week = 7 * day, first = split.train.front();
+      reference.reset_stream();
+      std::vector<double> float_stream(series.values.size(), 0.0);
+      for (std::size_t t = first; t < series.values.size(); ++t) float_stream[t] = reference.stream(series, t);
+      std::ostringstream drift;
+      drift << "| weights | scales |";
+      const std::size_t weeks = (series.values.size() - first) / week;
+      for (std::size_t w = 0; w < weeks; ++w) drift << " week " << w + 1 << " |";
+      drift << "\n|---|---|";
+      for (std::size_t w = 0; w < weeks; ++w) drift << "---:|";
+      drift << "\n";
+      std::vector<PlotSeries> drift_plot;
+      for (edgelstm::WeightFormat format : {edgelstm::WeightFormat::kInt16, edgelstm::WeightFormat::kInt8, edgelstm::WeightFormat::kInt4}) {
+        for (edgelstm::ScaleGranularity granularity : {edgelstm::ScaleGranularity::kTensor, edgelstm::ScaleGranularity::kRow}) {
+          QuantizedForecaster quantized(model, format, granularity);
+          const bool per_row = granularity == edgelstm::ScaleGranularity::kRow;
+          drift << "| " << format_name(format) << " | " << (per_row ? "per row" : "per tensor") << " |";
+          PlotSeries line_series{std::string(format_name(format)) + (per_row ? " per row" : " per tensor"), {}, {}};
+          for (std::size_t w = 0; w < weeks; ++w) {
+            double sum = 0;
+            for (std::size_t t = first + w * week; t < first + (w + 1) * week; ++t) {
+              sum += std::fabs(quantized.stream(series, t) - float_stream[t]);
+            }
+            char cell[32];
+            std::snprintf(cell, sizeof cell, " %.1f |", sum / week);
+            drift << cell;
+            line_series.x.push_back(static_cast<double>(w + 1));
+            line_series.y.push_back(sum / week);
+          }
+          drift << "\n";
+          drift_plot.push_back(line_series);
+        }
+      }
       std::printf("weight quantization of %s, test span: last %d days (%zu one-step forecasts)\n%s", quantize_model.c_str(),
                   quantize_data.test_days, split.test.size(), table.str().c_str());
+      std::printf("\nstateful stream over the whole series: weekly mean |quantized - float| forecast (%s)\n%s",
+                  quantize_data.value_column.c_str(), drift.str().c_str());
       if (!quantize_report.empty()) {
         ensure_directory(quantize_report);
         PlotSeries reference_line{"f32", {4, 16}, {f32.mape, f32.mape}};
         plot_lines(quantize_report, "quantization", "Forecast MAPE with quantized weights (weight-only)", "bits per weight",
                    "test MAPE %", {tensor, row, reference_line});
+        plot_lines(quantize_report, "quantization_drift", "Stateful stream: weekly mean |quantized - float|", "week",
+                   quantize_data.value_column, drift_plot);
         std::ofstream md(quantize_report + "/quantization.md");
         md << "# Weight quantization study\n\nModel `" << quantize_model << "`, data `" << quantize_data.path
            << "`, last " << quantize_data.test_days << " days. Weight-only (hybrid) inference: weights int16/int8/int4"
            << " with one scale per tensor or per gate row, float activations.\n\n" << table.str()
-           << "\n![MAPE by bits per weight](quantization.svg)\n";
+           << "\n![MAPE by bits per weight](quantization.svg)\n\n"
+           << "Stateful streams over the whole series (state never reset): weekly mean |quantized - float| forecast, "
+           << "in the units of `" << quantize_data.value_column << "`. A row that stays level shows no drift.\n\n"
+           << drift.str() << "\n![drift](quantization_drift.svg)\n";
         std::printf("wrote %s/quantization.md\n", quantize_report.c_str());
       }
     } else if (inspect->parsed()) {

@@ -17,6 +17,8 @@ class QuantizedForecaster {
   // biases stay float.
   QuantizedForecaster(const ModelFile& model, WeightFormat format, ScaleGranularity granularity);
   double forecast(const Series& series, std::size_t t);  // as Forecaster::forecast
+  double stream(const Series& series, std::size_t t) { return stream_with(net_, series, features_, norm_, window_, t); }
+  void reset_stream() { net_.reset_state(); }
   // Bytes of the network on a device: quantized weights, their scales and the float biases.
   std::size_t model_bytes() const { return model_bytes_; }
 

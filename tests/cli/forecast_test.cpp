@@ -155,6 +155,23 @@ TEST(Quantization, Int8PerRowStaysWithinFivePercentOfFloat) {
   EXPECT_LT(int4, int4_t);
   // Bytes: int8 per row is under 35% of the float model at this size (biases stay float).
   EXPECT_LT(int8_row.model_bytes(), 0.35 * 4 * model.parameters.size());
+
+  // Stateful streams over the whole series (state never reset): the int8 network's deviation from
+  // the float network stays level from the first week to the last, it does not accumulate.
+  reference.reset_stream();
+  int8_row.reset_stream();
+  const std::size_t first = split.train.front(), week = 336;
+  std::vector<double> weekly;
+  for (std::size_t start = first; start + week <= series.values.size(); start += week) {
+    double sum = 0;
+    for (std::size_t t = start; t < start + week; ++t) sum += std::fabs(int8_row.stream(series, t) - reference.stream(series, t));
+    weekly.push_back(sum / week);
+  }
+  ASSERT_GE(weekly.size(), 10u);
+  std::printf("int8 per row, stateful: mean |int8 - float| week 1 %.1f MW, week %zu %.1f MW\n", weekly.front(),
+              weekly.size(), weekly.back());
+  EXPECT_GT(weekly.front(), 0.0);  // the variants do differ
+  EXPECT_LT(weekly.back(), 1.5 * weekly.front());
 }
 
 }  // namespace
