@@ -5,7 +5,8 @@ For each target (cortex-m4f, rv32imc, rv32imafc) this builds the target preset, 
 bench/mcu/cost_firmware.cpp under QEMU with the instruction-counting plugin
 (tools/qemu-plugin/insn_count.c) and prints Markdown tables:
   - instructions per forward time step and per training step (window 6: forward + BPTT + SGD),
-    H in {16, 32, 64, 100}, input 1, and instructions per multiply-accumulate of the forward step
+    H in {16, 32, 64, 100}, input 1, the forward step with weight-only int8 and int4 weights
+    (per-row scales), and instructions per multiply-accumulate of the float forward step
     (4 H (H + 1) MACs, the gates, as MCU.md counts them; the head adds H more);
   - flash (text + rodata) and static RAM (data + bss, the arena included) of the training firmware
     (examples/meter/meter_firmware.cpp) and the inference-only firmware (meter_inference.cpp),
@@ -73,14 +74,15 @@ def main():
     commit = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
     print(f"Measured {datetime.date.today().isoformat()}, commit {commit}, QEMU instruction counts.\n")
     results = {target: counts(target, plugin) for target in TARGETS}
-    print("| target | H | forward step | per MAC | training step (window 6) |")
-    print("|---|---:|---:|---:|---:|")
+    print("| target | H | forward step | per MAC | training step (window 6) | forward, int8 weights | forward, int4 weights |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for target in TARGETS:
         table = results[target][0]
         for hidden in (16, 32, 64, 100):
             macs = 4 * hidden * (hidden + 1)
             forward, train = table[(hidden, "forward")], table[(hidden, "train")]
-            print(f"| {target} | {hidden} | {forward:,} | {forward / macs:.2f} | {train:,} |")
+            int8, int4 = table[(hidden, "forward_int8")], table[(hidden, "forward_int4")]
+            print(f"| {target} | {hidden} | {forward:,} | {forward / macs:.2f} | {train:,} | {int8:,} | {int4:,} |")
     print()
     print("| target | training firmware flash | RAM (static, arena included) "
           "| inference firmware flash | RAM | training-step stack |")
