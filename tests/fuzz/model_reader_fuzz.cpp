@@ -1,5 +1,6 @@
 // libFuzzer target: read_model on arbitrary bytes must return a status, never read outside the
-// buffer; when it accepts a file, every tensor it reports lies inside the buffer.
+// buffer; when it accepts a file, the parameters (float files) or the quantized head matrix and
+// its scales (quantized files) and the head bias lie inside the buffer.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -15,10 +16,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   edgelstm::ModelView view;
   if (edgelstm::read_model(edgelstm::Span<const std::uint8_t>(bytes, size), &view) == edgelstm::Status::kOk) {
     const auto* end = bytes + size;
-    const auto* first = reinterpret_cast<const std::uint8_t*>(view.parameters().data());
-    if (first < bytes || first + view.parameters().size() * 4 > end) __builtin_trap();
+    const auto inside = [&](const void* data, std::size_t length) {
+      const auto* first = static_cast<const std::uint8_t*>(data);
+      return first >= bytes && first <= end && length <= static_cast<std::size_t>(end - first);
+    };
+    if (view.weight_format() == edgelstm::WeightFormat::kFloat32) {
+      if (!inside(view.parameters().data(), view.parameters().size() * 4)) __builtin_trap();
+    } else {
+      if (!view.parameters().empty()) __builtin_trap();
+      // A quantized file's matrices, where their scales are present, lie inside the buffer.
+      edgelstm::QuantizedMatrix head;
+      if (view.quantized_matrix("head.weight", &head) == edgelstm::Status::kOk &&
+          (!inside(head.data, head.rows * edgelstm::quantized_row_bytes(head.format, head.cols)) ||
+           !inside(head.scales, 4 * edgelstm::scale_count(head.granularity, head.rows)))) {
+        __builtin_trap();
+      }
+    }
     edgelstm::ModelTensor tensor;
-    if (view.tensor("head.bias", &tensor) != edgelstm::Status::kOk) __builtin_trap();
+    if (view.tensor("head.bias", &tensor) != edgelstm::Status::kOk || !inside(tensor.data, 4 * tensor.count)) __builtin_trap();
   }
   return 0;
 }
