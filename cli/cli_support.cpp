@@ -1,0 +1,231 @@
+#include "cli_support.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "csv_reader.h"
+#include "model_io.h"
+#include "quantized_forecaster.h"
+#include "report.h"
+
+namespace edgelstm::cli {
+
+void add_data_options(CLI::App* command, DataOptions& data) {
+  command->add_option("--data", data.path, "CSV file with a header line")->required()->check(CLI::ExistingFile);
+  command->add_option("--time-column", data.time_column, "name of the timestamp column")->capture_default_str();
+  command->add_option("--value-column", data.value_column, "name of the column to forecast")->capture_default_str();
+  command->add_option("--validation-days", data.validation_days, "days before the test span used for early stopping")
+      ->capture_default_str()->check(CLI::Range(1, 3650));
+  command->add_option("--test-days", data.test_days, "days at the end held out for evaluation")
+      ->capture_default_str()->check(CLI::Range(1, 3650));
+}
+
+Series load_series(const DataOptions& data, std::int64_t* interval) {
+  const Table table = read_table(data.path, data.time_column, {ColumnRequest{data.value_column, true}}, true);
+  if (table.rows() < 2) throw InputError(data.path + ": at least two readings are needed");
+  Series series{table.numbers[0], table.times};
+  *interval = series.times[1] - series.times[0];
+  return series;
+}
+
+std::size_t steps_per_day(std::int64_t interval) {
+  if (86400 % interval != 0) throw InputError("the series interval (" + std::to_string(interval) + " s) does not divide a day");
+  return static_cast<std::size_t>(86400 / interval);
+}
+
+std::vector<int> parse_lags(const std::string& text) {
+  std::vector<int> lags;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    try {
+      const int lag = std::stoi(item);
+      if (lag < 1) throw std::invalid_argument("");
+      lags.push_back(lag);
+    } catch (const std::logic_error&) {
+      throw InputError("--lags: expected comma-separated positive numbers of steps, found '" + text + "'");
+    }
+  }
+  return lags;
+}
+
+std::vector<std::string> parse_columns(const std::string& text) {
+  std::vector<std::string> columns;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) columns.push_back(item);
+  }
+  if (columns.empty()) throw InputError("--feature-columns: expected comma-separated column names");
+  return columns;
+}
+
+OptimizerKind parse_optimizer(const std::string& name) {
+  if (name == "sgd") return OptimizerKind::kSgd;
+  if (name == "momentum") return OptimizerKind::kMomentum;
+  return OptimizerKind::kAdam;
+}
+
+std::string format_metrics_row(const std::string& name, const Metrics& m) {
+  char line[160];
+  std::snprintf(line, sizeof line, "| %s | %.0f | %.0f | %.3f%% |", name.c_str(), m.mae, m.rmse, m.mape);
+  return line;
+}
+
+void ensure_directory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw InputError(path + ": cannot create the directory");
+}
+
+void run_quantize_study(const std::string& model_path, const DataOptions& data, const std::string& report_dir) {
+  const ModelFile model = load_model(model_path);
+  Forecaster reference(model);
+  std::int64_t interval = 0;
+  const Series series = load_series(data, &interval);
+  const std::size_t day = steps_per_day(interval);
+  const Split split = chronological_split(series, reference.features(), data.validation_days * day,
+                                          data.test_days * day);
+  std::vector<double> actual;
+  for (std::size_t t : split.test) actual.push_back(series.values[t]);
+  std::ostringstream table;
+  table << "| weights | scales | model bytes | of f32 | MAE | RMSE | MAPE | MAPE vs f32 |\n"
+        << "|---|---|---:|---:|---:|---:|---:|---:|\n";
+  char line[200];
+  std::vector<double> forecast;
+  for (std::size_t t : split.test) forecast.push_back(reference.forecast(series, t));
+  const Metrics f32 = metrics_of(forecast, actual);
+  const std::size_t f32_bytes = 4 * model.parameters.size();
+  std::snprintf(line, sizeof line, "| f32 | - | %zu | 100%% | %.0f | %.0f | %.3f%% | - |\n", f32_bytes, f32.mae, f32.rmse, f32.mape);
+  table << line;
+  PlotSeries tensor{"per-tensor scale", {}, {}}, row{"per-row scales", {}, {}};
+  for (edgelstm::WeightFormat format : {edgelstm::WeightFormat::kInt16, edgelstm::WeightFormat::kInt8, edgelstm::WeightFormat::kInt4}) {
+    for (edgelstm::ScaleGranularity granularity : {edgelstm::ScaleGranularity::kTensor, edgelstm::ScaleGranularity::kRow}) {
+      QuantizedForecaster quantized(model, format, granularity);
+      forecast.clear();
+      for (std::size_t t : split.test) forecast.push_back(quantized.forecast(series, t));
+      const Metrics m = metrics_of(forecast, actual);
+      const bool per_row = granularity == edgelstm::ScaleGranularity::kRow;
+      std::snprintf(line, sizeof line, "| %s | %s | %zu | %.1f%% | %.0f | %.0f | %.3f%% | %+.1f%% |\n", format_name(format),
+                    per_row ? "per row" : "per tensor", quantized.model_bytes(),
+                    100.0 * quantized.model_bytes() / f32_bytes, m.mae, m.rmse, m.mape, 100.0 * (m.mape - f32.mape) / f32.mape);
+      table << line;
+      const double bits = format == edgelstm::WeightFormat::kInt16 ? 16 : format == edgelstm::WeightFormat::kInt8 ? 8 : 4;
+      (per_row ? row : tensor).x.push_back(bits);
+      (per_row ? row : tensor).y.push_back(m.mape);
+    }
+  }
+  // Stateful streams: every variant and float run over the whole series one reading at a time,
+  // state never reset; the weekly mean |quantized - float| shows whether quantization error
+  // accumulates in the recurrent state.
+  const std::size_t week = 7 * day, first = split.train.front();
+  reference.reset_stream();
+  std::vector<double> float_stream(series.values.size(), 0.0);
+  for (std::size_t t = first; t < series.values.size(); ++t) float_stream[t] = reference.stream(series, t);
+  std::ostringstream drift;
+  drift << "| weights | scales |";
+  const std::size_t weeks = (series.values.size() - first) / week;
+  for (std::size_t w = 0; w < weeks; ++w) drift << " week " << w + 1 << " |";
+  drift << "\n|---|---|";
+  for (std::size_t w = 0; w < weeks; ++w) drift << "---:|";
+  drift << "\n";
+  std::vector<PlotSeries> drift_plot;
+  for (edgelstm::WeightFormat format : {edgelstm::WeightFormat::kInt16, edgelstm::WeightFormat::kInt8, edgelstm::WeightFormat::kInt4}) {
+    for (edgelstm::ScaleGranularity granularity : {edgelstm::ScaleGranularity::kTensor, edgelstm::ScaleGranularity::kRow}) {
+      QuantizedForecaster quantized(model, format, granularity);
+      const bool per_row = granularity == edgelstm::ScaleGranularity::kRow;
+      drift << "| " << format_name(format) << " | " << (per_row ? "per row" : "per tensor") << " |";
+      PlotSeries line_series{std::string(format_name(format)) + (per_row ? " per row" : " per tensor"), {}, {}};
+      for (std::size_t w = 0; w < weeks; ++w) {
+        double sum = 0;
+        for (std::size_t t = first + w * week; t < first + (w + 1) * week; ++t) {
+          sum += std::fabs(quantized.stream(series, t) - float_stream[t]);
+        }
+        char cell[32];
+        std::snprintf(cell, sizeof cell, " %.1f |", sum / week);
+        drift << cell;
+        line_series.x.push_back(static_cast<double>(w + 1));
+        line_series.y.push_back(sum / week);
+      }
+      drift << "\n";
+      drift_plot.push_back(line_series);
+    }
+  }
+  std::printf("weight quantization of %s, test span: last %d days (%zu one-step forecasts)\n%s", model_path.c_str(),
+              data.test_days, split.test.size(), table.str().c_str());
+  std::printf("\nstateful stream over the whole series: weekly mean |quantized - float| forecast (%s)\n%s",
+              data.value_column.c_str(), drift.str().c_str());
+  if (!report_dir.empty()) {
+    ensure_directory(report_dir);
+    PlotSeries reference_line{"f32", {4, 16}, {f32.mape, f32.mape}};
+    plot_lines(report_dir, "quantization", "Forecast MAPE with quantized weights (weight-only)", "bits per weight",
+               "test MAPE %", {tensor, row, reference_line});
+    plot_lines(report_dir, "quantization_drift", "Stateful stream: weekly mean |quantized - float|", "week",
+               data.value_column, drift_plot);
+    std::ofstream md(report_dir + "/quantization.md");
+    md << "# Weight quantization study\n\nModel `" << model_path << "`, data `" << data.path
+       << "`, last " << data.test_days << " days. Weight-only (hybrid) inference: weights int16/int8/int4"
+       << " with one scale per tensor or per gate row, float activations.\n\n" << table.str()
+       << "\n![MAPE by bits per weight](quantization.svg)\n\n"
+       << "Stateful streams over the whole series (state never reset): weekly mean |quantized - float| forecast, "
+       << "in the units of `" << data.value_column << "`. A row that stays level shows no drift.\n\n"
+       << drift.str() << "\n![drift](quantization_drift.svg)\n";
+    std::printf("wrote %s/quantization.md\n", report_dir.c_str());
+  }
+}
+
+void run_export_c_header(const std::string& model_path, const std::string& out_path, const std::string& prefix) {
+  const ModelFile model = load_model(model_path);
+  const edgelstm::LstmSpec& s = model.spec;
+  std::ostringstream out;
+  out << "// Exported by `edgelstm export --format c-header` from " << model_path << "; do not edit.\n"
+      << "// Bind with Network::bind_inference_in_place(" << prefix << "Spec, " << prefix
+      << "Parameters, arena) and an arena of inference_in_place_bytes(" << prefix << "Spec).\n"
+      << "#pragma once\n\n#include \"edgelstm/edgelstm.h\"\n\n"
+      << "inline constexpr edgelstm::LstmSpec " << prefix << "Spec = [] {\n"
+      << "  auto spec = edgelstm::make_spec(" << s.input_size << ", " << s.hidden_size[0] << ", " << int(s.num_layers)
+      << ", " << s.output_size << ", " << s.window << ", "
+      << (s.task == edgelstm::Task::kRegression ? "edgelstm::Task::kRegression" : "edgelstm::Task::kClassification") << ", "
+      << (s.output_mode == edgelstm::OutputMode::kLastStep ? "edgelstm::OutputMode::kLastStep" : "edgelstm::OutputMode::kEveryStep")
+      << ");\n";
+  for (std::size_t l = 1; l < s.num_layers; ++l) out << "  spec.hidden_size[" << l << "] = " << s.hidden_size[l] << ";\n";
+  out << "  return spec;\n}();\n\n";
+  auto array = [&](const std::string& name, const std::vector<float>& values) {
+    out << "inline constexpr float " << name << "[" << values.size() << "] = {";
+    char number[32];
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      std::snprintf(number, sizeof number, "%.8ef", static_cast<double>(values[k]));  // always a valid float literal
+      out << (k % 8 == 0 ? "\n    " : " ") << number << ",";
+    }
+    out << "\n};\n";
+  };
+  array(prefix + "Parameters", model.parameters);
+  for (const auto& [name, values] : model.floats) {
+    std::string identifier = prefix;
+    bool upper = true;
+    for (char c : name) {
+      if (c == '.' || c == '_') {
+        upper = true;
+      } else {
+        identifier += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+        upper = false;
+      }
+    }
+    array(identifier, values);
+  }
+  for (const auto& [name, text] : model.texts) out << "// " << name << ": " << text << "\n";
+  const std::string temporary = out_path + ".tmp";
+  {
+    std::ofstream file(temporary);
+    file << out.str();
+    if (!file) throw InputError(out_path + ": cannot write");
+  }
+  if (std::rename(temporary.c_str(), out_path.c_str()) != 0) throw InputError(out_path + ": cannot write");
+  std::printf("wrote %s\n", out_path.c_str());
+}
+
+}  // namespace edgelstm::cli

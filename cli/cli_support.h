@@ -1,0 +1,43 @@
+// Shared pieces of the `edgelstm` commands: data options, series loading and small parsers.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "forecast.h"
+
+namespace edgelstm::cli {
+
+struct DataOptions {
+  std::string path;
+  std::string time_column = "timestamp";
+  std::string value_column = "demand_mw";
+  int validation_days = 7;
+  int test_days = 14;
+};
+
+// --data (required), --time-column, --value-column, --validation-days, --test-days.
+void add_data_options(CLI::App* command, DataOptions& data);
+
+// The value column as a regular series; *interval gets its step in seconds.
+Series load_series(const DataOptions& data, std::int64_t* interval);
+
+std::size_t steps_per_day(std::int64_t interval);
+std::vector<int> parse_lags(const std::string& text);
+std::vector<std::string> parse_columns(const std::string& text);
+OptimizerKind parse_optimizer(const std::string& name);
+std::string format_metrics_row(const std::string& name, const Metrics& m);
+void ensure_directory(const std::string& path);
+
+// `edgelstm quantize --study`: every weight format and granularity on the test span, and stateful
+// streams over the whole series; prints the tables and, with a report directory, writes
+// quantization.md and its plots.
+void run_quantize_study(const std::string& model_path, const DataOptions& data, const std::string& report_dir);
+
+// `edgelstm export --format c-header`.
+void run_export_c_header(const std::string& model_path, const std::string& out_path, const std::string& prefix);
+
+}  // namespace edgelstm::cli
