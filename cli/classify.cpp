@@ -1,10 +1,8 @@
 #include "classify.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
-#include <numeric>
 #include <sstream>
 
 namespace edgelstm::cli {
@@ -132,7 +130,8 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
   const std::size_t floats = static_cast<std::size_t>(window) * features;
   std::vector<float> windows(split.train.size() * floats), scratch(floats), logits(data.classes.size());
   for (std::size_t k = 0; k < split.train.size(); ++k) window_of(data, norm, window, split.train[k], windows.data() + k * floats);
-  auto validation_accuracy = [&]() {
+  // Validation error: 100 - accuracy (percent), lower is better.
+  auto validation_error = [&]() {
     std::size_t correct = 0;
     for (std::size_t r : split.validation) {
       window_of(data, norm, window, r, scratch.data());
@@ -140,42 +139,17 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
       (void)net.forward(Span<const float>(scratch.data(), floats), Span<float>(logits.data(), logits.size()));
       correct += argmax(Span<const float>(logits.data(), logits.size())) == data.labels[r] ? 1 : 0;
     }
-    return 100.0 * correct / split.validation.size();
+    return 100.0 - 100.0 * correct / split.validation.size();
   };
-  std::vector<std::size_t> order(split.train.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::uint64_t state = options.seed;
-  std::vector<float> best(net.parameters().begin(), net.parameters().end()), history;
-  double best_accuracy = validation_accuracy();
-  int since_best = 0;
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    shuffle_epoch(order, state);
-    double loss = 0;
-    std::size_t accepted = 0;
-    for (std::size_t k : order) {
-      const std::uint16_t label = static_cast<std::uint16_t>(data.labels[split.train[k]]);
-      const TrainResult r = net.train_step(Span<const float>(windows.data() + k * floats, floats),
-                                           Span<const std::uint16_t>(&label, 1), WindowStart::kZeroState);
-      if (r.status == Status::kOk) {
-        loss += r.loss;
-        ++accepted;
-      }
-    }
-    const double accuracy = validation_accuracy();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    // The report's second column is the validation error: 100 - accuracy (percent).
-    history.insert(history.end(), {static_cast<float>(epoch), static_cast<float>(accepted ? loss / accepted : NAN),
-                                   static_cast<float>(100.0 - accuracy)});
-    if (progress) progress(EpochReport{epoch, accepted ? loss / accepted : NAN, 100.0 - accuracy, seconds});
-    if (accuracy > best_accuracy) {
-      best_accuracy = accuracy;
-      best.assign(net.parameters().begin(), net.parameters().end());
-      since_best = 0;
-    } else if (++since_best >= options.patience) {
-      break;
-    }
-  }
+  std::vector<float> history;
+  const std::vector<float> best = train_with_early_stopping(
+      net, split.train.size(), options,
+      [&](std::size_t k) {
+        const std::uint16_t label = static_cast<std::uint16_t>(data.labels[split.train[k]]);
+        return net.train_step(Span<const float>(windows.data() + k * floats, floats), Span<const std::uint16_t>(&label, 1),
+                              WindowStart::kZeroState);
+      },
+      validation_error, progress, &history);
   ModelFile model;
   model.spec = spec;
   model.parameters = best;

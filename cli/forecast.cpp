@@ -186,6 +186,45 @@ FeatureConfig features_of(const ModelFile& model) {
   return config;
 }
 
+std::vector<float> train_with_early_stopping(Network& net, std::size_t examples, const TrainOptions& options,
+                                             const std::function<TrainResult(std::size_t)>& train_example,
+                                             const std::function<double()>& validation_error,
+                                             const std::function<void(const EpochReport&)>& progress,
+                                             std::vector<float>* history) {
+  std::vector<std::size_t> order(examples);
+  std::iota(order.begin(), order.end(), 0);
+  std::uint64_t shuffle_state = options.seed;
+  std::vector<float> best(net.parameters().begin(), net.parameters().end());
+  double best_error = validation_error();
+  int since_best = 0;
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    shuffle_epoch(order, shuffle_state);
+    double loss = 0;
+    std::size_t accepted = 0;
+    for (std::size_t k : order) {
+      const TrainResult r = train_example(k);
+      if (r.status == Status::kOk) {
+        loss += r.loss;
+        ++accepted;
+      }
+    }
+    const double error = validation_error();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double mean_loss = accepted ? loss / accepted : NAN;
+    history->insert(history->end(), {static_cast<float>(epoch), static_cast<float>(mean_loss), static_cast<float>(error)});
+    if (progress) progress(EpochReport{epoch, mean_loss, error, seconds});
+    if (error < best_error) {
+      best_error = error;
+      best.assign(net.parameters().begin(), net.parameters().end());
+      since_best = 0;
+    } else if (++since_best >= options.patience) {
+      break;
+    }
+  }
+  return best;
+}
+
 Normalization fit_normalization(const Series& series, const Split& split) {
   Normalization norm;
   double sum = 0, squares = 0;
@@ -261,39 +300,14 @@ ModelFile train_forecaster(const Series& series, const FeatureConfig& features, 
     return sum / split.validation.size();
   };
 
-  std::vector<std::size_t> order(split.train.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::uint64_t shuffle_state = options.seed;
-  std::vector<float> best = std::vector<float>(net.parameters().begin(), net.parameters().end());
-  double best_mape = validation_mape();
   std::vector<float> history;  // epoch, train loss, validation MAPE
-  int since_best = 0;
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    shuffle_epoch(order, shuffle_state);
-    double loss = 0;
-    std::size_t accepted = 0;
-    for (std::size_t k : order) {
-      const TrainResult r = net.train_step(Span<const float>(windows.data() + k * window_floats, window_floats),
-                                           Span<const float>(&targets[k], 1), WindowStart::kZeroState);
-      if (r.status == Status::kOk) {
-        loss += r.loss;
-        ++accepted;
-      }
-    }
-    const double mape = validation_mape();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double mean_loss = accepted ? loss / accepted : NAN;
-    history.insert(history.end(), {static_cast<float>(epoch), static_cast<float>(mean_loss), static_cast<float>(mape)});
-    if (progress) progress(EpochReport{epoch, mean_loss, mape, seconds});
-    if (mape < best_mape) {
-      best_mape = mape;
-      best.assign(net.parameters().begin(), net.parameters().end());
-      since_best = 0;
-    } else if (++since_best >= options.patience) {
-      break;
-    }
-  }
+  const std::vector<float> best = train_with_early_stopping(
+      net, split.train.size(), options,
+      [&](std::size_t k) {
+        return net.train_step(Span<const float>(windows.data() + k * window_floats, window_floats),
+                              Span<const float>(&targets[k], 1), WindowStart::kZeroState);
+      },
+      validation_mape, progress, &history);
   return snapshot(best, history);
 }
 

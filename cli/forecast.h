@@ -92,6 +92,17 @@ struct EpochReport {
   double train_loss, validation_mape, seconds;
 };
 
+// The epoch loop both trainers share: each epoch trains on every training example once, in the
+// order shuffle_epoch gives (train_example(k) runs one step on example k), then measures
+// validation_error() (lower is better); stops after `patience` epochs without improvement.
+// Appends (epoch, mean training loss, validation error) to *history for every epoch and returns
+// the parameters of the best validation error (the initial ones if no epoch improved on them).
+std::vector<float> train_with_early_stopping(Network& net, std::size_t examples, const TrainOptions& options,
+                                             const std::function<TrainResult(std::size_t)>& train_example,
+                                             const std::function<double()>& validation_error,
+                                             const std::function<void(const EpochReport&)>& progress,
+                                             std::vector<float>* history);
+
 // Normalization fitted on the training targets only.
 Normalization fit_normalization(const Series& series, const Split& split);
 
