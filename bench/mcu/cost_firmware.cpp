@@ -5,6 +5,7 @@
 //   train:   one training step on a window of 6 (forward + BPTT + SGD update)
 //   forward_int8, forward_int4: the streaming step with weight-only quantized weights
 //            (HybridNetwork, per-row scales, float activations)
+//   forward_integer: the full-integer step (IntegerNetwork: int8 weights, int16 activations)
 // Prints "region <index> <hidden> <kind>" in the order the regions run; region 0 is empty and
 // calibrates the cost of the markers themselves. Also prints "stack <hidden> <bytes>": the
 // deepest stack the training step used (painted-stack high-water mark).
@@ -66,6 +67,42 @@ int measure_hybrid(edgelstm::Network& net, int hidden, edgelstm::WeightFormat fo
   return 0;
 }
 
+// Full-integer copy of the network (int8 weights, their scales, the int32 constants) and its arena.
+std::int8_t g_integer_weights[edgelstm::integer_weight_count(edgelstm::make_spec(1, 100, 1, 1, 6))];
+float g_integer_scales[edgelstm::integer_scale_count(edgelstm::make_spec(1, 100, 1, 1, 6))];
+std::int32_t g_integer_constants[edgelstm::integer_constant_count(edgelstm::make_spec(1, 100, 1, 1, 6))];
+alignas(edgelstm::kArenaAlignment) std::uint8_t g_integer_arena[edgelstm::integer_inference_bytes(
+    edgelstm::make_spec(1, 100, 1, 1, 6))];
+
+// One streaming step of the full-integer network converted from `net`, measured.
+int measure_integer(edgelstm::Network& net, int hidden) {
+  const auto spec = net.spec();
+  edgelstm::IntegerCalibration calibration;
+  calibration.input_scale = 1.0f / 32767.0f;  // inputs within [-1, 1]
+  edgelstm::IntegerParameters integer;
+  const edgelstm::Status converted = edgelstm::quantize_to_integer(
+      spec, edgelstm::Span<const float>(net.parameters().data(), net.parameters().size()), calibration,
+      edgelstm::Span<std::int8_t>(g_integer_weights, edgelstm::integer_weight_count(spec)),
+      edgelstm::Span<float>(g_integer_scales, edgelstm::integer_scale_count(spec)),
+      edgelstm::Span<std::int32_t>(g_integer_constants, edgelstm::integer_constant_count(spec)), &integer);
+  edgelstm::IntegerNetwork network;
+  if (converted != edgelstm::Status::kOk ||
+      network.bind(spec, edgelstm::Span<const edgelstm::IntegerLayer>(integer.layers, 1), integer.head,
+                   g_integer_arena) != edgelstm::Status::kOk) {
+    return 1;
+  }
+  const std::int16_t x[4] = {3277, -6554, 9830, 16384};
+  std::int32_t y[1];
+  for (int k = 0; k < 3; ++k) {
+    if (network.step(edgelstm::Span<const std::int16_t>(x + k, 1), y) != edgelstm::Status::kOk) return 1;
+  }
+  EDGELSTM_MARK_BEGIN();
+  const edgelstm::Status status = network.step(edgelstm::Span<const std::int16_t>(x + 3, 1), y);
+  EDGELSTM_MARK_END();
+  if (status != edgelstm::Status::kOk) return 1;
+  announce(hidden, "forward_integer");
+  return 0;
+}
 
 }  // namespace
 
@@ -103,6 +140,7 @@ int main() {
     std::printf("stack %d %u\n", hidden, static_cast<unsigned>(stack));
     if (measure_hybrid(net, hidden, edgelstm::WeightFormat::kInt8, "forward_int8") != 0) return 1;
     if (measure_hybrid(net, hidden, edgelstm::WeightFormat::kInt4, "forward_int4") != 0) return 1;
+    if (measure_integer(net, hidden) != 0) return 1;
   }
   return 0;
 }

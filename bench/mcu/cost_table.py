@@ -6,8 +6,9 @@ bench/mcu/cost_firmware.cpp under QEMU with the instruction-counting plugin
 (tools/qemu-plugin/insn_count.c) and prints Markdown tables:
   - instructions per forward time step and per training step (window 6: forward + BPTT + SGD),
     H in {16, 32, 64, 100}, input 1, the forward step with weight-only int8 and int4 weights
-    (per-row scales), and instructions per multiply-accumulate of the float forward step
-    (4 H (H + 1) MACs, the gates, as MCU.md counts them; the head adds H more);
+    (per-row scales), the full-integer step (int8 weights, int16 activations), and instructions
+    per multiply-accumulate of the float and integer forward steps (4 H (H + 1) MACs, the gates,
+    as MCU.md counts them; the head adds H more);
   - flash (text + rodata) and static RAM (data + bss, the arena included) of the training firmware
     (examples/meter/meter_firmware.cpp) and the inference-only firmware (meter_inference.cpp),
     and the training step's stack high-water mark.
@@ -74,15 +75,25 @@ def main():
     commit = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
     print(f"Measured {datetime.date.today().isoformat()}, commit {commit}, QEMU instruction counts.\n")
     results = {target: counts(target, plugin) for target in TARGETS}
-    print("| target | H | forward step | per MAC | training step (window 6) | forward, int8 weights | forward, int4 weights |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| target | H | forward step | per MAC | training step (window 6) | forward, int8 weights "
+          "| forward, int4 weights | forward, full integer | per MAC | float / integer |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target in TARGETS:
         table = results[target][0]
         for hidden in (16, 32, 64, 100):
             macs = 4 * hidden * (hidden + 1)
             forward, train = table[(hidden, "forward")], table[(hidden, "train")]
             int8, int4 = table[(hidden, "forward_int8")], table[(hidden, "forward_int4")]
-            print(f"| {target} | {hidden} | {forward:,} | {forward / macs:.2f} | {train:,} | {int8:,} | {int4:,} |")
+            integer = table[(hidden, "forward_integer")]
+            print(f"| {target} | {hidden} | {forward:,} | {forward / macs:.2f} | {train:,} | {int8:,} | {int4:,} "
+                  f"| {integer:,} | {integer / macs:.2f} | {forward / integer:.1f}x |")
+    m4 = results["cortex-m4f"][0]
+    print()
+    print("CMSIS-NN arm_lstm_unidirectional_s8 on the same emulator (issue 5): 28,327 instructions per step at "
+          "H = 32, 136,408 at H = 100.")
+    print(f"edgelstm full integer on cortex-m4f: {m4[(32, 'forward_integer')]:,} at H = 32 "
+          f"({28327 / m4[(32, 'forward_integer')]:.2f}x fewer), {m4[(100, 'forward_integer')]:,} at H = 100 "
+          f"({136408 / m4[(100, 'forward_integer')]:.2f}x fewer).")
     print()
     print("| target | training firmware flash | RAM (static, arena included) "
           "| inference firmware flash | RAM | training-step stack |")

@@ -12,9 +12,10 @@
 //   38      2     0
 //   40      4     tensor count
 //   44      20    0
-//   64      48 n  tensor table: name[32] (NUL-padded), u8 type, 3 x u8 0, u32 element count,
-//                 u32 data offset, u32 columns (quantized tensors; 0 otherwise)
-//   ...           data, starting on a 16-byte boundary; float tensors 4-byte aligned
+//   64      48 n  tensor table: name[32] (NUL-padded), u8 type (0 f32, 1 text, 2 i16, 3 i8, 4 i4,
+//                 5 i32), 3 x u8 0, u32 element count, u32 data offset, u32 columns (quantized
+//                 tensors; 0 otherwise)
+//   ...           data, starting on a 16-byte boundary; float32 and int32 tensors 4-byte aligned
 //
 // The network's parameters come first, one tensor per PyTorch state_dict entry
 // (lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0, ..., head.weight,
@@ -50,6 +51,7 @@ enum class TensorType : std::uint8_t {
   kInt16 = 2,
   kInt8 = 3,
   kInt4 = 4,  // two per byte, low nibble first, rows padded to a byte
+  kInt32 = 5,  // the full-integer path's requantization tables (integer_network.h)
 };
 
 constexpr TensorType tensor_type_of(WeightFormat format) {
@@ -90,7 +92,7 @@ constexpr bool is_quantized(TensorType type) {
 }
 // Bytes of a tensor; quantized tensors need cols > 0 dividing count (checked by the callers).
 constexpr std::size_t tensor_bytes(TensorType type, std::size_t count, std::size_t cols = 0) {
-  return type == TensorType::kFloat32 ? count * 4
+  return type == TensorType::kFloat32 || type == TensorType::kInt32 ? count * 4
          : is_quantized(type)         ? (cols == 0 ? 0 : count / cols * quantized_row_bytes(weight_format_of(type), cols))
                                       : count;
 }
@@ -292,7 +294,7 @@ class ModelView {
 };
 
 // Validates a whole model file and makes *view refer into it: magic, version, sizes, CRC, spec,
-// every table entry (name terminated, type known, data inside the file, float data aligned,
+// every table entry (name terminated, type known, data inside the file, float and int32 data aligned,
 // quantized shapes consistent) and the parameter tensors (names, types, sizes, and for float files
 // contiguity) against the spec. The span must start on a 4-byte boundary (float data is read in
 // place). On any error *view is unchanged.
@@ -327,13 +329,14 @@ inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
   const std::uint8_t* entry = p + kModelHeaderBytes;
   std::size_t expected_offset = 0;
   for (std::size_t k = 0; k < tensors; ++k, entry += kModelTableEntryBytes) {
-    if (entry[kModelTensorNameBytes - 1] != 0 || entry[0] == 0 || entry[32] > 4) return Status::kMalformedModel;
+    if (entry[kModelTensorNameBytes - 1] != 0 || entry[0] == 0 || entry[32] > 5) return Status::kMalformedModel;
     const TensorType type = static_cast<TensorType>(entry[32]);
     const std::size_t count = detail::get_u32(entry + 36), offset = detail::get_u32(entry + 40);
     const std::size_t cols = detail::get_u32(entry + 44);
     if (detail::is_quantized(type) ? (cols == 0 || count % cols != 0) : cols != 0) return Status::kMalformedModel;
     const std::size_t size = detail::tensor_bytes(type, count, cols);
-    if (offset > total || size > total - offset || (type == TensorType::kFloat32 && offset % 4 != 0)) {
+    const bool word_aligned = type == TensorType::kFloat32 || type == TensorType::kInt32;
+    if (offset > total || size > total - offset || (word_aligned && offset % 4 != 0)) {
       return Status::kMalformedModel;
     }
     if (k < parameter_tensors) {

@@ -20,6 +20,14 @@
 #define EDGELSTM_HAVE_ARMV7EM_FPU_ASM 0
 #endif
 
+// ARMv7E-M's DSP extension (Cortex-M4/M7, FPU or not): dual 16-bit multiply-accumulate (SMLAD)
+// and byte-pair sign extension (SXTB16) through the ACLE intrinsics, for the full-integer path.
+#if !defined(EDGELSTM_PORTABLE_KERNELS) && defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
+#define EDGELSTM_HAVE_ARMV7EM_DSP 1
+#else
+#define EDGELSTM_HAVE_ARMV7EM_DSP 0
+#endif
+
 // Cores without a vector unit (Cortex-M, RISC-V without V, Xtensa) take the register-blocked
 // scalar loops, arranged for the instruction count of an in-order core; cores with one (x86-64,
 // AArch64 hosts) take loops the compiler vectorizes.
