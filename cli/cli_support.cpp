@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "csv_reader.h"
+#include "integer_forecaster.h"
 #include "model_io.h"
 #include "quantized_forecaster.h"
 #include "report.h"
@@ -119,6 +120,17 @@ void run_quantize_study(const std::string& model_path, const DataOptions& data, 
       (per_row ? row : tensor).y.push_back(m.mape);
     }
   }
+  // The full-integer path (int8 weights per row, int16 activations), calibrated on the training span.
+  const ModelFile integer_model = to_integer_model(model, calibrate_integer(model, series, split));
+  IntegerForecaster integer(integer_model);
+  forecast.clear();
+  for (std::size_t t : split.test) forecast.push_back(integer.forecast(series, t));
+  const Metrics integer_metrics = metrics_of(forecast, actual);
+  const std::size_t integer_bytes = integer_device_bytes(model.spec);
+  std::snprintf(line, sizeof line, "| int8, full integer (int16 activations) | per row | %zu | %.1f%% | %.0f | %.0f | %.3f%% | %+.1f%% |\n",
+                integer_bytes, 100.0 * integer_bytes / f32_bytes, integer_metrics.mae, integer_metrics.rmse,
+                integer_metrics.mape, 100.0 * (integer_metrics.mape - f32.mape) / f32.mape);
+  table << line;
   // Stateful streams: every variant and float run over the whole series one reading at a time,
   // state never reset; the weekly mean |quantized - float| shows whether quantization error
   // accumulates in the recurrent state.
@@ -155,6 +167,23 @@ void run_quantize_study(const std::string& model_path, const DataOptions& data, 
       drift_plot.push_back(line_series);
     }
   }
+  {
+    drift << "| int8, full integer | per row |";
+    PlotSeries line_series{"int8 full integer", {}, {}};
+    for (std::size_t w = 0; w < weeks; ++w) {
+      double sum = 0;
+      for (std::size_t t = first + w * week; t < first + (w + 1) * week; ++t) {
+        sum += std::fabs(integer.stream(series, t) - float_stream[t]);
+      }
+      char cell[32];
+      std::snprintf(cell, sizeof cell, " %.1f |", sum / week);
+      drift << cell;
+      line_series.x.push_back(static_cast<double>(w + 1));
+      line_series.y.push_back(sum / week);
+    }
+    drift << "\n";
+    drift_plot.push_back(line_series);
+  }
   std::printf("weight quantization of %s, test span: last %d days (%zu one-step forecasts)\n%s", model_path.c_str(),
               data.test_days, split.test.size(), table.str().c_str());
   std::printf("\nstateful stream over the whole series: weekly mean |quantized - float| forecast (%s)\n%s",
@@ -169,7 +198,10 @@ void run_quantize_study(const std::string& model_path, const DataOptions& data, 
     std::ofstream md(report_dir + "/quantization.md");
     md << "# Weight quantization study\n\nModel `" << model_path << "`, data `" << data.path
        << "`, last " << data.test_days << " days. Weight-only (hybrid) inference: weights int16/int8/int4"
-       << " with one scale per tensor or per gate row, float activations.\n\n" << table.str()
+       << " with one scale per tensor or per gate row, float activations. The full-integer row runs no float"
+       << " operation in the network (int8 weights, int16 activations and cell state, int32 sums, table"
+       << " sigmoid/tanh; input scale and cell formats calibrated on the training span); its bytes are what a"
+       << " device holds (weights and int32 constants, no float scales or biases).\n\n" << table.str()
        << "\n![MAPE by bits per weight](quantization.svg)\n\n"
        << "Stateful streams over the whole series (state never reset): weekly mean |quantized - float| forecast, "
        << "in the units of `" << data.value_column << "`. A row that stays level shows no drift.\n\n"

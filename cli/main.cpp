@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "classify.h"
 #include "cli_support.h"
 #include "csv_reader.h"
 #include "forecast.h"
+#include "integer_forecaster.h"
 #include "model_io.h"
 #include "quantized_forecaster.h"
 #include "report.h"
@@ -125,8 +127,11 @@ int main(int argc, char** argv) {
   DataOptions quantize_data;
   std::string quantize_model = "model.elstm", quantize_report;
   CLI::App* quantize = app.add_subcommand(
-      "quantize", "write a model with int16/int8/int4 weights (--bits, --granularity, --out), or compare them all (--study)");
-  quantize->add_option("--data", quantize_data.path, "--study: CSV file with a header line")->check(CLI::ExistingFile);
+      "quantize",
+      "write a model with int16/int8/int4 weights (--bits, --granularity, --out), or with the full-integer path "
+      "(--integer --data --out), or compare them all (--study)");
+  quantize->add_option("--data", quantize_data.path, "--study and --integer: CSV file with a header line")
+      ->check(CLI::ExistingFile);
   quantize->add_option("--time-column", quantize_data.time_column, "--study: timestamp column")->capture_default_str();
   quantize->add_option("--value-column", quantize_data.value_column, "--study: column to forecast")->capture_default_str();
   quantize->add_option("--validation-days", quantize_data.validation_days, "--study: validation days")->capture_default_str();
@@ -142,6 +147,9 @@ int main(int argc, char** argv) {
   quantize->add_option("--granularity", quantize_granularity, "without --study: one scale per tensor or per row")
       ->capture_default_str()->check(CLI::IsMember({"tensor", "row"}));
   quantize->add_option("--out", quantize_out, "without --study: the quantized model file to write");
+  bool quantize_integer = false;
+  quantize->add_flag("--integer", quantize_integer,
+                     "int8 weights plus the full-integer path (int16 activations), calibrated on --data's training span");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -216,7 +224,10 @@ int main(int argc, char** argv) {
     } else if (eval->parsed() || predict->parsed()) {
       const DataOptions& data = eval->parsed() ? eval_data : predict_data;
       const ModelFile model = load_model(eval->parsed() ? eval_model : predict_model);
+      // A file with the full-integer path runs it (as a device without FPU would); others run float.
       Forecaster forecaster(model);
+      std::unique_ptr<IntegerForecaster> integer;
+      if (has_integer_path(model)) integer = std::make_unique<IntegerForecaster>(model);
       std::int64_t interval = 0;
       const Series series = load_series(data, &interval);
       if (interval != forecaster.features().interval_seconds) {
@@ -227,7 +238,7 @@ int main(int argc, char** argv) {
       const Split split = chronological_split(series, forecaster.features(), data.validation_days * day, data.test_days * day);
       std::vector<double> forecast, actual;
       for (std::size_t t : split.test) {
-        forecast.push_back(forecaster.forecast(series, t));
+        forecast.push_back(integer ? integer->forecast(series, t) : forecaster.forecast(series, t));
         actual.push_back(series.values[t]);
       }
       if (predict->parsed()) {
@@ -246,7 +257,7 @@ int main(int argc, char** argv) {
       }
       const int week = static_cast<int>(7 * day);
       const std::vector<std::pair<std::string, Metrics>> rows = {
-          {"edgelstm LSTM", metrics_of(forecast, actual)},
+          {integer ? "edgelstm LSTM (full-integer path)" : "edgelstm LSTM", metrics_of(forecast, actual)},
           {"persistence x[t-1]", metrics_of(persistence(series, split.test), actual)},
           {"seasonal naive x[t-week]", metrics_of(seasonal_naive(series, split.test, week), actual)},
           {"persistence + last week's change", metrics_of(persistence_with_seasonal_change(series, split.test, week), actual)}};
@@ -390,6 +401,27 @@ int main(int argc, char** argv) {
       }
       save_model(model, import_out);
       std::printf("wrote %s (%zu parameters)\n", import_out.c_str(), model.parameters.size());
+    } else if (quantize->parsed() && quantize_integer && !quantize_study) {
+      if (quantize_out.empty() || quantize_data.path.empty()) throw InputError("quantize --integer needs --data and --out");
+      const ModelFile model = load_model(quantize_model);
+      Forecaster forecaster(model);
+      std::int64_t interval = 0;
+      const Series series = load_series(quantize_data, &interval);
+      const std::size_t day = steps_per_day(interval);
+      const Split split = chronological_split(series, forecaster.features(), quantize_data.validation_days * day,
+                                              quantize_data.test_days * day);
+      IntegerRanges ranges;
+      const edgelstm::IntegerCalibration calibration = calibrate_integer(model, series, split, &ranges);
+      const ModelFile integer = to_integer_model(model, calibration);
+      save_model(integer, quantize_out);
+      std::printf("calibrated on %zu training windows: max |input| %.3f -> input scale %.3g; max |c|", split.train.size(),
+                  ranges.input, static_cast<double>(calibration.input_scale));
+      for (std::size_t l = 0; l < model.spec.num_layers; ++l) {
+        std::printf(" %.3f (Q%d)", ranges.cell[l], static_cast<int>(calibration.cell_fraction_bits[l]));
+      }
+      std::printf("\nwrote %s: int8 weights with the full-integer path, %zu bytes (%zu on a device; float file %zu)\n",
+                  quantize_out.c_str(), serialize_model(integer).size(), integer_device_bytes(model.spec),
+                  serialize_model(model).size());
     } else if (quantize->parsed() && !quantize_study) {
       if (quantize_out.empty()) throw InputError("quantize: give --out FILE (or --study)");
       ModelFile model = load_model(quantize_model);
@@ -423,6 +455,10 @@ int main(int argc, char** argv) {
                   edgelstm::train_bytes(s, edgelstm::OptimizerKind::kAdam));
       for (const auto& [name, text] : model.texts) std::printf("%s: %s\n", name.c_str(), text.c_str());
       for (const auto& [name, values] : model.floats) std::printf("%s: %zu values\n", name.c_str(), values.size());
+      if (has_integer_path(model)) {
+        std::printf("full-integer path: int8 weights, int16 activations; %zu bytes of weights and constants, arena %zu\n",
+                    integer_device_bytes(s), edgelstm::integer_inference_bytes(s));
+      }
     } else if (export_cmd->parsed()) {
       run_export_c_header(export_model, export_out, export_name);
     }

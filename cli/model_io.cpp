@@ -57,6 +57,14 @@ std::vector<std::uint8_t> serialize_model(const ModelFile& model) {
     t.count = static_cast<std::uint32_t>(values.size());
     tensors.push_back(t);
   }
+  for (const auto& [name, values] : model.ints) {
+    ModelTensor t;
+    t.name = name.c_str();
+    t.type = TensorType::kInt32;
+    t.data = values.data();
+    t.count = static_cast<std::uint32_t>(values.size());
+    tensors.push_back(t);
+  }
   for (const auto& [name, text] : model.texts) {
     ModelTensor t;
     t.name = name.c_str();
@@ -159,6 +167,9 @@ ModelFile load_model(const std::string& path) {
     } else if (tensor.type == TensorType::kFloat32) {
       const auto* values = static_cast<const float*>(tensor.data);
       model.floats[name].assign(values, values + tensor.count);
+    } else if (tensor.type == TensorType::kInt32) {
+      const auto* values = static_cast<const std::int32_t*>(tensor.data);
+      model.ints[name].assign(values, values + tensor.count);
     } else {
       throw InputError(path + ": tensor " + text_name + " is quantized but is not a weight matrix");
     }

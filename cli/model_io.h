@@ -20,6 +20,7 @@ struct ModelFile {
   std::vector<float> parameters;
   std::map<std::string, std::vector<float>> floats;  // e.g. normalization
   std::map<std::string, std::string> texts;          // e.g. feature settings
+  std::map<std::string, std::vector<std::int32_t>> ints;  // the full-integer path's constants (int.*)
 };
 
 // Writes `model` to `path` atomically: into a temporary file in the same directory, flushed to

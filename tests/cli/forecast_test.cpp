@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "forecast.h"
+#include "integer_forecaster.h"
 #include "model_io.h"
 #include "quantized_forecaster.h"
 
@@ -172,6 +175,56 @@ TEST(Quantization, Int8PerRowStaysWithinFivePercentOfFloat) {
               weekly.size(), weekly.back());
   EXPECT_GT(weekly.front(), 0.0);  // the variants do differ
   EXPECT_LT(weekly.back(), 1.5 * weekly.front());
+
+  // The full-integer path, calibrated on the training span: within 5% of float too, and the file
+  // written and read back runs the same.
+  const ModelFile integer_model = to_integer_model(model, calibrate_integer(model, series, split));
+  const std::string path = testing::TempDir() + "/integer.elstm";
+  save_model(integer_model, path);
+  const ModelFile loaded = load_model(path);
+  ASSERT_TRUE(has_integer_path(loaded));
+  IntegerForecaster integer(loaded);
+  const double full_integer = mape_of(integer);
+  std::printf("MAPE: full integer %.3f%%\n", full_integer);
+  EXPECT_LE(std::fabs(full_integer - f32), 0.05 * f32);
+  EXPECT_LT(integer_device_bytes(model.spec), 0.35 * 4 * model.parameters.size());
+
+  // The trained model's integer stream equals the independent Python reference bit for bit.
+  IntegerForecaster::FloatAdapter adapter;
+  std::vector<std::uint8_t> arena(edgelstm::integer_inference_bytes(model.spec) + 16);
+  std::vector<std::uint32_t> file_words;
+  {
+    const std::vector<std::uint8_t> bytes = serialize_model(loaded);
+    file_words.assign((bytes.size() + 3) / 4, 0);
+    std::memcpy(file_words.data(), bytes.data(), bytes.size());
+    edgelstm::ModelView view;
+    ASSERT_EQ(edgelstm::read_model(edgelstm::Span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(file_words.data()),
+                                                                      bytes.size()), &view), edgelstm::Status::kOk);
+    ASSERT_EQ(adapter.net.bind(view, aligned_arena(arena, edgelstm::integer_inference_bytes(model.spec))),
+              edgelstm::Status::kOk);
+  }
+  const Normalization norm = normalization_of(model);
+  FeatureConfig one_step = features_of(model);
+  one_step.window = 1;
+  std::vector<float> x(static_cast<std::size_t>(one_step.features()));
+  std::vector<std::int16_t> inputs;
+  std::vector<std::int32_t> outputs;
+  for (std::size_t t = split.test.front(); t < split.test.front() + 150; ++t) {
+    build_window(series, one_step, norm, t, x.data());
+    for (float v : x) inputs.push_back(adapter.net.quantize_input(v));
+    std::int32_t y = 0;
+    ASSERT_EQ(adapter.net.step(edgelstm::Span<const std::int16_t>(inputs.data() + inputs.size() - x.size(), x.size()),
+                               edgelstm::Span<std::int32_t>(&y, 1)), edgelstm::Status::kOk);
+    outputs.push_back(y);
+  }
+  const std::string inputs_path = testing::TempDir() + "/integer_inputs.bin", outputs_path = testing::TempDir() + "/integer_outputs.bin";
+  std::ofstream(inputs_path, std::ios::binary).write(reinterpret_cast<const char*>(inputs.data()),
+                                                     static_cast<std::streamsize>(2 * inputs.size()));
+  std::ofstream(outputs_path, std::ios::binary).write(reinterpret_cast<const char*>(outputs.data()),
+                                                      static_cast<std::streamsize>(4 * outputs.size()));
+  const std::string command = std::string(EDGELSTM_PYTHON3) + " " EDGELSTM_SOURCE_DIR "/tests/parity/integer_reference.py --model " +
+                              path + " --inputs " + inputs_path + " --outputs " + outputs_path;
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
 
 }  // namespace

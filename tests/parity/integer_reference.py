@@ -16,6 +16,7 @@ Definition (x_q int16; h, gates Q15; c Q(F); pre-activations Q.12; y Q16):
 Usage:
   integer_reference.py --golden-header tests/golden/integer_golden.h   (regenerate the golden values)
   integer_reference.py --check tests/golden/integer_golden.h           (the committed file is current)
+  integer_reference.py --model M --inputs X --outputs Y                (a model file's stream, bit for bit)
 """
 import argparse
 import os
@@ -197,12 +198,76 @@ def header(cases):
     return "".join(out)
 
 
+def read_model(path):
+    """The integer path of an edgelstm model file (include/edgelstm/model_format.h)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"ELSTMMDL":
+        sys.exit(f"{path}: not an edgelstm model file")
+    inputs, layers = struct.unpack_from("<HB", data, 20)
+    hidden = struct.unpack_from("<4H", data, 24)[:layers]
+    outputs = struct.unpack_from("<H", data, 32)[0]
+    tensors = {}
+    for k in range(struct.unpack_from("<I", data, 40)[0]):
+        entry = 64 + 48 * k
+        name = data[entry:entry + 32].split(b"\0")[0].decode()
+        kind, count, offset = data[entry + 32], *struct.unpack_from("<II", data, entry + 36)
+        fmt = {0: "f", 3: "b", 5: "i"}.get(kind)
+        if fmt:
+            tensors[name] = list(struct.unpack_from(f"<{count}{fmt}", data, offset))
+    config = tensors["int.config"]
+
+    def rows(values, width):
+        return [values[r * width:(r + 1) * width] for r in range(len(values) // width)]
+    model = {"layers": [], "inputs": inputs, "outputs": outputs, "hidden": hidden}
+    width = inputs
+    for l, h in enumerate(hidden):
+        model["layers"].append({"w_ih": rows(tensors[f"lstm.weight_ih_l{l}"], width),
+                                "w_hh": rows(tensors[f"lstm.weight_hh_l{l}"], h),
+                                "gates": rows(tensors[f"int.l{l}.gates"], 3), "fraction": config[1 + l],
+                                "shift_ih": config[6 + l], "shift_hh": config[10 + l]})
+        width = h
+    model["head_w"] = rows(tensors["head.weight"], width)
+    model["head_rows"] = rows(tensors["int.head"], 3)
+    return model
+
+
+def check_stream(model_path, inputs_path, outputs_path):
+    """Runs the int16 input stream through the file's integer network from a zero state and compares
+    every int32 output with the given ones; exits non-zero on the first difference."""
+    import struct
+    model = read_model(model_path)
+    with open(inputs_path, "rb") as f:
+        raw = f.read()
+    xs = struct.unpack(f"<{len(raw) // 2}h", raw)
+    with open(outputs_path, "rb") as f:
+        raw = f.read()
+    ys = struct.unpack(f"<{len(raw) // 4}i", raw)
+    n, o = model["inputs"], model["outputs"]
+    state = [([0] * h, [0] * h) for h in model["hidden"]]
+    steps = len(xs) // n
+    if steps * o != len(ys):
+        sys.exit("inputs and outputs differ in length")
+    for t in range(steps):
+        y = step(model, list(xs[t * n:(t + 1) * n]), state)
+        if y != list(ys[t * o:(t + 1) * o]):
+            sys.exit(f"step {t}: reference {y}, edgelstm {list(ys[t * o:(t + 1) * o])}")
+    print(f"{steps} steps equal bit for bit")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--golden-header")
     group.add_argument("--check")
+    group.add_argument("--model", help="with --inputs and --outputs: check a model file's stream")
+    parser.add_argument("--inputs", help="int16 little-endian inputs, steps x input_size")
+    parser.add_argument("--outputs", help="int32 little-endian outputs edgelstm computed, steps x output_size")
     args = parser.parse_args()
+    if args.model:
+        check_stream(args.model, args.inputs, args.outputs)
+        return
     text = header([make_case(*c) for c in CASES])
     if args.golden_header:
         with open(args.golden_header, "w", encoding="utf-8") as f:
