@@ -210,6 +210,83 @@ void run_quantize_study(const std::string& model_path, const DataOptions& data, 
   }
 }
 
+namespace {
+
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream file(temporary);
+    file << text;
+    if (!file) throw InputError(path + ": cannot write");
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) throw InputError(path + ": cannot write");
+}
+
+template <typename T>
+void c_array(std::ostringstream& out, const char* type, const std::string& name, const std::vector<T>& values) {
+  out << "alignas(4) inline constexpr " << type << " " << name << "[" << values.size() << "] = {";
+  for (std::size_t k = 0; k < values.size(); ++k) out << (k % 16 == 0 ? "\n    " : " ") << +values[k] << ",";
+  out << "\n};\n";
+}
+
+}  // namespace
+
+void run_export_model_bytes(const std::string& model_path, const std::string& out_path, const std::string& prefix,
+                            const DataOptions& replay_data, int replay_steps) {
+  const ModelFile model = load_model(model_path);
+  const std::vector<std::uint8_t> bytes = serialize_model(model);
+  std::ostringstream out;
+  out << "// Exported by `edgelstm export --format model-bytes` from " << model_path << "; do not edit.\n"
+      << "// The model file itself: read_model(" << prefix << ", &view), then bind the network to the view.\n"
+      << "#pragma once\n\n#include <cstdint>\n\n";
+  c_array(out, "std::uint8_t", prefix, bytes);
+  if (!replay_data.path.empty()) {
+    if (!has_integer_path(model)) throw InputError(model_path + ": --replay-data needs a model with the integer path");
+    IntegerForecaster forecaster(model);
+    std::int64_t interval = 0;
+    const Series series = load_series(replay_data, &interval);
+    const std::size_t day = steps_per_day(interval);
+    FeatureConfig one_step = features_of(model);
+    const Split split = chronological_split(series, one_step, replay_data.validation_days * day, replay_data.test_days * day);
+    if (replay_steps <= 0 || static_cast<std::size_t>(replay_steps) > split.test.size()) {
+      throw InputError("--replay-steps: expected 1.." + std::to_string(split.test.size()));
+    }
+    one_step.window = 1;
+    const Normalization norm = normalization_of(model);
+    IntegerForecaster::FloatAdapter& adapter = forecaster.adapter();
+    adapter.reset_state();
+    std::vector<float> x(static_cast<std::size_t>(one_step.features()));
+    std::vector<std::int16_t> inputs;
+    std::vector<std::int32_t> outputs;
+    std::vector<std::int32_t> actual;
+    for (std::size_t k = 0; k < static_cast<std::size_t>(replay_steps); ++k) {
+      const std::size_t t = split.test[k];
+      build_window(series, one_step, norm, t, x.data());
+      for (float v : x) inputs.push_back(adapter.net.quantize_input(v));
+      std::int32_t y = 0;
+      if (adapter.net.step(Span<const std::int16_t>(inputs.data() + inputs.size() - x.size(), x.size()), Span<std::int32_t>(&y, 1)) !=
+          Status::kOk) {
+        throw InputError("replay: the integer network refused a step");
+      }
+      outputs.push_back(y);
+      actual.push_back(static_cast<std::int32_t>(std::lround(series.values[t])));
+    }
+    out << "\n// Replay: " << replay_steps << " readings from the start of the test span of " << replay_data.path
+        << ", as int16 features (" << x.size() << " per reading), the Q16 outputs the host computed, and the actual\n"
+        << "// values (rounded). In integers, a forecast in the value's units is\n"
+        << "//   NormMean + (y * NormScaleQ8) / 2^24   (y: Q16 output, NormScaleQ8: the normalization scale * 256).\n";
+    out << "inline constexpr unsigned " << prefix << "ReplaySteps = " << replay_steps << ", " << prefix
+        << "ReplayFeatures = " << x.size() << ";\n";
+    out << "inline constexpr std::int32_t " << prefix << "NormMean = " << std::lround(norm.mean) << ", " << prefix
+        << "NormScaleQ8 = " << std::lround(norm.scale * 256.0) << ";\n";
+    c_array(out, "std::int16_t", prefix + "ReplayInputs", inputs);
+    c_array(out, "std::int32_t", prefix + "ReplayOutputs", outputs);
+    c_array(out, "std::int32_t", prefix + "ReplayActual", actual);
+  }
+  write_atomically(out_path, out.str());
+  std::printf("wrote %s (%zu model bytes)\n", out_path.c_str(), bytes.size());
+}
+
 void run_export_c_header(const std::string& model_path, const std::string& out_path, const std::string& prefix) {
   const ModelFile model = load_model(model_path);
   const edgelstm::LstmSpec& s = model.spec;
@@ -250,13 +327,7 @@ void run_export_c_header(const std::string& model_path, const std::string& out_p
     array(identifier, values);
   }
   for (const auto& [name, text] : model.texts) out << "// " << name << ": " << text << "\n";
-  const std::string temporary = out_path + ".tmp";
-  {
-    std::ofstream file(temporary);
-    file << out.str();
-    if (!file) throw InputError(out_path + ": cannot write");
-  }
-  if (std::rename(temporary.c_str(), out_path.c_str()) != 0) throw InputError(out_path + ": cannot write");
+  write_atomically(out_path, out.str());
   std::printf("wrote %s\n", out_path.c_str());
 }
 

@@ -37,6 +37,12 @@ void ensure_directory(const std::string& path);
 // quantization.md and its plots.
 void run_quantize_study(const std::string& model_path, const DataOptions& data, const std::string& report_dir);
 
+// `edgelstm export --format model-bytes`: the model file as an aligned byte array; with replay
+// data (integer models only), the int16 input stream of the first `replay_steps` test readings
+// and the int32 outputs IntegerNetwork computes on the host, for a firmware to compare bit for bit.
+void run_export_model_bytes(const std::string& model_path, const std::string& out_path, const std::string& prefix,
+                            const DataOptions& replay_data, int replay_steps);
+
 // `edgelstm export --format c-header`.
 void run_export_c_header(const std::string& model_path, const std::string& out_path, const std::string& prefix);
 

@@ -51,6 +51,7 @@ class IntegerForecaster {
     Status forward(Span<const float> in, Span<float> out);
     void reset_state() { net.reset_state(); }
   };
+  FloatAdapter& adapter() { return net_; }
 
  private:
   std::vector<std::uint32_t> file_;  // the model file's bytes, 4-byte aligned, bound in place

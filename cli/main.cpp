@@ -101,9 +101,19 @@ int main(int argc, char** argv) {
   std::string export_model = "model.elstm", export_out = "model.h", export_format = "c-header", export_name = "kModel";
   CLI::App* export_cmd = app.add_subcommand("export", "the model as const arrays for flash");
   export_cmd->add_option("--model", export_model, "model file")->capture_default_str();
-  export_cmd->add_option("--format", export_format, "c-header")->capture_default_str()->check(CLI::IsMember({"c-header"}));
+  export_cmd->add_option("--format", export_format,
+                          "c-header: float parameters as arrays; model-bytes: the model file itself as a byte array "
+                          "(read_model + bind in place; any weight format)")
+      ->capture_default_str()->check(CLI::IsMember({"c-header", "model-bytes"}));
   export_cmd->add_option("--out", export_out, "header to write")->capture_default_str();
   export_cmd->add_option("--name", export_name, "C++ name prefix")->capture_default_str();
+  DataOptions replay_data;
+  int replay_steps = 336;
+  export_cmd->add_option("--replay-data", replay_data.path,
+                         "model-bytes of an integer model: also the quantized input stream of the test span's first "
+                         "--replay-steps readings and the outputs the host computes for it")
+      ->check(CLI::ExistingFile);
+  export_cmd->add_option("--replay-steps", replay_steps, "readings in the replay")->capture_default_str();
 
   // ---- import-torch -------------------------------------------------------------------------
   std::string import_dump, import_out = "model.elstm", import_task = "forecast", import_features;
@@ -459,6 +469,8 @@ int main(int argc, char** argv) {
         std::printf("full-integer path: int8 weights, int16 activations; %zu bytes of weights and constants, arena %zu\n",
                     integer_device_bytes(s), edgelstm::integer_inference_bytes(s));
       }
+    } else if (export_cmd->parsed() && export_format == "model-bytes") {
+      run_export_model_bytes(export_model, export_out, export_name, replay_data, replay_steps);
     } else if (export_cmd->parsed()) {
       run_export_c_header(export_model, export_out, export_name);
     }

@@ -7,6 +7,9 @@ set(CMAKE_SYSTEM_PROCESSOR riscv32)
 set(CMAKE_C_COMPILER riscv64-unknown-elf-gcc)
 set(CMAKE_CXX_COMPILER riscv64-unknown-elf-gcc)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+# The target's binutils (CMake would otherwise pick the host's nm and objdump).
+set(CMAKE_NM riscv64-unknown-elf-nm CACHE FILEPATH "")
+set(CMAKE_OBJDUMP riscv64-unknown-elf-objdump CACHE FILEPATH "")
 
 set(edgelstm_cxx_headers "-nostdinc++ -isystem /usr/include/newlib/c++/12.2.1 \
 -isystem /usr/include/newlib/c++/12.2.1/arm-none-eabi")
