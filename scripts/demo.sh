@@ -30,7 +30,7 @@ echo "== 2b. weight quantization: int16 / int8 / int4, per-tensor or per-row sca
 "$edgelstm" quantize --study --data "$data" --model report/taylor.elstm --report report
 echo "== 2c. the full-integer path (int8 weights, int16 activations) for cores without an FPU"
 "$edgelstm" quantize --integer --data "$data" --model report/taylor.elstm --out report/taylor.integer.elstm
-"$edgelstm" eval --data "$data" --model report/taylor.integer.elstm | head -n 3
+"$edgelstm" eval --data "$data" --model report/taylor.integer.elstm | sed -n 1,3p
 echo "== 3. online: the meter learns reading by reading, from scratch"
 "$edgelstm" online --data "$data" --report report
 "$edgelstm" inspect report/taylor.elstm
