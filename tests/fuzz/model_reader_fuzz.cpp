@@ -1,10 +1,12 @@
 // libFuzzer target: read_model on arbitrary bytes must return a status, never read outside the
 // buffer; when it accepts a file, the parameters (float files) or the quantized head matrix and
-// its scales (quantized files) and the head bias lie inside the buffer.
+// its scales (quantized files) and the head bias lie inside the buffer; an int8 file that the
+// full-integer network accepts runs a step on its tensors in place without reading outside it.
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "edgelstm/integer_network.h"
 #include "edgelstm/model_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -34,6 +36,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     edgelstm::ModelTensor tensor;
     if (view.tensor("head.bias", &tensor) != edgelstm::Status::kOk || !inside(tensor.data, 4 * tensor.count)) __builtin_trap();
+    const std::size_t arena_bytes = edgelstm::integer_inference_bytes(view.spec());
+    if (view.weight_format() == edgelstm::WeightFormat::kInt8 && arena_bytes <= (1u << 20)) {
+      std::vector<std::uint32_t> arena(arena_bytes / 4 + 4);
+      auto* aligned = reinterpret_cast<std::uint8_t*>(
+          (reinterpret_cast<std::uintptr_t>(arena.data()) + edgelstm::kArenaAlignment - 1) / edgelstm::kArenaAlignment *
+          edgelstm::kArenaAlignment);
+      edgelstm::IntegerNetwork net;
+      if (net.bind(view, edgelstm::Span<std::uint8_t>(aligned, arena_bytes)) == edgelstm::Status::kOk) {
+        std::vector<std::int16_t> x(view.spec().input_size, 1000);
+        std::vector<std::int32_t> y(view.spec().output_size);
+        if (net.step(edgelstm::Span<const std::int16_t>(x.data(), x.size()), edgelstm::Span<std::int32_t>(y.data(), y.size())) !=
+            edgelstm::Status::kOk) {
+          __builtin_trap();
+        }
+      }
+    }
   }
   return 0;
 }
