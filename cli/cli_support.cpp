@@ -39,6 +39,19 @@ std::size_t steps_per_day(std::int64_t interval) {
   return static_cast<std::size_t>(86400 / interval);
 }
 
+ModelData load_model_data(const DataOptions& data, const FeatureConfig& features) {
+  ModelData out;
+  std::int64_t interval = 0;
+  out.series = load_series(data, &interval);
+  if (interval != features.interval_seconds) {
+    throw InputError(data.path + ": readings every " + std::to_string(interval) + " s, the model was trained on " +
+                     std::to_string(features.interval_seconds) + " s");
+  }
+  out.day = steps_per_day(interval);
+  out.split = chronological_split(out.series, features, data.validation_days * out.day, data.test_days * out.day);
+  return out;
+}
+
 std::vector<int> parse_lags(const std::string& text) {
   std::vector<int> lags;
   std::istringstream in(text);
@@ -86,51 +99,46 @@ void ensure_directory(const std::string& path) {
 void run_quantize_study(const std::string& model_path, const DataOptions& data, const std::string& report_dir) {
   const ModelFile model = load_model(model_path);
   Forecaster reference(model);
-  std::int64_t interval = 0;
-  const Series series = load_series(data, &interval);
-  const std::size_t day = steps_per_day(interval);
-  const Split split = chronological_split(series, reference.features(), data.validation_days * day,
-                                          data.test_days * day);
+  const ModelData loaded = load_model_data(data, reference.features());
+  const Series& series = loaded.series;
+  const Split& split = loaded.split;
+  const std::size_t day = loaded.day;
   std::vector<double> actual;
   for (std::size_t t : split.test) actual.push_back(series.values[t]);
   std::ostringstream table;
   table << "| weights | scales | model bytes | of f32 | MAE | RMSE | MAPE | MAPE vs f32 |\n"
         << "|---|---|---:|---:|---:|---:|---:|---:|\n";
   char line[200];
-  std::vector<double> forecast;
-  for (std::size_t t : split.test) forecast.push_back(reference.forecast(series, t));
-  const Metrics f32 = metrics_of(forecast, actual);
+  // Test-span metrics of one forecaster (Forecaster, QuantizedForecaster or IntegerForecaster).
+  const auto test_metrics = [&](auto& forecaster) {
+    std::vector<double> forecast;
+    for (std::size_t t : split.test) forecast.push_back(forecaster.forecast(series, t));
+    return metrics_of(forecast, actual);
+  };
+  const Metrics f32 = test_metrics(reference);
   const std::size_t f32_bytes = 4 * model.parameters.size();
   std::snprintf(line, sizeof line, "| f32 | - | %zu | 100%% | %.0f | %.0f | %.3f%% | - |\n", f32_bytes, f32.mae, f32.rmse, f32.mape);
   table << line;
+  const auto table_row = [&](const char* weights, const char* scales, std::size_t bytes, const Metrics& m) {
+    std::snprintf(line, sizeof line, "| %s | %s | %zu | %.1f%% | %.0f | %.0f | %.3f%% | %+.1f%% |\n", weights, scales, bytes,
+                  100.0 * bytes / f32_bytes, m.mae, m.rmse, m.mape, 100.0 * (m.mape - f32.mape) / f32.mape);
+    table << line;
+  };
   PlotSeries tensor{"per-tensor scale", {}, {}}, row{"per-row scales", {}, {}};
   for (edgelstm::WeightFormat format : {edgelstm::WeightFormat::kInt16, edgelstm::WeightFormat::kInt8, edgelstm::WeightFormat::kInt4}) {
     for (edgelstm::ScaleGranularity granularity : {edgelstm::ScaleGranularity::kTensor, edgelstm::ScaleGranularity::kRow}) {
       QuantizedForecaster quantized(model, format, granularity);
-      forecast.clear();
-      for (std::size_t t : split.test) forecast.push_back(quantized.forecast(series, t));
-      const Metrics m = metrics_of(forecast, actual);
+      const Metrics m = test_metrics(quantized);
       const bool per_row = granularity == edgelstm::ScaleGranularity::kRow;
-      std::snprintf(line, sizeof line, "| %s | %s | %zu | %.1f%% | %.0f | %.0f | %.3f%% | %+.1f%% |\n", format_name(format),
-                    per_row ? "per row" : "per tensor", quantized.model_bytes(),
-                    100.0 * quantized.model_bytes() / f32_bytes, m.mae, m.rmse, m.mape, 100.0 * (m.mape - f32.mape) / f32.mape);
-      table << line;
+      table_row(format_name(format), per_row ? "per row" : "per tensor", quantized.model_bytes(), m);
       const double bits = format == edgelstm::WeightFormat::kInt16 ? 16 : format == edgelstm::WeightFormat::kInt8 ? 8 : 4;
       (per_row ? row : tensor).x.push_back(bits);
       (per_row ? row : tensor).y.push_back(m.mape);
     }
   }
   // The full-integer path (int8 weights per row, int16 activations), calibrated on the training span.
-  const ModelFile integer_model = to_integer_model(model, calibrate_integer(model, series, split));
-  IntegerForecaster integer(integer_model);
-  forecast.clear();
-  for (std::size_t t : split.test) forecast.push_back(integer.forecast(series, t));
-  const Metrics integer_metrics = metrics_of(forecast, actual);
-  const std::size_t integer_bytes = integer_device_bytes(model.spec);
-  std::snprintf(line, sizeof line, "| int8, full integer (int16 activations) | per row | %zu | %.1f%% | %.0f | %.0f | %.3f%% | %+.1f%% |\n",
-                integer_bytes, 100.0 * integer_bytes / f32_bytes, integer_metrics.mae, integer_metrics.rmse,
-                integer_metrics.mape, 100.0 * (integer_metrics.mape - f32.mape) / f32.mape);
-  table << line;
+  IntegerForecaster integer(to_integer_model(model, calibrate_integer(model, series, split)));
+  table_row("int8, full integer (int16 activations)", "per row", integer_device_bytes(model.spec), test_metrics(integer));
   // Stateful streams: every variant and float run over the whole series one reading at a time,
   // state never reset; the weekly mean |quantized - float| shows whether quantization error
   // accumulates in the recurrent state.
@@ -146,34 +154,14 @@ void run_quantize_study(const std::string& model_path, const DataOptions& data, 
   for (std::size_t w = 0; w < weeks; ++w) drift << "---:|";
   drift << "\n";
   std::vector<PlotSeries> drift_plot;
-  for (edgelstm::WeightFormat format : {edgelstm::WeightFormat::kInt16, edgelstm::WeightFormat::kInt8, edgelstm::WeightFormat::kInt4}) {
-    for (edgelstm::ScaleGranularity granularity : {edgelstm::ScaleGranularity::kTensor, edgelstm::ScaleGranularity::kRow}) {
-      QuantizedForecaster quantized(model, format, granularity);
-      const bool per_row = granularity == edgelstm::ScaleGranularity::kRow;
-      drift << "| " << format_name(format) << " | " << (per_row ? "per row" : "per tensor") << " |";
-      PlotSeries line_series{std::string(format_name(format)) + (per_row ? " per row" : " per tensor"), {}, {}};
-      for (std::size_t w = 0; w < weeks; ++w) {
-        double sum = 0;
-        for (std::size_t t = first + w * week; t < first + (w + 1) * week; ++t) {
-          sum += std::fabs(quantized.stream(series, t) - float_stream[t]);
-        }
-        char cell[32];
-        std::snprintf(cell, sizeof cell, " %.1f |", sum / week);
-        drift << cell;
-        line_series.x.push_back(static_cast<double>(w + 1));
-        line_series.y.push_back(sum / week);
-      }
-      drift << "\n";
-      drift_plot.push_back(line_series);
-    }
-  }
-  {
-    drift << "| int8, full integer | per row |";
-    PlotSeries line_series{"int8 full integer", {}, {}};
+  // One row of the drift table and one line of its plot: weekly mean |variant - float|.
+  const auto drift_row = [&](const std::string& weights, const char* scales, auto& variant) {
+    drift << "| " << weights << " | " << scales << " |";
+    PlotSeries line_series{weights + " " + scales, {}, {}};
     for (std::size_t w = 0; w < weeks; ++w) {
       double sum = 0;
       for (std::size_t t = first + w * week; t < first + (w + 1) * week; ++t) {
-        sum += std::fabs(integer.stream(series, t) - float_stream[t]);
+        sum += std::fabs(variant.stream(series, t) - float_stream[t]);
       }
       char cell[32];
       std::snprintf(cell, sizeof cell, " %.1f |", sum / week);
@@ -183,7 +171,14 @@ void run_quantize_study(const std::string& model_path, const DataOptions& data, 
     }
     drift << "\n";
     drift_plot.push_back(line_series);
+  };
+  for (edgelstm::WeightFormat format : {edgelstm::WeightFormat::kInt16, edgelstm::WeightFormat::kInt8, edgelstm::WeightFormat::kInt4}) {
+    for (edgelstm::ScaleGranularity granularity : {edgelstm::ScaleGranularity::kTensor, edgelstm::ScaleGranularity::kRow}) {
+      QuantizedForecaster quantized(model, format, granularity);
+      drift_row(format_name(format), granularity == edgelstm::ScaleGranularity::kRow ? "per row" : "per tensor", quantized);
+    }
   }
+  drift_row("int8, full integer", "per row", integer);
   std::printf("weight quantization of %s, test span: last %d days (%zu one-step forecasts)\n%s", model_path.c_str(),
               data.test_days, split.test.size(), table.str().c_str());
   std::printf("\nstateful stream over the whole series: weekly mean |quantized - float| forecast (%s)\n%s",
@@ -243,11 +238,10 @@ void run_export_model_bytes(const std::string& model_path, const std::string& ou
   if (!replay_data.path.empty()) {
     if (!has_integer_path(model)) throw InputError(model_path + ": --replay-data needs a model with the integer path");
     IntegerForecaster forecaster(model);
-    std::int64_t interval = 0;
-    const Series series = load_series(replay_data, &interval);
-    const std::size_t day = steps_per_day(interval);
     FeatureConfig one_step = features_of(model);
-    const Split split = chronological_split(series, one_step, replay_data.validation_days * day, replay_data.test_days * day);
+    const ModelData loaded = load_model_data(replay_data, one_step);
+    const Series& series = loaded.series;
+    const Split& split = loaded.split;
     if (replay_steps <= 0 || static_cast<std::size_t>(replay_steps) > split.test.size()) {
       throw InputError("--replay-steps: expected 1.." + std::to_string(split.test.size()));
     }

@@ -26,6 +26,15 @@ void add_data_options(CLI::App* command, DataOptions& data);
 Series load_series(const DataOptions& data, std::int64_t* interval);
 
 std::size_t steps_per_day(std::int64_t interval);
+
+// A model's data: the series of `data`, refused (InputError) when its readings are not
+// `features.interval_seconds` apart, and its chronological split for those features.
+struct ModelData {
+  Series series;
+  std::size_t day = 0;  // readings per day
+  Split split;
+};
+ModelData load_model_data(const DataOptions& data, const FeatureConfig& features);
 std::vector<int> parse_lags(const std::string& text);
 std::vector<std::string> parse_columns(const std::string& text);
 OptimizerKind parse_optimizer(const std::string& name);

@@ -238,14 +238,10 @@ int main(int argc, char** argv) {
       Forecaster forecaster(model);
       std::unique_ptr<IntegerForecaster> integer;
       if (has_integer_path(model)) integer = std::make_unique<IntegerForecaster>(model);
-      std::int64_t interval = 0;
-      const Series series = load_series(data, &interval);
-      if (interval != forecaster.features().interval_seconds) {
-        throw InputError(data.path + ": readings every " + std::to_string(interval) + " s, the model was trained on " +
-                         std::to_string(forecaster.features().interval_seconds) + " s");
-      }
-      const std::size_t day = steps_per_day(interval);
-      const Split split = chronological_split(series, forecaster.features(), data.validation_days * day, data.test_days * day);
+      const ModelData loaded = load_model_data(data, forecaster.features());
+      const Series& series = loaded.series;
+      const Split& split = loaded.split;
+      const std::size_t day = loaded.day;
       std::vector<double> forecast, actual;
       for (std::size_t t : split.test) {
         forecast.push_back(integer ? integer->forecast(series, t) : forecaster.forecast(series, t));
@@ -414,14 +410,10 @@ int main(int argc, char** argv) {
     } else if (quantize->parsed() && quantize_integer && !quantize_study) {
       if (quantize_out.empty() || quantize_data.path.empty()) throw InputError("quantize --integer needs --data and --out");
       const ModelFile model = load_model(quantize_model);
-      Forecaster forecaster(model);
-      std::int64_t interval = 0;
-      const Series series = load_series(quantize_data, &interval);
-      const std::size_t day = steps_per_day(interval);
-      const Split split = chronological_split(series, forecaster.features(), quantize_data.validation_days * day,
-                                              quantize_data.test_days * day);
+      const ModelData loaded = load_model_data(quantize_data, features_of(model));
+      const Split& split = loaded.split;
       IntegerRanges ranges;
-      const edgelstm::IntegerCalibration calibration = calibrate_integer(model, series, split, &ranges);
+      const edgelstm::IntegerCalibration calibration = calibrate_integer(model, loaded.series, split, &ranges);
       const ModelFile integer = to_integer_model(model, calibration);
       save_model(integer, quantize_out);
       std::printf("calibrated on %zu training windows: max |input| %.3f -> input scale %.3g; max |c|", split.train.size(),

@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 
 #include "forecast.h"
@@ -190,19 +189,8 @@ TEST(Quantization, Int8PerRowStaysWithinFivePercentOfFloat) {
   EXPECT_LT(integer_device_bytes(model.spec), 0.35 * 4 * model.parameters.size());
 
   // The trained model's integer stream equals the independent Python reference bit for bit.
-  IntegerForecaster::FloatAdapter adapter;
-  std::vector<std::uint8_t> arena(edgelstm::integer_inference_bytes(model.spec) + 16);
-  std::vector<std::uint32_t> file_words;
-  {
-    const std::vector<std::uint8_t> bytes = serialize_model(loaded);
-    file_words.assign((bytes.size() + 3) / 4, 0);
-    std::memcpy(file_words.data(), bytes.data(), bytes.size());
-    edgelstm::ModelView view;
-    ASSERT_EQ(edgelstm::read_model(edgelstm::Span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(file_words.data()),
-                                                                      bytes.size()), &view), edgelstm::Status::kOk);
-    ASSERT_EQ(adapter.net.bind(view, aligned_arena(arena, edgelstm::integer_inference_bytes(model.spec))),
-              edgelstm::Status::kOk);
-  }
+  IntegerForecaster::FloatAdapter& adapter = integer.adapter();  // bound in place to the file's bytes
+  adapter.reset_state();
   const Normalization norm = normalization_of(model);
   FeatureConfig one_step = features_of(model);
   one_step.window = 1;
