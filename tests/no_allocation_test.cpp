@@ -148,5 +148,22 @@ int main() {
     if (net.train_step(x, labels, edgelstm::WindowStart::kZeroState).status != edgelstm::Status::kOk) std::abort();
   });
   failures += check("stacked classification training: 0 allocations", classify == 0);
+  const int quantization_aware = allocations_during([] {
+    constexpr auto kSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
+    static float master[edgelstm::parameter_count(kSpec)];
+    edgelstm::Network net;
+    edgelstm::TrainConfig config;
+    config.optimizer = edgelstm::OptimizerKind::kAdam;
+    if (net.bind_training(kSpec, config, g_arena) != edgelstm::Status::kOk) std::abort();
+    if (net.initialize(3) != edgelstm::Status::kOk) std::abort();
+    float x[6] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, target[1] = {0.7f};
+    const edgelstm::FakeQuantization fq{edgelstm::WeightFormat::kInt4, edgelstm::ScaleGranularity::kRow};
+    if (edgelstm::train_step_quantization_aware(net, edgelstm::Span<const float>(x, 6), edgelstm::Span<const float>(target, 1),
+                                                edgelstm::WindowStart::kZeroState, fq, edgelstm::Span<float>(master, parameter_count(kSpec)))
+            .status != edgelstm::Status::kOk) {
+      std::abort();
+    }
+  });
+  failures += check("quantization-aware training step (int4 per row, Adam): 0 allocations", quantization_aware == 0);
   return failures == 0 ? 0 : 1;
 }

@@ -220,3 +220,169 @@ EDGELSTM_TEST(Quantize, QuantizedModelFileBindsInPlaceAndIsChecked) {
 }
 
 }  // namespace
+
+// ---- Quantization-aware training -------------------------------------------------------------
+
+alignas(16) std::uint8_t g_qat_arena[96 * 1024];
+alignas(16) std::uint8_t g_reference_arena[96 * 1024];
+float g_master[4096], g_before[4096], g_expected[4096];
+
+EDGELSTM_TEST(Quantize, FakeQuantizedWeightsEqualTheDequantizedMatrix) {
+  const std::size_t rows = 40, cols = 33;
+  for (WeightFormat format : kFormats) {
+    for (ScaleGranularity granularity : kGranularities) {
+      edgelstm::test::fill_uniform(g_w, rows * cols, 31, 0.7f);
+      for (std::size_t k = 0; k < cols; ++k) g_w[5 * cols + k] = 0.0f;  // an all-zero row
+      edgelstm::quantize_matrix(g_w, rows, cols, format, granularity, g_q, g_scales);
+      const QuantizedMatrix m{format, granularity, g_q, g_scales, rows, cols};
+      edgelstm::fake_quantize_matrix(g_w, rows, cols, format, granularity);
+      int differ = 0;
+      for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t k = 0; k < cols; ++k) differ += g_w[r * cols + k] != m.value(r, k) * m.scale(r) ? 1 : 0;
+      }
+      EXPECT_EQ_INT(differ, 0);
+      // Idempotent: quantized weights are their own quantization.
+      std::memcpy(g_master, g_w, sizeof(float) * rows * cols);
+      edgelstm::fake_quantize_matrix(g_w, rows, cols, format, granularity);
+      EXPECT_TRUE(std::memcmp(g_master, g_w, sizeof(float) * rows * cols) == 0);
+    }
+  }
+}
+
+// A quantization-aware step takes the gradient of the network whose weight matrices are
+// fake-quantized (an independent float network holding those weights gives the same gradient) and
+// applies it to the float weights: w_after = w_before - lr * gradient (SGD).
+EDGELSTM_TEST(Quantize, QuantizationAwareStepAppliesTheQuantizedNetworksGradientToFloatWeights) {
+  auto spec = edgelstm::make_spec(3, 12, 2, 2, 5, edgelstm::Task::kRegression, edgelstm::OutputMode::kEveryStep);
+  spec.hidden_size[1] = 9;
+  edgelstm::TrainConfig config;
+  config.learning_rate = 0.05f;
+  config.clip_norm = 0.0f;  // no clipping: the update is exactly lr * gradient
+  float x[15], targets[10];
+  edgelstm::test::fill_uniform(x, 15, 41, 1.0f);
+  edgelstm::test::fill_uniform(targets, 10, 42, 1.0f);
+  for (WeightFormat format : kFormats) {
+    for (ScaleGranularity granularity : kGranularities) {
+      const edgelstm::FakeQuantization fq{format, granularity};
+      edgelstm::Network qat, reference;
+      const std::size_t bytes = edgelstm::train_bytes(spec, config.optimizer);
+      ASSERT_OK(qat.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_qat_arena, bytes)));
+      ASSERT_OK(reference.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_reference_arena, bytes)));
+      ASSERT_OK(qat.initialize(43));
+      const std::size_t count = qat.parameters().size();
+      ASSERT_TRUE(count <= 4096);
+      std::memcpy(g_before, qat.parameters().data(), sizeof(float) * count);
+      std::memcpy(reference.parameters().data(), g_before, sizeof(float) * count);
+      edgelstm::fake_quantize_weights(reference, fq);
+      // The quantized copy differs from the float weights in the matrices only.
+      const edgelstm::LstmLayerParameters<float> p = reference.layer_parameters(0);
+      const std::size_t bias_at = static_cast<std::size_t>(p.bias_ih.data() - reference.parameters().data());
+      EXPECT_TRUE(std::memcmp(reference.parameters().data() + bias_at, g_before + bias_at, sizeof(float) * 96) == 0);
+      EXPECT_TRUE(std::memcmp(reference.parameters().data(), g_before, sizeof(float) * 36) != 0);
+
+      const edgelstm::TrainResult r = edgelstm::train_step_quantization_aware(
+          qat, edgelstm::Span<const float>(x, 15), edgelstm::Span<const float>(targets, 10),
+          edgelstm::WindowStart::kZeroState, fq, edgelstm::Span<float>(g_master, count));
+      ASSERT_OK(r.status);
+      const edgelstm::TrainResult expected = reference.train_step(edgelstm::Span<const float>(x, 15), edgelstm::Span<const float>(targets, 10),
+                                                                  edgelstm::WindowStart::kZeroState);
+      ASSERT_OK(expected.status);
+      EXPECT_TRUE(r.loss == expected.loss);
+      EXPECT_LE(edgelstm::test::max_relative_error(qat.gradients().data(), reference.gradients().data(), count), 1e-6);
+      for (std::size_t k = 0; k < count; ++k) g_expected[k] = g_before[k] - config.learning_rate * reference.gradients()[k];
+      EXPECT_LE(edgelstm::test::max_relative_error(qat.parameters().data(), g_expected, count), 1e-6);
+      // The float weights stay float: quantizing them again changes them.
+      std::memcpy(g_master, qat.parameters().data(), sizeof(float) * count);
+      edgelstm::fake_quantize_weights(qat, fq);
+      EXPECT_TRUE(std::memcmp(g_master, qat.parameters().data(), sizeof(float) * count) != 0);
+    }
+  }
+}
+
+EDGELSTM_TEST(Quantize, QuantizationAwareStepRefusesBadInputAndKeepsTheFloatWeights) {
+  const auto spec = edgelstm::make_spec(2, 8, 1, 3, 4, edgelstm::Task::kClassification);
+  edgelstm::TrainConfig config;
+  config.optimizer = edgelstm::OptimizerKind::kAdam;
+  config.loss = edgelstm::LossKind::kCrossEntropy;
+  edgelstm::Network net;
+  ASSERT_OK(net.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_qat_arena, edgelstm::train_bytes(spec, config.optimizer))));
+  ASSERT_OK(net.initialize(44));
+  const std::size_t count = net.parameters().size();
+  std::memcpy(g_before, net.parameters().data(), sizeof(float) * count);
+  float x[8];
+  edgelstm::test::fill_uniform(x, 8, 45, 1.0f);
+  const std::uint16_t label = 2, bad_label = 3;
+  const edgelstm::FakeQuantization int4{WeightFormat::kInt4, ScaleGranularity::kRow};
+  const edgelstm::Span<float> master(g_master, count);
+  auto step = [&](std::uint16_t label, const edgelstm::FakeQuantization& fq, edgelstm::Span<float> buffer) {
+    return edgelstm::train_step_quantization_aware(net, edgelstm::Span<const float>(x, 8),
+                                                   edgelstm::Span<const std::uint16_t>(&label, 1),
+                                                   edgelstm::WindowStart::kZeroState, fq, buffer)
+        .status;
+  };
+  // Not a quantized format, a master buffer of the wrong size, a label out of range, a NaN input:
+  // refused, and the weights are the float weights of before (not their quantized copy).
+  const edgelstm::FakeQuantization float32{WeightFormat::kFloat32, ScaleGranularity::kRow};
+  EXPECT_STATUS(step(label, float32, master), edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(step(label, int4, edgelstm::Span<float>(g_master, count - 1)), edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(step(bad_label, int4, master), edgelstm::Status::kLabelOutOfRange);
+  x[3] = NAN;
+  EXPECT_STATUS(step(label, int4, master), edgelstm::Status::kNonFinite);
+  EXPECT_TRUE(std::memcmp(g_before, net.parameters().data(), sizeof(float) * count) == 0);
+  x[3] = 0.5f;
+  ASSERT_OK(step(label, int4, master));
+  EXPECT_TRUE(std::memcmp(g_before, net.parameters().data(), sizeof(float) * count) != 0);
+}
+
+// Training with fake int4 weights learns weights that survive int4 quantization: on a small
+// regression task, the int4 copy of a QAT-trained network fits better than the int4 copy of the
+// same network trained in float (post-training quantization).
+alignas(16) std::uint8_t g_ptq_arena[96 * 1024];
+
+EDGELSTM_TEST(Quantize, QuantizationAwareTrainingBeatsPostTrainingInt4) {
+  const auto spec = edgelstm::make_spec(1, 8, 1, 1, 6);
+  edgelstm::TrainConfig config;
+  config.optimizer = edgelstm::OptimizerKind::kAdam;
+  config.learning_rate = 0.01f;
+  const edgelstm::FakeQuantization int4{WeightFormat::kInt4, ScaleGranularity::kTensor};
+  edgelstm::Network ptq, qat;
+  ASSERT_OK(ptq.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_ptq_arena, edgelstm::train_bytes(spec, config.optimizer))));
+  ASSERT_OK(qat.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_qat_arena, edgelstm::train_bytes(spec, config.optimizer))));
+  ASSERT_OK(ptq.initialize(46));
+  ASSERT_OK(qat.initialize(46));
+  const std::size_t count = ptq.parameters().size();
+  // Windows of a two-tone signal, target: the next value.
+  auto sample = [](int t) { return 0.6f * std::sin(0.35f * t) + 0.3f * std::sin(1.3f * t + 0.4f); };
+  float x[6];
+  for (int step = 0; step < 1000; ++step) {
+    const int start = (step * 7) % 200;
+    for (int k = 0; k < 6; ++k) x[k] = sample(start + k);
+    const float target = sample(start + 6);
+    const edgelstm::TrainResult p = ptq.train_step(edgelstm::Span<const float>(x, 6), edgelstm::Span<const float>(&target, 1),
+                                                   edgelstm::WindowStart::kZeroState);
+    ASSERT_OK(p.status);
+    const edgelstm::TrainResult r = edgelstm::train_step_quantization_aware(
+        qat, edgelstm::Span<const float>(x, 6), edgelstm::Span<const float>(&target, 1), edgelstm::WindowStart::kZeroState,
+        int4, edgelstm::Span<float>(g_master, count));
+    ASSERT_OK(r.status);
+  }
+  // Mean squared error of each network over held-out windows, in float and with int4 weights.
+  auto mse = [&](edgelstm::Network& net) {
+    double sum = 0;
+    float y = 0;
+    for (int start = 300; start < 400; ++start) {
+      for (int k = 0; k < 6; ++k) x[k] = sample(start + k);
+      net.reset_state();
+      (void)net.forward(edgelstm::Span<const float>(x, 6), edgelstm::Span<float>(&y, 1));
+      sum += (y - sample(start + 6)) * (y - sample(start + 6));
+    }
+    return sum / 100;
+  };
+  const double ptq_float = mse(ptq);
+  edgelstm::fake_quantize_weights(ptq, int4);
+  edgelstm::fake_quantize_weights(qat, int4);
+  const double ptq_int4 = mse(ptq), qat_int4 = mse(qat);
+  std::printf("  held-out MSE: float %.5f, PTQ int4 %.5f, QAT int4 %.5f\n", ptq_float, ptq_int4, qat_int4);
+  EXPECT_LT(qat_int4, ptq_int4);
+  EXPECT_LT(qat_int4, 0.5 * ptq_int4);
+}

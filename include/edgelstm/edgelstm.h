@@ -16,6 +16,7 @@
 #include "model_format.h"
 #include "network.h"
 #include "optimizer.h"
+#include "quantization_aware.h"
 #include "quantize.h"
 #include "random.h"
 #include "simd.h"

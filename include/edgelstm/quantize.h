@@ -60,36 +60,33 @@ struct QuantizedMatrix {
   }
 };
 
+// The scale of `count` weights: max|w| / qmax, or 1 when all are zero (then every q is 0).
+inline float quantization_scale(const float* w, std::size_t count, WeightFormat format) {
+  float largest = 0.0f;
+  for (std::size_t k = 0; k < count; ++k) largest = std::fabs(w[k]) > largest ? std::fabs(w[k]) : largest;
+  return largest > 0.0f ? largest / static_cast<float>(quantization_max(format)) : 1.0f;
+}
+
+// q = clamp(round(w * inverse_scale), -qmax, qmax), as a float (exact for every format).
+inline float quantize_value(float w, float inverse_scale, WeightFormat format) {
+  const float qmax = static_cast<float>(quantization_max(format));
+  const float scaled = std::nearbyint(w * inverse_scale);
+  return scaled > qmax ? qmax : scaled < -qmax ? -qmax : scaled;
+}
+
 // Quantizes w [rows x cols] into `data` (rows * quantized_row_bytes bytes) and `scales`. A row or
 // tensor of zeros gets scale 1 (all q = 0). `format` must not be kFloat32.
 inline void quantize_matrix(const float* w, std::size_t rows, std::size_t cols, WeightFormat format,
                             ScaleGranularity granularity, std::uint8_t* data, float* scales) {
-  const int qmax = quantization_max(format);
   const std::size_t row_bytes = quantized_row_bytes(format, cols);
-  const auto max_abs = [&](std::size_t first_row, std::size_t row_count) {
-    float largest = 0.0f;
-    for (std::size_t k = first_row * cols; k < (first_row + row_count) * cols; ++k) {
-      largest = std::fabs(w[k]) > largest ? std::fabs(w[k]) : largest;
-    }
-    return largest;
-  };
-  if (granularity == ScaleGranularity::kTensor) {
-    const float largest = max_abs(0, rows);
-    scales[0] = largest > 0.0f ? largest / static_cast<float>(qmax) : 1.0f;
-  }
+  if (granularity == ScaleGranularity::kTensor) scales[0] = quantization_scale(w, rows * cols, format);
   for (std::size_t r = 0; r < rows; ++r) {
-    if (granularity == ScaleGranularity::kRow) {
-      const float largest = max_abs(r, 1);
-      scales[r] = largest > 0.0f ? largest / static_cast<float>(qmax) : 1.0f;
-    }
+    if (granularity == ScaleGranularity::kRow) scales[r] = quantization_scale(w + r * cols, cols, format);
     const float inverse = 1.0f / scales[granularity == ScaleGranularity::kRow ? r : 0];
     std::uint8_t* row = data + r * row_bytes;
     for (std::size_t b = 0; b < row_bytes; ++b) row[b] = 0;
     for (std::size_t k = 0; k < cols; ++k) {
-      float scaled = std::nearbyint(w[r * cols + k] * inverse);
-      scaled = scaled > static_cast<float>(qmax) ? static_cast<float>(qmax) : scaled;
-      scaled = scaled < static_cast<float>(-qmax) ? static_cast<float>(-qmax) : scaled;
-      const int q = static_cast<int>(scaled);
+      const int q = static_cast<int>(quantize_value(w[r * cols + k], inverse, format));
       switch (format) {
         case WeightFormat::kInt16:
           row[2 * k] = static_cast<std::uint8_t>(q & 0xFF);
@@ -102,6 +99,20 @@ inline void quantize_matrix(const float* w, std::size_t rows, std::size_t cols, 
         case WeightFormat::kFloat32: break;
       }
     }
+  }
+}
+
+// "Fake quantization": replaces each weight of w [rows x cols] by q * scale, with the scales and
+// rounding of quantize_matrix, so a float network with these weights computes what the hybrid
+// network with quantize_matrix's output computes (up to the order of float sums).
+inline void fake_quantize_matrix(float* w, std::size_t rows, std::size_t cols, WeightFormat format,
+                                 ScaleGranularity granularity) {
+  const float tensor_scale = granularity == ScaleGranularity::kTensor ? quantization_scale(w, rows * cols, format) : 0.0f;
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* row = w + r * cols;
+    const float scale = granularity == ScaleGranularity::kRow ? quantization_scale(row, cols, format) : tensor_scale;
+    const float inverse = 1.0f / scale;
+    for (std::size_t k = 0; k < cols; ++k) row[k] = quantize_value(row[k], inverse, format) * scale;
   }
 }
 
