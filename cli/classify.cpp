@@ -1,5 +1,7 @@
 #include "classify.h"
 
+#include "quantized_forecaster.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -12,7 +14,16 @@ struct FeatureNorm {
   std::vector<double> mean, scale;
 };
 
-FeatureNorm fit(const ClassData& data, const std::vector<std::size_t>& rows) {
+FeatureNorm fit(const ClassData& data, const std::vector<std::size_t>& sample_rows, int window) {
+  // Day profiles: every reading of the training days; otherwise the training rows themselves.
+  std::vector<std::size_t> rows;
+  for (std::size_t r : sample_rows) {
+    if (!data.window_ends_at_row) {
+      rows.push_back(r);
+    } else {
+      for (std::size_t s = r + 1 - static_cast<std::size_t>(window); s <= r; ++s) rows.push_back(s);
+    }
+  }
   const std::size_t f = data.feature_names.size();
   FeatureNorm norm{std::vector<double>(f, 0.0), std::vector<double>(f, 0.0)};
   for (std::size_t r : rows) {
@@ -26,8 +37,21 @@ FeatureNorm fit(const ClassData& data, const std::vector<std::size_t>& rows) {
   return norm;
 }
 
+// The normalization a classifier model stores (norm.features: means, then scales).
+FeatureNorm stored_norm(const ModelFile& model, std::size_t features) {
+  const auto stored = model.floats.find("norm.features");
+  if (stored == model.floats.end() || stored->second.size() != 2 * features) {
+    throw InputError("the model is not a classifier for these " + std::to_string(features) + " feature columns");
+  }
+  FeatureNorm norm;
+  norm.mean.assign(stored->second.begin(), stored->second.begin() + static_cast<long>(features));
+  norm.scale.assign(stored->second.begin() + static_cast<long>(features), stored->second.end());
+  return norm;
+}
+
 void window_of(const ClassData& data, const FeatureNorm& norm, int window, std::size_t row, float* out) {
-  for (std::size_t s = row - static_cast<std::size_t>(window); s < row; ++s) {
+  const std::size_t end = data.window_ends_at_row ? row + 1 : row;
+  for (std::size_t s = end - static_cast<std::size_t>(window); s < end; ++s) {
     for (std::size_t k = 0; k < data.feature_names.size(); ++k) {
       *out++ = static_cast<float>((data.features[s][k] - norm.mean[k]) / norm.scale[k]);
     }
@@ -119,9 +143,13 @@ int majority_class(const ClassData& data, const std::vector<std::size_t>& train_
 
 ModelFile train_classifier(const ClassData& data, int window, const Split& split, const TrainOptions& options,
                            const std::function<void(const EpochReport&)>& progress) {
-  const FeatureNorm norm = fit(data, split.train);
   const std::size_t features = data.feature_names.size();
-  const LstmSpec spec = make_spec(static_cast<std::uint16_t>(features), static_cast<std::uint16_t>(options.hidden),
+  const ModelFile* start = options.start_from;
+  const FeatureNorm norm = start != nullptr ? stored_norm(*start, features) : fit(data, split.train, window);
+  if (start != nullptr && (start->spec.window != window || start->spec.output_size != data.classes.size())) {
+    throw InputError("the classifier to fine-tune has another window or class count");
+  }
+  const LstmSpec spec = start != nullptr ? start->spec : make_spec(static_cast<std::uint16_t>(features), static_cast<std::uint16_t>(options.hidden),
                                   static_cast<std::uint8_t>(options.layers), static_cast<std::uint16_t>(data.classes.size()),
                                   static_cast<std::uint16_t>(window), Task::kClassification);
   std::vector<std::uint8_t> storage;
@@ -141,13 +169,13 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
     }
     return 100.0 - 100.0 * correct / split.validation.size();
   };
-  std::vector<float> history;
+  std::vector<float> history, master;
   const std::vector<float> best = train_with_early_stopping(
       net, split.train.size(), options,
       [&](std::size_t k) {
         const std::uint16_t label = static_cast<std::uint16_t>(data.labels[split.train[k]]);
-        return net.train_step(Span<const float>(windows.data() + k * floats, floats), Span<const std::uint16_t>(&label, 1),
-                              WindowStart::kZeroState);
+        return train_step_for(net, options, Span<const float>(windows.data() + k * floats, floats),
+                              Span<const std::uint16_t>(&label, 1), master);
       },
       validation_error, progress, &history);
   ModelFile model;
@@ -161,39 +189,84 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
   model.texts["meta.classes"] = join(data.classes);
   model.texts["meta.feature_columns"] = join(data.feature_names);
   model.texts["meta.label_column"] = data.label_name;
+  if (options.quantization_aware) model.texts["meta.quantization_aware"] = quantization_aware_label(options.fake_quantization);
   return model;
 }
 
-std::vector<int> classify(const ModelFile& model, const ClassData& data, const std::vector<std::size_t>& rows) {
+std::vector<int> classify(const ModelFile& model, const ClassData& data, const std::vector<std::size_t>& rows,
+                          WeightFormat format, ScaleGranularity granularity) {
   const auto classes = model.texts.find("meta.classes");
-  const auto stored = model.floats.find("norm.features");
   const std::size_t features = data.feature_names.size();
-  if (model.spec.task != Task::kClassification || classes == model.texts.end() || stored == model.floats.end() ||
-      stored->second.size() != 2 * features || model.spec.input_size != features) {
+  if (model.spec.task != Task::kClassification || classes == model.texts.end() || model.spec.input_size != features) {
     throw InputError("the model is not a classifier for these " + std::to_string(features) + " feature columns");
   }
+  const FeatureNorm norm = stored_norm(model, features);
   if (split_list(classes->second) != data.classes) {
     throw InputError("the model's classes (" + classes->second + ") differ from the data's (" + join(data.classes) + ")");
   }
-  FeatureNorm norm;
-  norm.mean.assign(stored->second.begin(), stored->second.begin() + static_cast<long>(features));
-  norm.scale.assign(stored->second.begin() + static_cast<long>(features), stored->second.end());
+  const int window = model.spec.window;
+  std::vector<float> scratch(static_cast<std::size_t>(window) * features), logits(model.spec.output_size);
+  std::vector<int> predicted;
+  const auto run = [&](auto& net) {
+    for (std::size_t r : rows) {
+      window_of(data, norm, window, r, scratch.data());
+      net.reset_state();
+      (void)net.forward(Span<const float>(scratch.data(), scratch.size()), Span<float>(logits.data(), logits.size()));
+      predicted.push_back(argmax(Span<const float>(logits.data(), logits.size())));
+    }
+  };
+  if (format != WeightFormat::kFloat32) {
+    QuantizedNetwork quantized(model, format, granularity);
+    run(quantized.net());
+    return predicted;
+  }
   std::vector<std::uint8_t> storage;
   Network net;
   if (net.bind_inference(model.spec, aligned_arena(storage, inference_bytes(model.spec))) != Status::kOk) {
     throw InputError("cannot bind the classifier");
   }
   std::copy(model.parameters.begin(), model.parameters.end(), net.parameters().begin());
-  const int window = model.spec.window;
-  std::vector<float> scratch(static_cast<std::size_t>(window) * features), logits(model.spec.output_size);
-  std::vector<int> predicted;
-  for (std::size_t r : rows) {
-    window_of(data, norm, window, r, scratch.data());
-    net.reset_state();
-    (void)net.forward(Span<const float>(scratch.data(), scratch.size()), Span<float>(logits.data(), logits.size()));
-    predicted.push_back(argmax(Span<const float>(logits.data(), logits.size())));
-  }
+  run(net);
   return predicted;
+}
+
+ClassData day_type_data(const Series& series) {
+  ClassData data;
+  data.feature_names = {"value"};
+  data.label_name = "day_type";
+  data.classes = {"weekday", "weekend"};
+  data.times = series.times;
+  data.window_ends_at_row = true;
+  for (std::size_t r = 0; r < series.values.size(); ++r) {
+    const std::int64_t days_since_epoch = series.times[r] >= 0 ? series.times[r] / 86400 : (series.times[r] - 86399) / 86400;
+    const int weekday = static_cast<int>((days_since_epoch + 4) % 7);  // 1970-01-01 was a Thursday; 0 = Sunday
+    data.features.push_back({series.values[r]});
+    data.labels.push_back(weekday == 0 || weekday == 6 ? 1 : 0);
+  }
+  return data;
+}
+
+Split day_type_split(const ClassData& data, std::size_t day, std::size_t validation_days, std::size_t test_days) {
+  // Rows of the last reading of a whole day: the reading before the next midnight, with a whole day
+  // of readings in the series up to it.
+  std::vector<std::size_t> ends;
+  if (data.times.size() >= 2) {
+    const std::int64_t interval = data.times[1] - data.times[0];
+    for (std::size_t r = day - 1; r < data.times.size(); ++r) {
+      const std::int64_t next = data.times[r] + interval;
+      if (((next % 86400) + 86400) % 86400 == 0) ends.push_back(r);
+    }
+  }
+  if (ends.size() < validation_days + test_days + 1) {
+    throw InputError("too few whole days (" + std::to_string(ends.size()) + ") for validation and test spans of " +
+                     std::to_string(validation_days + test_days) + " days");
+  }
+  const Split by_day = split_indices(0, ends.size(), validation_days, test_days);
+  Split split;
+  for (std::size_t d : by_day.train) split.train.push_back(ends[d]);
+  for (std::size_t d : by_day.validation) split.validation.push_back(ends[d]);
+  for (std::size_t d : by_day.test) split.test.push_back(ends[d]);
+  return split;
 }
 
 std::vector<std::string> model_feature_columns(const ModelFile& model) {

@@ -18,11 +18,22 @@ struct ClassData {
   std::vector<int> labels;                    // per row, index into classes
   std::vector<std::string> classes;           // sorted names
   std::vector<std::int64_t> times;
+  // The window of the sample at row r: rows r-W .. r-1 (the days before: false) or r-W+1 .. r
+  // (the label describes the window itself, as a day's profile: true).
+  bool window_ends_at_row = false;
 };
 
 // Reads the feature and label columns (require a regular series).
 ClassData read_class_data(const std::string& path, const std::string& time_column,
                           const std::vector<std::string>& feature_columns, const std::string& label_column);
+
+// A regular series' days as a classification task: each sample is one whole day's readings (the
+// window: one day of readings), labelled "weekday" or "weekend" by the day of week of its timestamps (UTC).
+// Samples are the rows of each day's last reading; days the series covers only in part are left out.
+// Normalization (fitted on the training days) uses every reading of them.
+ClassData day_type_data(const Series& series);
+// The sample rows of day_type_data, split by days: train | validation | test (the last test_days).
+Split day_type_split(const ClassData& data, std::size_t day, std::size_t validation_days, std::size_t test_days);
 
 struct ClassMetrics {
   double accuracy = 0, macro_f1 = 0;
@@ -37,8 +48,11 @@ Split class_split(std::size_t rows, int window, std::size_t validation_rows, std
 ModelFile train_classifier(const ClassData& data, int window, const Split& split, const TrainOptions& options,
                            const std::function<void(const EpochReport&)>& progress);
 
-// Predicts the classes of `rows` with a classifier model; the model's class list must match.
-std::vector<int> classify(const ModelFile& model, const ClassData& data, const std::vector<std::size_t>& rows);
+// Predicts the classes of `rows` with a classifier model; the model's class list must match. With
+// an integer weight format, the model's weight matrices are quantized first (weight-only).
+std::vector<int> classify(const ModelFile& model, const ClassData& data, const std::vector<std::size_t>& rows,
+                          WeightFormat format = WeightFormat::kFloat32,
+                          ScaleGranularity granularity = ScaleGranularity::kRow);
 
 // The most frequent class of the training rows, predicted for every row.
 int majority_class(const ClassData& data, const std::vector<std::size_t>& train_rows);

@@ -41,11 +41,6 @@ OptimizerKind parse_optimizer(const std::string& name);
 std::string format_metrics_row(const std::string& name, const Metrics& m);
 void ensure_directory(const std::string& path);
 
-// `edgelstm quantize --study`: every weight format and granularity on the test span, and stateful
-// streams over the whole series; prints the tables and, with a report directory, writes
-// quantization.md and its plots.
-void run_quantize_study(const std::string& model_path, const DataOptions& data, const std::string& report_dir);
-
 // `edgelstm export --format model-bytes`: the model file as an aligned byte array; with replay
 // data (integer models only), the int16 input stream of the first `replay_steps` test readings
 // and the int32 outputs IntegerNetwork computes on the host, for a firmware to compare bit for bit.

@@ -194,8 +194,19 @@ std::vector<float> train_with_early_stopping(Network& net, std::size_t examples,
   std::vector<std::size_t> order(examples);
   std::iota(order.begin(), order.end(), 0);
   std::uint64_t shuffle_state = options.seed;
+  // Quantization-aware: validation measures the network with its weights quantized, and the float
+  // weights are put back afterwards (they are what training continues from and what is kept).
+  std::vector<float> float_weights;
+  const auto measure = [&]() {
+    if (!options.quantization_aware) return validation_error();
+    float_weights.assign(net.parameters().begin(), net.parameters().end());
+    fake_quantize_weights(net, options.fake_quantization);
+    const double error = validation_error();
+    std::copy(float_weights.begin(), float_weights.end(), net.parameters().begin());
+    return error;
+  };
   std::vector<float> best(net.parameters().begin(), net.parameters().end());
-  double best_error = validation_error();
+  double best_error = measure();
   int since_best = 0;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
@@ -209,7 +220,7 @@ std::vector<float> train_with_early_stopping(Network& net, std::size_t examples,
         ++accepted;
       }
     }
-    const double error = validation_error();
+    const double error = measure();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double mean_loss = accepted ? loss / accepted : NAN;
     history->insert(history->end(), {static_cast<float>(epoch), static_cast<float>(mean_loss), static_cast<float>(error)});
@@ -259,14 +270,20 @@ void export_dataset(const Series& series, const FeatureConfig& features, const S
   if (!shapes) throw InputError(directory + "/shapes.txt: cannot write");
 }
 
-ModelFile train_forecaster(const Series& series, const FeatureConfig& features, const Split& split,
+ModelFile train_forecaster(const Series& series, const FeatureConfig& requested_features, const Split& split,
                            const TrainOptions& options, const std::function<void(const EpochReport&)>& progress) {
-  if (options.hidden < 1 || options.hidden > 1024 || options.layers < 1 || options.layers > 4 || features.window > 1024) {
+  if (options.hidden < 1 || options.hidden > 1024 || options.layers < 1 || options.layers > 4 ||
+      requested_features.window > 1024) {
     throw InputError("hidden size must be 1..1024, layers 1..4, window 1..1024");
   }
-  const Normalization norm = fit_normalization(series, split);
-  const LstmSpec spec = make_spec(static_cast<std::uint16_t>(features.features()), static_cast<std::uint16_t>(options.hidden),
-                                  static_cast<std::uint8_t>(options.layers), 1, static_cast<std::uint16_t>(features.window));
+  const ModelFile* start = options.start_from;
+  const Normalization norm = start != nullptr ? normalization_of(*start) : fit_normalization(series, split);
+  const FeatureConfig features = start != nullptr ? features_of(*start) : requested_features;
+  const LstmSpec spec = start != nullptr ? start->spec
+                                         : make_spec(static_cast<std::uint16_t>(features.features()),
+                                                     static_cast<std::uint16_t>(options.hidden),
+                                                     static_cast<std::uint8_t>(options.layers), 1,
+                                                     static_cast<std::uint16_t>(features.window));
   std::vector<std::uint8_t> storage;
   Network net;
   bind_for_training(net, storage, spec, options, LossKind::kMse);
@@ -277,6 +294,9 @@ ModelFile train_forecaster(const Series& series, const FeatureConfig& features, 
     model.floats["norm.value"] = {static_cast<float>(norm.mean), static_cast<float>(norm.scale)};
     model.floats["train.history"] = history;
     model.texts["meta.features"] = features.encode();
+    if (options.quantization_aware) {
+      model.texts["meta.quantization_aware"] = quantization_aware_label(options.fake_quantization);
+    }
     return model;
   };
   if (options.on_initialized) options.on_initialized(snapshot({net.parameters().begin(), net.parameters().end()}, {}));
@@ -301,11 +321,12 @@ ModelFile train_forecaster(const Series& series, const FeatureConfig& features, 
   };
 
   std::vector<float> history;  // epoch, train loss, validation MAPE
+  std::vector<float> master;
   const std::vector<float> best = train_with_early_stopping(
       net, split.train.size(), options,
       [&](std::size_t k) {
-        return net.train_step(Span<const float>(windows.data() + k * window_floats, window_floats),
-                              Span<const float>(&targets[k], 1), WindowStart::kZeroState);
+        return train_step_for(net, options, Span<const float>(windows.data() + k * window_floats, window_floats),
+                              Span<const float>(&targets[k], 1), master);
       },
       validation_mape, progress, &history);
   return snapshot(best, history);
@@ -325,6 +346,11 @@ double Forecaster::forecast(const Series& series, std::size_t t) {
   return forecast_with(net_, series, features_, norm_, window_, t);
 }
 
+std::string quantization_aware_label(const FakeQuantization& fq) {
+  const char* bits = fq.format == WeightFormat::kInt16 ? "int16" : fq.format == WeightFormat::kInt8 ? "int8" : "int4";
+  return std::string(bits) + (fq.granularity == ScaleGranularity::kRow ? " per row" : " per tensor");
+}
+
 void bind_for_training(Network& net, std::vector<std::uint8_t>& storage, const LstmSpec& spec,
                        const TrainOptions& options, LossKind loss) {
   TrainConfig config;
@@ -334,6 +360,12 @@ void bind_for_training(Network& net, std::vector<std::uint8_t>& storage, const L
   config.clip_norm = options.clip_norm;
   Status status = net.bind_training(spec, config, aligned_arena(storage, train_bytes(spec, config.optimizer)));
   if (status == Status::kOk) status = net.initialize(options.seed, 1.0f);
+  if (status == Status::kOk && options.start_from != nullptr) {
+    if (options.start_from->parameters.size() != net.parameters().size()) {
+      throw InputError("the model to fine-tune has no float weights of its shape (a quantized file?)");
+    }
+    std::copy(options.start_from->parameters.begin(), options.start_from->parameters.end(), net.parameters().begin());
+  }
   if (status != Status::kOk) throw InputError(std::string("cannot set up the network: ") + status_name(status));
 }
 

@@ -85,6 +85,13 @@ struct TrainOptions {
   int epochs = 40;
   int patience = 6;
   std::uint64_t seed = 1;
+  // Quantization-aware training: every step runs on fake-quantized weight matrices (see
+  // edgelstm/quantization_aware.h) and validation measures the quantized network.
+  bool quantization_aware = false;
+  FakeQuantization fake_quantization;
+  // Fine-tuning: start from this model's weights (and, for a forecaster, its normalization and
+  // features) instead of fresh ones. Its spec must be the one being trained.
+  const ModelFile* start_from = nullptr;
 };
 
 struct EpochReport {
@@ -103,6 +110,17 @@ std::vector<float> train_with_early_stopping(Network& net, std::size_t examples,
                                              const std::function<void(const EpochReport&)>& progress,
                                              std::vector<float>* history);
 
+// One training step on one example, quantization-aware when the options ask for it (`master` is
+// the scratch it needs, resized here).
+template <typename Targets>
+TrainResult train_step_for(Network& net, const TrainOptions& options, Span<const float> x, Span<const Targets> targets,
+                           std::vector<float>& master) {
+  if (!options.quantization_aware) return net.train_step(x, targets, WindowStart::kZeroState);
+  master.resize(net.parameters().size());
+  return train_step_quantization_aware(net, x, targets, WindowStart::kZeroState, options.fake_quantization,
+                                       Span<float>(master.data(), master.size()));
+}
+
 // Normalization fitted on the training targets only.
 Normalization fit_normalization(const Series& series, const Split& split);
 
@@ -113,7 +131,8 @@ void export_dataset(const Series& series, const FeatureConfig& features, const S
                     const std::string& directory);
 
 // Trains a forecaster; returns the model with the best validation MAPE (early stopping), with its
-// normalization, feature settings and learning curve ("train.history") as extra tensors.
+// normalization, feature settings and learning curve ("train.history") as extra tensors. With
+// options.start_from, fine-tunes that model (its normalization and features; `features` is ignored).
 ModelFile train_forecaster(const Series& series, const FeatureConfig& features, const Split& split,
                            const TrainOptions& options, const std::function<void(const EpochReport&)>& progress);
 
@@ -170,8 +189,12 @@ FeatureConfig features_of(const ModelFile& model);
 // A 16-byte aligned arena of `bytes` inside `storage`.
 Span<std::uint8_t> aligned_arena(std::vector<std::uint8_t>& storage, std::size_t bytes);
 
+// "int4 per row" and the like: stored as meta.quantization_aware in models trained that way.
+std::string quantization_aware_label(const FakeQuantization& fq);
+
 // Binds `net` for training `spec` with the options' optimizer, learning rate and clipping, in an
-// arena inside `storage`, and initializes it from the options' seed (forget bias 1).
+// arena inside `storage`, and initializes it from the options' seed (forget bias 1), or with
+// options.start_from's weights.
 void bind_for_training(Network& net, std::vector<std::uint8_t>& storage, const LstmSpec& spec,
                        const TrainOptions& options, LossKind loss);
 

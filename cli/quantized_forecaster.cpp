@@ -12,11 +12,10 @@ const char* format_name(WeightFormat format) {
   return "?";
 }
 
-QuantizedForecaster::QuantizedForecaster(const ModelFile& model, WeightFormat format, ScaleGranularity granularity)
-    : features_(features_of(model)), norm_(normalization_of(model)) {
+QuantizedNetwork::QuantizedNetwork(const ModelFile& model, WeightFormat format, ScaleGranularity granularity) {
   const LstmSpec& spec = model.spec;
-  if (spec.task != Task::kRegression || spec.output_size != 1 || format == WeightFormat::kFloat32) {
-    throw InputError("quantized forecasting needs a one-output forecaster and an integer weight format");
+  if (format == WeightFormat::kFloat32 || model.parameters.size() != parameter_count(spec)) {
+    throw InputError("weight quantization needs a float model and an integer weight format");
   }
   // Sizes first, so the storage never moves while matrices point into it.
   struct Matrix {
@@ -67,11 +66,18 @@ QuantizedForecaster::QuantizedForecaster(const ModelFile& model, WeightFormat fo
   std::size_t bias_count = spec.output_size;
   for (std::size_t l = 0; l < spec.num_layers; ++l) bias_count += 8 * spec.hidden(l);
   model_bytes_ = weight_bytes + 4 * scale_values + 4 * bias_count;
+}
+
+QuantizedForecaster::QuantizedForecaster(const ModelFile& model, WeightFormat format, ScaleGranularity granularity)
+    : quantized_(model, format, granularity), features_(features_of(model)), norm_(normalization_of(model)) {
+  if (model.spec.task != Task::kRegression || model.spec.output_size != 1) {
+    throw InputError("quantized forecasting needs a one-output forecaster");
+  }
   window_.resize(static_cast<std::size_t>(features_.window * features_.features()));
 }
 
 double QuantizedForecaster::forecast(const Series& series, std::size_t t) {
-  return forecast_with(net_, series, features_, norm_, window_, t);
+  return forecast_with(quantized_.net(), series, features_, norm_, window_, t);
 }
 
 }  // namespace edgelstm::cli

@@ -11,14 +11,14 @@
 
 namespace edgelstm::cli {
 
-class QuantizedForecaster {
+// A float model's network (any shape) with every weight matrix quantized (LSTM input and
+// recurrent weights, head weight; biases stay float), run by HybridNetwork.
+class QuantizedNetwork {
  public:
-  // Quantizes every weight matrix of `model` (LSTM input and recurrent weights, head weight);
-  // biases stay float.
-  QuantizedForecaster(const ModelFile& model, WeightFormat format, ScaleGranularity granularity);
-  double forecast(const Series& series, std::size_t t);  // as Forecaster::forecast
-  double stream(const Series& series, std::size_t t) { return stream_with(net_, series, features_, norm_, window_, t); }
-  void reset_stream() { net_.reset_state(); }
+  QuantizedNetwork(const ModelFile& model, WeightFormat format, ScaleGranularity granularity);
+  QuantizedNetwork(const QuantizedNetwork&) = delete;  // the network points into the buffers
+  QuantizedNetwork& operator=(const QuantizedNetwork&) = delete;
+  HybridNetwork& net() { return net_; }
   // Bytes of the network on a device: quantized weights, their scales and the float biases.
   std::size_t model_bytes() const { return model_bytes_; }
 
@@ -27,10 +27,22 @@ class QuantizedForecaster {
   std::vector<float> scales_, biases_;
   std::vector<std::uint8_t> arena_;
   HybridNetwork net_;
+  std::size_t model_bytes_ = 0;
+};
+
+class QuantizedForecaster {
+ public:
+  QuantizedForecaster(const ModelFile& model, WeightFormat format, ScaleGranularity granularity);
+  double forecast(const Series& series, std::size_t t);  // as Forecaster::forecast
+  double stream(const Series& series, std::size_t t) { return stream_with(quantized_.net(), series, features_, norm_, window_, t); }
+  void reset_stream() { quantized_.net().reset_state(); }
+  std::size_t model_bytes() const { return quantized_.model_bytes(); }
+
+ private:
+  QuantizedNetwork quantized_;
   FeatureConfig features_;
   Normalization norm_;
   std::vector<float> window_;
-  std::size_t model_bytes_ = 0;
 };
 
 const char* format_name(WeightFormat format);
