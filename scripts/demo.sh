@@ -6,7 +6,8 @@
 #      persistence + last week's change,
 #   3. stream the whole series reading by reading (forecast, then learn) as a meter on the device,
 #   4. write report/report.md with the metric table and SVG plots,
-# with PyTorch training the same network beside it, and a Seattle weather classifier.
+# with PyTorch training the same network beside it, a Seattle weather classifier, and the weight
+# quantization study (report/quantization.md).
 # Then the paper's 6 x 100 network learns a sine wave in a static arena (examples/sine_demo.cpp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +27,7 @@ reference=$("$python" tools/torch_forecast_reference.py --initial report/taylor.
   --epochs 40 --patience 6 --seed 1 | tee /dev/stderr | sed -n 's/^pytorch test MAPE \([0-9.]*\)%$/\1/p')
 echo "== 2. evaluate on the last two weeks"
 "$edgelstm" eval --data "$data" --model report/taylor.elstm --report report --reference-mape "$reference"
-echo "== 2b. weight quantization: int16 / int8 / int4, per-tensor or per-row scales"
-"$edgelstm" quantize --study --data "$data" --model report/taylor.elstm --report report
-echo "== 2c. the full-integer path (int8 weights, int16 activations) for cores without an FPU"
+echo "== 2b. the full-integer path (int8 weights, int16 activations) for cores without an FPU"
 "$edgelstm" quantize --integer --data "$data" --model report/taylor.elstm --out report/taylor.integer.elstm
 "$edgelstm" eval --data "$data" --model report/taylor.integer.elstm | sed -n 1,3p
 echo "== 3. online: the meter learns reading by reading, from scratch"
@@ -41,7 +40,11 @@ seattle=data/seattle_weather_daily_2012_2015.csv
   --validation-days 180 --test-days 365 --model report/seattle.elstm | tail -n 1
 "$edgelstm" eval --data "$seattle" --time-column date --model report/seattle.elstm --validation-days 180 \
   --test-days 365 --report report
-echo "== the report: report/report.md and report/classification.md"
+echo "== 5. weight quantization study: int16 / int8 / int4, per-tensor or per-row scales, post-training or"
+echo "      quantization-aware, on the forecaster, the Seattle classifier and a weekday/weekend classifier"
+"$edgelstm" quantize --study --data "$data" --model report/taylor.elstm --classifier report/seattle.elstm \
+  --classifier-data "$seattle" --report report
+echo "== the report: report/report.md, report/classification.md and report/quantization.md"
 echo
 echo "== the paper's network on the device side: 6 x 100, static arena, learning a sine wave"
 build/default/examples/edgelstm_sine_demo

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Cost figures of the core on the emulated microcontrollers, counted exactly.
 
-For each target (cortex-m4f, rv32imc, rv32imafc) this builds the target preset, runs
-bench/mcu/cost_firmware.cpp under QEMU with the instruction-counting plugin
+For each target (cortex-m4f, rv32imc, rv32imafc) this builds the target preset, runs the two
+programs built from bench/mcu/cost_firmware.cpp (edgelstm_cost_firmware: the H sweep;
+edgelstm_cost_study: the study's shapes) under QEMU with the instruction-counting plugin
 (tools/qemu-plugin/insn_count.c) and prints Markdown tables:
   - instructions per forward time step and per training step (window 6: forward + BPTT + SGD),
     H in {16, 32, 64, 100}, input 1, the forward step with weight-only int8 and int4 weights
@@ -11,11 +12,16 @@ bench/mcu/cost_firmware.cpp under QEMU with the instruction-counting plugin
     as MCU.md counts them; the head adds H more);
   - flash (text + rodata) and static RAM (data + bss, the arena included) of the training firmware
     (examples/meter/meter_firmware.cpp) and the inference-only firmware (meter_inference.cpp),
-    and the training step's stack high-water mark.
+    and the training step's stack high-water mark;
+  - instructions per forward time step for the shapes of the quantization study (edgelstm quantize
+    --study): (input, hidden, outputs) in STUDY_SHAPES, one layer, every weight format (STUDY_KINDS).
 QEMU models no pipeline: the counts are instructions, identical on every run.
 
-Usage: bench/mcu/cost_table.py            (from the repository root; needs scripts/install-deps.sh)
+Usage: bench/mcu/cost_table.py [--csv PATH]   (from the repository root; needs scripts/install-deps.sh)
+  --csv PATH  also writes the study's per-step counts, one line per target, shape and kind:
+              target,input,hidden,outputs,kind,instructions (after a '#' line telling how it was made)
 """
+import argparse
 import os
 import re
 import subprocess
@@ -24,6 +30,11 @@ import datetime
 
 TARGETS = {"cortex-m4f": "arm-none-eabi-size", "rv32imc": "riscv64-unknown-elf-size",
            "rv32imafc": "riscv64-unknown-elf-size"}
+# The quantization study's shapes (input, hidden, outputs) and kinds, as cost_firmware.cpp measures them.
+STUDY_SHAPES = ((7, 32, 1), (4, 16, 5), (1, 16, 2), (1, 100, 1))
+STUDY_KINDS = ("f32", "int16-tensor", "int16-row", "int8-tensor", "int8-row", "int4-tensor", "int4-row",
+               "int8-row-integer")
+SWEEP = (16, 32, 64, 100)  # hidden sizes of the README's table: input 1, one output
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -40,24 +51,40 @@ def build_plugin():
     return plugin
 
 
-def counts(target, plugin):
-    run(["cmake", "--preset", target])
-    run(["cmake", "--build", "--preset", target, "--target", "edgelstm_cost_firmware",
-         "edgelstm_meter_firmware", "edgelstm_meter_inference"])
-    firmware = os.path.join("build", target, "bench", "mcu", "edgelstm_cost_firmware")
+def measure(target, plugin, program):
+    """Runs build/<target>/bench/mcu/<program> under QEMU with the plugin: {(input, hidden, outputs, kind):
+    instructions} (the empty region's count subtracted) and the output text."""
+    firmware = os.path.join("build", target, "bench", "mcu", program)
     env = dict(os.environ, EDGELSTM_QEMU_EXTRA=f"-plugin {plugin} -d plugin")
     result = run(["cmake/qemu/run.sh", target, firmware], env=env)
     text = result.stdout + result.stderr
-    regions = {int(i): (int(h), kind) for i, h, kind in re.findall(r"region (\d+) (\d+) (\w+)", text)}
+    regions = {int(i): (int(n), int(h), int(o), kind) for i, n, h, o, kind in
+               re.findall(r"^region (\d+) (\d+) (\d+) (\d+) ([\w-]+)$", text, re.M)}
     measured = {int(i): int(n) for i, n in re.findall(r"insn_count (\d+) (\d+)", text)}
-    stacks = {int(h): int(b) for h, b in re.findall(r"stack (\d+) (\d+)", text)}
-    if not regions or set(regions) != set(measured):
-        sys.exit(f"{target}: could not pair regions and counts:\n{text}")
+    if not regions or set(regions) != set(measured) or regions[0][3] != "empty":
+        sys.exit(f"{target} {program}: could not pair regions and counts:\n{text}")
     empty = measured[0]
     table = {}
-    for index, (hidden, kind) in regions.items():
+    for index, (inputs, hidden, outputs, kind) in regions.items():
         if kind != "empty":
-            table[(hidden, kind)] = measured[index] - empty
+            table[(inputs, hidden, outputs, kind)] = measured[index] - empty
+    return table, text
+
+
+def counts(target, plugin):
+    run(["cmake", "--preset", target])
+    run(["cmake", "--build", "--preset", target, "--target", "edgelstm_cost_firmware", "edgelstm_cost_study",
+         "edgelstm_meter_firmware", "edgelstm_meter_inference"])
+    table, text = measure(target, plugin, "edgelstm_cost_firmware")  # the H sweep
+    stacks = {int(h): int(b) for h, b in re.findall(r"^stack (\d+) (\d+)$", text, re.M)}
+    study, _ = measure(target, plugin, "edgelstm_cost_study")  # the quantization study's shapes
+    table.update(study)
+    expected = [(1, h, 1, kind) for h in SWEEP for kind in ("forward", "train", "forward_int8", "forward_int4",
+                                                             "forward_integer")]
+    expected += [shape + (kind,) for shape in STUDY_SHAPES for kind in STUDY_KINDS]
+    missing = [key for key in expected if key not in table]
+    if missing or set(stacks) != set(SWEEP):
+        sys.exit(f"{target}: no count for {missing} or no stack for some H")
     return table, stacks
 
 
@@ -70,9 +97,41 @@ def sizes(target, tool, program):
     return flash, ram
 
 
+def qemu_version():
+    versions = []
+    for program in ("qemu-system-arm", "qemu-system-riscv32"):
+        first = run([program, "--version"]).stdout.splitlines()[0]
+        match = re.search(r"version (\S+)", first)
+        version = match.group(1) if match else first.strip()
+        if version not in versions:
+            versions.append(version)
+    return " / ".join(versions)
+
+
+def write_csv(path, results, commit, dirty):
+    # The command as run from the repository root, without this machine's absolute paths.
+    absolute = os.path.abspath(path)
+    shown = os.path.relpath(absolute, ROOT) if absolute.startswith(ROOT + os.sep) else os.path.basename(path)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(f"# python3 bench/mcu/cost_table.py --csv {shown}; QEMU {qemu_version()} with "
+                  f"tools/qemu-plugin/insn_count.c (exact instruction counts of one forward time step, one "
+                  f"layer, seeded initial weights, marker cost subtracted); commit {commit}"
+                  f"{' + uncommitted changes' if dirty else ''}; {datetime.date.today().isoformat()}\n")
+        out.write("target,input,hidden,outputs,kind,instructions\n")
+        for target in TARGETS:
+            table = results[target][0]
+            for shape in STUDY_SHAPES:
+                for kind in STUDY_KINDS:
+                    out.write(f"{target},{shape[0]},{shape[1]},{shape[2]},{kind},{table[shape + (kind,)]}\n")
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--csv", metavar="PATH", help="also write the study shapes' per-step counts as CSV")
+    args = parser.parse_args()
     plugin = build_plugin()
     commit = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
+    dirty = bool(run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip())
     print(f"Measured {datetime.date.today().isoformat()}, commit {commit}, QEMU instruction counts.\n")
     results = {target: counts(target, plugin) for target in TARGETS}
     print("| target | H | forward step | per MAC | training step (window 6) | forward, int8 weights "
@@ -80,20 +139,20 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target in TARGETS:
         table = results[target][0]
-        for hidden in (16, 32, 64, 100):
+        for hidden in SWEEP:
             macs = 4 * hidden * (hidden + 1)
-            forward, train = table[(hidden, "forward")], table[(hidden, "train")]
-            int8, int4 = table[(hidden, "forward_int8")], table[(hidden, "forward_int4")]
-            integer = table[(hidden, "forward_integer")]
+            forward, train = table[(1, hidden, 1, "forward")], table[(1, hidden, 1, "train")]
+            int8, int4 = table[(1, hidden, 1, "forward_int8")], table[(1, hidden, 1, "forward_int4")]
+            integer = table[(1, hidden, 1, "forward_integer")]
             print(f"| {target} | {hidden} | {forward:,} | {forward / macs:.2f} | {train:,} | {int8:,} | {int4:,} "
                   f"| {integer:,} | {integer / macs:.2f} | {forward / integer:.1f}x |")
     m4 = results["cortex-m4f"][0]
     print()
     print("CMSIS-NN arm_lstm_unidirectional_s8 on the same emulator (issue 5): 28,327 instructions per step at "
           "H = 32, 136,408 at H = 100.")
-    print(f"edgelstm full integer on cortex-m4f: {m4[(32, 'forward_integer')]:,} at H = 32 "
-          f"({28327 / m4[(32, 'forward_integer')]:.2f}x fewer), {m4[(100, 'forward_integer')]:,} at H = 100 "
-          f"({136408 / m4[(100, 'forward_integer')]:.2f}x fewer).")
+    m4_32, m4_100 = m4[(1, 32, 1, "forward_integer")], m4[(1, 100, 1, "forward_integer")]
+    print(f"edgelstm full integer on cortex-m4f: {m4_32:,} at H = 32 ({28327 / m4_32:.2f}x fewer), "
+          f"{m4_100:,} at H = 100 ({136408 / m4_100:.2f}x fewer).")
     print()
     print("| target | training firmware flash | RAM (static, arena included) "
           "| inference firmware flash | RAM | training-step stack |")
@@ -103,6 +162,18 @@ def main():
         infer_flash, infer_ram = sizes(target, tool, "edgelstm_meter_inference")
         stack = max(results[target][1].values())
         print(f"| {target} | {train_flash:,} | {train_ram:,} | {infer_flash:,} | {infer_ram:,} | ≤ {stack} |")
+    print()
+    print("Forward time step of the quantization study's shapes (one layer, seeded initial weights), instructions:")
+    print()
+    print("| target | input | H | outputs | " + " | ".join(STUDY_KINDS) + " |")
+    print("|---|---:|---:|---:|" + "---:|" * len(STUDY_KINDS))
+    for target in TARGETS:
+        table = results[target][0]
+        for shape in STUDY_SHAPES:
+            cells = " | ".join(f"{table[shape + (kind,)]:,}" for kind in STUDY_KINDS)
+            print(f"| {target} | {shape[0]} | {shape[1]} | {shape[2]} | {cells} |")
+    if args.csv:
+        write_csv(args.csv, results, commit, dirty)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@
 #include <string.h>
 
 typedef uint64_t qemu_plugin_id_t;
-typedef struct qemu_info_t qemu_info_t; /* only passed through */
+/* API v1's qemu_info_t begins with the target's name ("arm", "riscv32", ...); only that is read. */
+typedef struct qemu_info_t {
+  const char *target_name;
+} qemu_info_t;
 struct qemu_plugin_tb;
 struct qemu_plugin_insn;
 enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
@@ -45,18 +48,21 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 static uint64_t executed;      /* every guest instruction, counted inline */
 static uint64_t region_start;  /* value of `executed` at the begin marker */
 static unsigned region_index;
+/* Markers are matched for the guest's ISA only: 0x46d2 is mov r10, r10 in Thumb but an ordinary
+ * compressed load (c.lwsp a3, 20(sp)) on RISC-V, where matching it would restart a region. */
+static bool riscv;
 
 enum marker { MARK_NONE, MARK_BEGIN, MARK_END };
 
 static enum marker marker_of(const struct qemu_plugin_insn *insn) {
   const size_t size = qemu_plugin_insn_size(insn);
   const uint8_t *bytes = qemu_plugin_insn_data(insn);
-  if (size == 2) {
+  if (size == 2 && !riscv) {
     uint16_t half;
     memcpy(&half, bytes, 2);
     return half == 0x46d2 ? MARK_BEGIN : half == 0x46db ? MARK_END : MARK_NONE;
   }
-  if (size == 4) {
+  if (size == 4 && riscv) {
     uint32_t word;
     memcpy(&word, bytes, 4);
     return word == 0x00100013u ? MARK_BEGIN : word == 0x00200013u ? MARK_END : MARK_NONE;
@@ -99,7 +105,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
                                                                int argc, char **argv) {
-  (void)info;
+  riscv = info != NULL && info->target_name != NULL && strncmp(info->target_name, "riscv", 5) == 0;
   (void)argc;
   (void)argv;
   qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
