@@ -226,6 +226,28 @@ TEST(Quantization, Int8PerRowStaysWithinFivePercentOfFloat) {
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
 
+// Device bytes of a weight-only network at the paper's size (input 1, H = 100, head 1): the
+// quantized weights (400 rows of 1 input, 400 rows of 100, 1 head row of 100), their scales (3 per
+// tensor, or one per row: 801) and the float biases (800 + 1), 4 bytes per scale and bias.
+TEST(Quantization, ModelBytesAtThePapersSize) {
+  ModelFile model;
+  model.spec = edgelstm::make_spec(1, 100, 1, 1, 6);
+  model.parameters.assign(edgelstm::parameter_count(model.spec), 0.01f);
+  const std::size_t f32 = 4 * model.parameters.size(), biases = 4 * 801;
+  const auto bytes = [&](edgelstm::WeightFormat format, edgelstm::ScaleGranularity granularity) {
+    return QuantizedNetwork(model, format, granularity).model_bytes();
+  };
+  const auto tensor = edgelstm::ScaleGranularity::kTensor, row = edgelstm::ScaleGranularity::kRow;
+  EXPECT_EQ(f32, 165204u);
+  EXPECT_EQ(bytes(edgelstm::WeightFormat::kInt8, tensor), 400u + 40000u + 100u + 4 * 3 + biases);
+  EXPECT_EQ(bytes(edgelstm::WeightFormat::kInt8, row), 400u + 40000u + 100u + 4 * 801 + biases);
+  EXPECT_EQ(bytes(edgelstm::WeightFormat::kInt4, tensor), 400u + 20000u + 50u + 4 * 3 + biases);  // a byte per 1-input row
+  EXPECT_EQ(bytes(edgelstm::WeightFormat::kInt4, row), 400u + 20000u + 50u + 4 * 801 + biases);
+  std::printf("paper's network: int8 %.1f%% / %.1f%%, int4 %.1f%% / %.1f%% of f32 (per tensor / per row)\n",
+              100.0 * bytes(edgelstm::WeightFormat::kInt8, tensor) / f32, 100.0 * bytes(edgelstm::WeightFormat::kInt8, row) / f32,
+              100.0 * bytes(edgelstm::WeightFormat::kInt4, tensor) / f32, 100.0 * bytes(edgelstm::WeightFormat::kInt4, row) / f32);
+}
+
 // Quantization-aware fine-tuning (int4, one scale per tensor: post-training quantization's worst
 // case) wins back most of what post-training quantization loses, and the quantized file of the
 // fine-tuned model runs exactly the fake-quantized weights training used.
