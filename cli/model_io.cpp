@@ -13,40 +13,55 @@
 
 namespace edgelstm::cli {
 
+namespace {
+
+// A quantized file's fused bias tensor (lstm.bias_l<l>: bias_ih + bias_hh).
+bool is_fused_bias(const detail::ParameterTensor& t) { return std::strncmp(t.name, "lstm.bias_l", 11) == 0; }
+
+}  // namespace
+
 std::vector<std::uint8_t> serialize_model(const ModelFile& model) {
-  // Parameter tensors in file order; weight matrices quantized when the model asks for it.
+  // Parameter tensors in file order; for a quantized model the weight matrices quantized and each
+  // layer's two biases fused into one int16 tensor.
   detail::ParameterTensor names[4 * kMaxLayers + 2];
-  const std::size_t parameter_tensors = detail::parameter_tensors(model.spec, names);
+  const std::size_t parameter_tensors = detail::parameter_tensors(model.spec, model.format, names);
   if (model.parameters.size() != parameter_count(model.spec)) throw InputError("cannot encode the model: wrong parameter count");
-  const bool quantized = model.format != WeightFormat::kFloat32;
   std::vector<std::vector<std::uint8_t>> quantized_data(parameter_tensors);
   std::vector<std::vector<float>> scales(parameter_tensors);
   std::vector<std::string> scale_names(parameter_tensors);
   std::vector<ModelTensor> tensors, scale_tensors;
-  std::size_t offset = 0;
+  std::size_t offset = 0;  // into model.parameters (state_dict order)
   for (std::size_t k = 0; k < parameter_tensors; ++k) {
     ModelTensor t;
     t.name = names[k].name;
+    t.type = names[k].type;
     t.count = names[k].count;
+    t.cols = names[k].cols;
     const float* values = model.parameters.data() + offset;
     offset += names[k].count;
-    if (quantized && names[k].cols != 0) {
-      const std::size_t cols = names[k].cols, rows = names[k].count / cols;
+    if (names[k].type == TensorType::kFloat32) {
+      t.data = values;
+      tensors.push_back(t);
+      continue;
+    }
+    const std::size_t cols = names[k].cols, rows = names[k].count / cols;
+    if (is_fused_bias(names[k])) {
+      quantized_data[k].resize(2 * rows);
+      scales[k].resize(1);
+      quantize_fused_bias(values, values + rows, rows, quantized_data[k].data(), scales[k].data());
+      offset += rows;  // bias_hh, folded into the sum
+    } else {
       quantized_data[k].resize(rows * quantized_row_bytes(model.format, cols));
       scales[k].resize(scale_count(model.granularity, rows));
       quantize_matrix(values, rows, cols, model.format, model.granularity, quantized_data[k].data(), scales[k].data());
-      t.type = tensor_type_of(model.format);
-      t.data = quantized_data[k].data();
-      t.cols = static_cast<std::uint32_t>(cols);
-      scale_names[k] = std::string(names[k].name) + ".scale";
-      ModelTensor s;
-      s.name = scale_names[k].c_str();
-      s.data = scales[k].data();
-      s.count = static_cast<std::uint32_t>(scales[k].size());
-      scale_tensors.push_back(s);
-    } else {
-      t.data = values;
     }
+    t.data = quantized_data[k].data();
+    scale_names[k] = std::string(names[k].name) + ".scale";
+    ModelTensor s;
+    s.name = scale_names[k].c_str();
+    s.data = scales[k].data();
+    s.count = static_cast<std::uint32_t>(scales[k].size());
+    scale_tensors.push_back(s);
     tensors.push_back(t);
   }
   tensors.insert(tensors.end(), scale_tensors.begin(), scale_tensors.end());
@@ -129,21 +144,23 @@ ModelFile load_model(const std::string& path) {
   model.spec = view.spec();
   model.format = view.weight_format();
   detail::ParameterTensor names[4 * kMaxLayers + 2];
-  const std::size_t parameter_tensors = detail::parameter_tensors(model.spec, names);
+  const std::size_t parameter_tensors = detail::parameter_tensors(model.spec, model.format, names);
   if (model.format == WeightFormat::kFloat32) {
     model.parameters.assign(view.parameters().begin(), view.parameters().end());
   } else {
-    // Dequantize: the in-memory model is float; saving it again re-quantizes to the same values.
+    // Dequantize: the in-memory model is float (a fused bias becomes bias_ih, with bias_hh = 0);
+    // saving it again re-quantizes to the same values.
     for (std::size_t k = 0; k < parameter_tensors; ++k) {
-      if (names[k].cols != 0) {
+      if (names[k].type != TensorType::kFloat32) {
         QuantizedMatrix m;
         if (view.quantized_matrix(names[k].name, &m) != Status::kOk) {
           throw InputError(path + ": quantized tensor " + names[k].name + " has no usable scales");
         }
-        if (m.rows > 1) model.granularity = m.granularity;  // a 1-row matrix (a 1-output head) cannot tell
+        if (m.rows > 1 && !is_fused_bias(names[k])) model.granularity = m.granularity;  // a 1-row head cannot tell
         for (std::size_t r = 0; r < m.rows; ++r) {
           for (std::size_t c = 0; c < m.cols; ++c) model.parameters.push_back(static_cast<float>(m.value(r, c)) * m.scale(r));
         }
+        if (is_fused_bias(names[k])) model.parameters.insert(model.parameters.end(), m.rows, 0.0f);
       } else {
         ModelTensor bias;
         (void)view.tensor(names[k].name, &bias);  // present: read_model checked every parameter tensor

@@ -357,7 +357,8 @@ void run_quantize_study(const StudyOptions& options) {
   std::ofstream md(dir + "/quantization.md");
   md << "# Weight quantization study\n\n" << about.str()
      << "\n\nWeight-only (hybrid) inference: weights int16/int8/int4 with one scale per tensor or per gate row, float"
-     << " activations; model bytes are the forecaster's weights, scales and float biases. PTQ: post-training"
+     << " activations; model bytes are what the quantized model file holds for the network: weights, their scales, each"
+     << " layer's two biases fused into one int16 vector, the head's float bias. PTQ: post-training"
      << " quantization of the float model; QAT: the same after quantization-aware fine-tuning; \"f32 fine-tuned\" is the"
      << " control, the float model fine-tuned for as many epochs without quantization, and QAT rows' \"MAPE vs its f32\""
      << " compares with it (PTQ rows: with the float model). The full-integer row runs"

@@ -1,5 +1,7 @@
 #include "quantized_forecaster.h"
 
+#include <cstring>
+
 namespace edgelstm::cli {
 
 const char* format_name(WeightFormat format) {
@@ -17,55 +19,29 @@ QuantizedNetwork::QuantizedNetwork(const ModelFile& model, WeightFormat format, 
   if (format == WeightFormat::kFloat32 || model.parameters.size() != parameter_count(spec)) {
     throw InputError("weight quantization needs a float model and an integer weight format");
   }
-  // Sizes first, so the storage never moves while matrices point into it.
-  struct Matrix {
-    std::size_t offset, rows, cols;  // offset into model.parameters
-  };
-  std::vector<Matrix> matrices;
-  std::vector<std::size_t> bias_offsets;
-  std::size_t offset = 0;
-  for (std::size_t l = 0; l < spec.num_layers; ++l) {
-    const std::size_t h = spec.hidden(l), in = spec.layer_input(l);
-    matrices.push_back({offset, 4 * h, in});
-    offset += 4 * h * in;
-    matrices.push_back({offset, 4 * h, h});
-    offset += 4 * h * h;
-    bias_offsets.push_back(offset);
-    offset += 8 * h;
-  }
-  matrices.push_back({offset, spec.output_size, spec.top_hidden()});
-  const std::size_t head_bias = offset + spec.output_size * spec.top_hidden();
-  std::size_t weight_bytes = 0, scale_values = 0;
-  for (const Matrix& m : matrices) {
-    weight_bytes += m.rows * quantized_row_bytes(format, m.cols);
-    scale_values += scale_count(granularity, m.rows);
-  }
-  weights_.assign(weight_bytes, 0);
-  scales_.assign(scale_values, 0.0f);
-  biases_.assign(model.parameters.begin(), model.parameters.end());  // biases are read from this copy
-  std::vector<QuantizedMatrix> quantized;
-  std::size_t at_byte = 0, at_scale = 0;
-  for (const Matrix& m : matrices) {
-    QuantizedMatrix q{format, granularity, weights_.data() + at_byte, scales_.data() + at_scale, m.rows, m.cols};
-    quantize_matrix(model.parameters.data() + m.offset, m.rows, m.cols, format, granularity, weights_.data() + at_byte,
-                    scales_.data() + at_scale);
-    at_byte += m.rows * quantized_row_bytes(format, m.cols);
-    at_scale += scale_count(granularity, m.rows);
-    quantized.push_back(q);
-  }
-  std::vector<HybridLayer> layers(spec.num_layers);
-  for (std::size_t l = 0; l < spec.num_layers; ++l) {
-    layers[l].weight_ih = quantized[2 * l];
-    layers[l].weight_hh = quantized[2 * l + 1];
-    layers[l].bias_ih = biases_.data() + bias_offsets[l];
-    layers[l].bias_hh = biases_.data() + bias_offsets[l] + 4 * spec.hidden(l);
-  }
-  const Status status = net_.bind(spec, Span<const HybridLayer>(layers.data(), layers.size()), quantized.back(),
-                                  biases_.data() + head_bias, aligned_arena(arena_, inference_in_place_bytes(spec)));
+  // The quantized model file a device would hold, bound in place: the host runs exactly its bytes.
+  ModelFile quantized;
+  quantized.spec = spec;
+  quantized.parameters = model.parameters;
+  quantized.format = format;
+  quantized.granularity = granularity;
+  const std::vector<std::uint8_t> bytes = serialize_model(quantized);
+  file_.assign((bytes.size() + 3) / 4, 0);
+  std::memcpy(file_.data(), bytes.data(), bytes.size());
+  ModelView view;
+  Status status = read_model(Span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(file_.data()), bytes.size()), &view);
+  if (status == Status::kOk) status = net_.bind(view, aligned_arena(arena_, inference_in_place_bytes(spec)));
   if (status != Status::kOk) throw InputError(std::string("cannot bind the quantized network: ") + status_name(status));
-  std::size_t bias_count = spec.output_size;
-  for (std::size_t l = 0; l < spec.num_layers; ++l) bias_count += 8 * spec.hidden(l);
-  model_bytes_ = weight_bytes + 4 * scale_values + 4 * bias_count;
+  // Device bytes: the parameter tensors and their scales (not the file's table and names).
+  detail::ParameterTensor names[4 * kMaxLayers + 2];
+  const std::size_t count = detail::parameter_tensors(spec, format, names);
+  for (std::size_t k = 0; k < count; ++k) {
+    model_bytes_ += detail::tensor_bytes(names[k].type, names[k].count, names[k].cols);
+    QuantizedMatrix m;
+    if (names[k].type != TensorType::kFloat32 && view.quantized_matrix(names[k].name, &m) == Status::kOk) {
+      model_bytes_ += 4 * scale_count(m.granularity, m.rows);
+    }
+  }
 }
 
 QuantizedForecaster::QuantizedForecaster(const ModelFile& model, WeightFormat format, ScaleGranularity granularity)

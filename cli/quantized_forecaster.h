@@ -11,20 +11,21 @@
 
 namespace edgelstm::cli {
 
-// A float model's network (any shape) with every weight matrix quantized (LSTM input and
-// recurrent weights, head weight; biases stay float), run by HybridNetwork.
+// A float model's network (any shape) quantized as a model file of that format stores it (weight
+// matrices in the format, each layer's biases fused to int16, the head's bias float), bound in place
+// by HybridNetwork.
 class QuantizedNetwork {
  public:
   QuantizedNetwork(const ModelFile& model, WeightFormat format, ScaleGranularity granularity);
   QuantizedNetwork(const QuantizedNetwork&) = delete;  // the network points into the buffers
   QuantizedNetwork& operator=(const QuantizedNetwork&) = delete;
   HybridNetwork& net() { return net_; }
-  // Bytes of the network on a device: quantized weights, their scales and the float biases.
+  // Bytes of the network on a device: quantized weights and biases, their scales, the head's
+  // float bias.
   std::size_t model_bytes() const { return model_bytes_; }
 
  private:
-  std::vector<std::uint8_t> weights_;
-  std::vector<float> scales_, biases_;
+  std::vector<std::uint32_t> file_;  // the quantized model file, 4-byte aligned
   std::vector<std::uint8_t> arena_;
   HybridNetwork net_;
   std::size_t model_bytes_ = 0;

@@ -292,28 +292,28 @@ EDGELSTM_TEST(Integer, BindsAModelFileInPlace) {
   const edgelstm::LstmSpec spec = spec_of(c);
   for (float& s : g_zero_scales) s = 1.0f;
   edgelstm::detail::ParameterTensor names[4 * edgelstm::kMaxLayers + 2];
-  const std::size_t count = edgelstm::detail::parameter_tensors(spec, names);
+  const std::size_t count = edgelstm::detail::parameter_tensors(spec, edgelstm::WeightFormat::kInt8, names);
   edgelstm::ModelTensor tensors[40];
   std::size_t n = 0;
   for (std::size_t k = 0; k < count; ++k) {
     edgelstm::ModelTensor& t = tensors[n++];
     t.name = names[k].name;
+    t.type = names[k].type;
     t.count = names[k].count;
     t.cols = names[k].cols;
-    const std::size_t layer = k / 4;
-    if (names[k].cols != 0) {
-      t.type = edgelstm::TensorType::kInt8;
+    const std::size_t layer = k / 3;  // weight_ih, weight_hh, fused int16 bias per layer
+    if (names[k].type == edgelstm::TensorType::kInt8) {
       t.data = k == count - 2 ? static_cast<const void*>(c.head_w)
-               : k % 4 == 0   ? static_cast<const void*>(c.w_ih[layer])
+               : k % 3 == 0   ? static_cast<const void*>(c.w_ih[layer])
                               : static_cast<const void*>(c.w_hh[layer]);
     } else {
-      t.data = g_zero_biases;
+      t.data = g_zero_biases;  // int16 or float zeros
     }
   }
-  const char* scale_names[] = {"lstm.weight_ih_l0.scale", "lstm.weight_hh_l0.scale", "lstm.weight_ih_l1.scale",
-                               "lstm.weight_hh_l1.scale", "head.weight.scale"};
-  const std::uint32_t scale_counts[] = {52, 52, 24, 24, 5};
-  for (int k = 0; k < 5; ++k) tensors[n++] = edgelstm::ModelTensor{scale_names[k], edgelstm::TensorType::kFloat32, g_zero_scales, scale_counts[k], 0};
+  const char* scale_names[] = {"lstm.weight_ih_l0.scale", "lstm.weight_hh_l0.scale", "lstm.bias_l0.scale", "lstm.weight_ih_l1.scale",
+                               "lstm.weight_hh_l1.scale", "lstm.bias_l1.scale", "head.weight.scale"};
+  const std::uint32_t scale_counts[] = {52, 52, 1, 24, 24, 1, 5};
+  for (int k = 0; k < 7; ++k) tensors[n++] = edgelstm::ModelTensor{scale_names[k], edgelstm::TensorType::kFloat32, g_zero_scales, scale_counts[k], 0};
   const std::int32_t config[edgelstm::kIntegerConfigCount] = {
       1, c.fraction[0], c.fraction[1], 0, 0, 16, c.shift_ih[0], c.shift_ih[1], 0, 0, c.shift_hh[0], c.shift_hh[1], 0, 0};
   const float input_scale = 0.5f;
@@ -401,7 +401,9 @@ EDGELSTM_TEST(Integer, ConvertedNetworkFollowsTheFloatOne) {
                                           &integer));
   IntegerNetwork integer_net;
   ASSERT_OK(integer_net.bind(spec, Span<const IntegerLayer>(integer.layers, 2), integer.head, g_arena));
-  // The same int8 weights as a hybrid network.
+  // The same int8 weights as a hybrid network (its biases fused to int16, as in a model file).
+  static std::uint8_t g_hybrid_bias[2][2 * 4 * 24];
+  static float g_hybrid_bias_scale[2];
   edgelstm::HybridLayer hybrid_layers[2];
   const std::int8_t* w = g_int_weights;
   const float* s = g_int_scales;
@@ -416,8 +418,9 @@ EDGELSTM_TEST(Integer, ConvertedNetworkFollowsTheFloatOne) {
     const edgelstm::LstmLayerParameters<float> p = net.layer_parameters(l);
     hybrid_layers[l].weight_ih = matrix(4 * spec.hidden(l), spec.layer_input(l));
     hybrid_layers[l].weight_hh = matrix(4 * spec.hidden(l), spec.hidden(l));
-    hybrid_layers[l].bias_ih = p.bias_ih.data();
-    hybrid_layers[l].bias_hh = p.bias_hh.data();
+    edgelstm::quantize_fused_bias(p.bias_ih.data(), p.bias_hh.data(), 4 * spec.hidden(l), g_hybrid_bias[l], &g_hybrid_bias_scale[l]);
+    hybrid_layers[l].bias = edgelstm::QuantizedMatrix{edgelstm::WeightFormat::kInt16, edgelstm::ScaleGranularity::kTensor,
+                                                      g_hybrid_bias[l], &g_hybrid_bias_scale[l], 4 * spec.hidden(l), 1};
   }
   const edgelstm::QuantizedMatrix head = matrix(3, 12);
   edgelstm::HybridNetwork hybrid;

@@ -106,10 +106,18 @@ EDGELSTM_TEST(Quantize, HybridNetworkMatchesFloatNetworkWithDequantizedWeights) 
       };
       for (std::size_t l = 0; l < 2; ++l) {
         const edgelstm::LstmLayerParameters<float> p = reference.layer_parameters(l);
-        layers[l].weight_ih = quantize(p.weight_ih, 4 * spec.hidden(l), spec.layer_input(l));
-        layers[l].weight_hh = quantize(p.weight_hh, 4 * spec.hidden(l), spec.hidden(l));
-        layers[l].bias_ih = p.bias_ih.data();
-        layers[l].bias_hh = p.bias_hh.data();
+        const std::size_t rows = 4 * spec.hidden(l);
+        layers[l].weight_ih = quantize(p.weight_ih, rows, spec.layer_input(l));
+        layers[l].weight_hh = quantize(p.weight_hh, rows, spec.hidden(l));
+        // The two biases as one int16 vector; the reference gets its dequantized sum (and zero).
+        edgelstm::quantize_fused_bias(p.bias_ih.data(), p.bias_hh.data(), rows, storage, scales);
+        layers[l].bias = QuantizedMatrix{WeightFormat::kInt16, ScaleGranularity::kTensor, storage, scales, rows, 1};
+        for (std::size_t r = 0; r < rows; ++r) {
+          p.bias_ih[r] = static_cast<float>(layers[l].bias.value(r, 0)) * scales[0];
+          p.bias_hh[r] = 0.0f;
+        }
+        storage += 2 * rows;
+        scales += 1;
       }
       const QuantizedMatrix head = quantize(reference.head_weight(), 2, 9);
       edgelstm::HybridNetwork hybrid;
@@ -131,12 +139,16 @@ EDGELSTM_TEST(Quantize, HybridNetworkRejectsMismatchedShapes) {
   const float bias[16] = {};
   layer.weight_ih = QuantizedMatrix{WeightFormat::kInt8, ScaleGranularity::kRow, g_q, g_scales, 16, 3};  // input is 2
   layer.weight_hh = QuantizedMatrix{WeightFormat::kInt8, ScaleGranularity::kRow, g_q, g_scales, 16, 4};
-  layer.bias_ih = layer.bias_hh = bias;
+  layer.bias = QuantizedMatrix{WeightFormat::kInt16, ScaleGranularity::kTensor, g_q, g_scales, 16, 1};
   const QuantizedMatrix head{WeightFormat::kInt8, ScaleGranularity::kRow, g_q, g_scales, 1, 4};
   edgelstm::HybridNetwork hybrid;
   EXPECT_STATUS(hybrid.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), head, bias, g_state),
                 edgelstm::Status::kInvalidArgument);
   layer.weight_ih.cols = 2;
+  layer.bias.rows = 15;  // the bias must have 4H rows
+  EXPECT_STATUS(hybrid.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), head, bias, g_state),
+                edgelstm::Status::kInvalidArgument);
+  layer.bias.rows = 16;
   EXPECT_OK(hybrid.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), head, bias, g_state));
 }
 
@@ -159,7 +171,8 @@ EDGELSTM_TEST(Quantize, QuantizedModelFileBindsInPlaceAndIsChecked) {
   ASSERT_OK(net.initialize(21));
   const edgelstm::Span<const float> params = static_cast<const edgelstm::Network&>(net).parameters();
   std::memcpy(g_params, params.data(), params.size() * sizeof(float));
-  // Parameter tensors: weight_ih [32 x 2], weight_hh [32 x 8], bias_ih, bias_hh, head [1 x 8], head bias.
+  // Parameter tensors of a quantized file: weight_ih [32 x 2], weight_hh [32 x 8], the fused int16
+  // bias [32 x 1], head [1 x 8], head bias (float); then the four scales.
   const std::size_t rows[3] = {32, 32, 1}, cols[3] = {2, 8, 8}, offsets[3] = {0, 64, 64 + 256 + 64};
   const char* names[3] = {"lstm.weight_ih_l0", "lstm.weight_hh_l0", "head.weight"};
   const char* scale_names[3] = {"lstm.weight_ih_l0.scale", "lstm.weight_hh_l0.scale", "head.weight.scale"};
@@ -170,22 +183,25 @@ EDGELSTM_TEST(Quantize, QuantizedModelFileBindsInPlaceAndIsChecked) {
   for (int m = 0; m < 3; ++m) {
     edgelstm::quantize_matrix(g_params + offsets[m], rows[m], cols[m], WeightFormat::kInt4, ScaleGranularity::kRow, data, scales);
     matrices[m] = QuantizedMatrix{WeightFormat::kInt4, ScaleGranularity::kRow, data, scales, rows[m], cols[m]};
-    edgelstm::ModelTensor& t = tensors[m == 2 ? 4 : m];
+    edgelstm::ModelTensor& t = tensors[m == 2 ? 3 : m];
     t.name = names[m];
     t.type = edgelstm::TensorType::kInt4;
     t.data = data;
     t.count = static_cast<std::uint32_t>(rows[m] * cols[m]);
     t.cols = static_cast<std::uint32_t>(cols[m]);
-    edgelstm::ModelTensor& s = tensors[6 + m];
+    edgelstm::ModelTensor& s = tensors[5 + m];
     s.name = scale_names[m];
     s.data = scales;
     s.count = static_cast<std::uint32_t>(rows[m]);
     data += rows[m] * edgelstm::quantized_row_bytes(WeightFormat::kInt4, cols[m]);
     scales += rows[m];
   }
-  tensors[2] = edgelstm::ModelTensor{"lstm.bias_ih_l0", edgelstm::TensorType::kFloat32, g_params + 320, 32, 0};
-  tensors[3] = edgelstm::ModelTensor{"lstm.bias_hh_l0", edgelstm::TensorType::kFloat32, g_params + 352, 32, 0};
-  tensors[5] = edgelstm::ModelTensor{"head.bias", edgelstm::TensorType::kFloat32, g_params + 392, 1, 0};
+  float bias_scale = 0;
+  edgelstm::quantize_fused_bias(g_params + 320, g_params + 352, 32, data, &bias_scale);
+  const QuantizedMatrix bias{WeightFormat::kInt16, ScaleGranularity::kTensor, data, &bias_scale, 32, 1};
+  tensors[2] = edgelstm::ModelTensor{"lstm.bias_l0", edgelstm::TensorType::kInt16, data, 32, 1};
+  tensors[4] = edgelstm::ModelTensor{"head.bias", edgelstm::TensorType::kFloat32, g_params + 392, 1, 0};
+  tensors[8] = edgelstm::ModelTensor{"lstm.bias_l0.scale", edgelstm::TensorType::kFloat32, &bias_scale, 1, 0};
   const edgelstm::Span<const edgelstm::ModelTensor> all(tensors, 9);
   std::size_t size = 0;
   ASSERT_OK(edgelstm::write_model_tensors(spec, WeightFormat::kInt4, all, g_model_file, &size));
@@ -201,7 +217,7 @@ EDGELSTM_TEST(Quantize, QuantizedModelFileBindsInPlaceAndIsChecked) {
   edgelstm::HybridNetwork from_file, direct;
   const std::size_t arena = edgelstm::inference_in_place_bytes(spec);
   ASSERT_OK(from_file.bind(view, edgelstm::Span<std::uint8_t>(g_state2, arena)));
-  edgelstm::HybridLayer layer{matrices[0], matrices[1], g_params + 320, g_params + 352};
+  edgelstm::HybridLayer layer{matrices[0], matrices[1], bias};
   ASSERT_OK(direct.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), matrices[2], g_params + 392,
                         edgelstm::Span<std::uint8_t>(g_state, arena)));
   float x[8], y_file[1], y_direct[1];
@@ -210,7 +226,20 @@ EDGELSTM_TEST(Quantize, QuantizedModelFileBindsInPlaceAndIsChecked) {
   ASSERT_OK(direct.forward(x, y_direct));
   EXPECT_TRUE(y_file[0] == y_direct[0]);
 
-  // A cols field that does not match the spec: refused (checksum re-sealed so the structure is tested).
+  // Re-seals the checksum after an edit, so the structure is what gets tested.
+  const auto reseal = [&] {
+    const std::uint32_t crc = edgelstm::crc32_update(0, g_model_file + 20, size - 20);
+    for (int k = 0; k < 4; ++k) g_model_file[16 + k] = static_cast<std::uint8_t>(crc >> (8 * k));
+  };
+  // Version 1's quantized layout (two float biases) is gone: such a file is refused as a version.
+  g_model_file[8] = 1;
+  reseal();
+  EXPECT_STATUS(edgelstm::read_model(edgelstm::Span<const std::uint8_t>(g_model_file, size), &view),
+                edgelstm::Status::kUnsupportedVersion);
+  g_model_file[8] = 2;
+  reseal();
+  ASSERT_OK(edgelstm::read_model(edgelstm::Span<const std::uint8_t>(g_model_file, size), &view));
+  // A cols field that does not match the spec: refused.
   const std::size_t entry = edgelstm::kModelHeaderBytes + 1 * edgelstm::kModelTableEntryBytes;  // weight_hh
   g_model_file[entry + 44] = 4;
   const std::uint32_t crc = edgelstm::crc32_update(0, g_model_file + 20, size - 20);

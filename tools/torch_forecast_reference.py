@@ -24,8 +24,8 @@ except ImportError:
 def read_model(path):
     """Tensors of an edgelstm model file (format: include/edgelstm/model_format.h)."""
     data = open(path, "rb").read()
-    if data[:8] != b"ELSTMMDL" or struct.unpack_from("<H", data, 8)[0] != 1:
-        sys.exit(f"{path}: not an edgelstm model file of version 1")
+    if data[:8] != b"ELSTMMDL" or struct.unpack_from("<H", data, 8)[0] not in (1, 2) or data[37] != 0:
+        sys.exit(f"{path}: not a float32 edgelstm model file (versions 1 and 2)")
     input_size, layers = struct.unpack_from("<HB", data, 20)
     hidden = struct.unpack_from("<4H", data, 24)
     outputs, window = struct.unpack_from("<HH", data, 32)

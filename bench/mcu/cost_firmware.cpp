@@ -80,9 +80,9 @@ constexpr std::size_t hybrid_bytes(const edgelstm::LstmSpec& spec, edgelstm::Wei
   const std::size_t hidden = spec.hidden(0), rows = 4 * hidden;
   const std::size_t row_ih = edgelstm::quantized_row_bytes(format, spec.input_size);
   const std::size_t row_hh = edgelstm::quantized_row_bytes(format, hidden);
-  return rows * (row_ih + row_hh) + spec.output_size * row_hh;
+  return rows * (row_ih + row_hh) + spec.output_size * row_hh + 2 * rows;  // + the fused int16 bias
 }
-constexpr std::size_t hybrid_scales(const edgelstm::LstmSpec& spec) { return 8 * spec.hidden(0) + spec.output_size; }
+constexpr std::size_t hybrid_scales(const edgelstm::LstmSpec& spec) { return 8 * spec.hidden(0) + spec.output_size + 1; }
 
 // One arena for the float network (the H sweep trains; the study's shapes only infer).
 alignas(edgelstm::kArenaAlignment) std::uint8_t g_arena[edgelstm::train_bytes(kSweepLargest,
@@ -132,8 +132,11 @@ int measure_hybrid(edgelstm::Network& net, int hidden, edgelstm::WeightFormat fo
   edgelstm::HybridLayer layer;
   layer.weight_ih = quantize(p.weight_ih.data(), rows, 1);
   layer.weight_hh = quantize(p.weight_hh.data(), rows, static_cast<std::size_t>(hidden));
-  layer.bias_ih = p.bias_ih.data();
-  layer.bias_hh = p.bias_hh.data();
+  edgelstm::quantize_fused_bias(p.bias_ih.data(), p.bias_hh.data(), rows, data, scales);
+  layer.bias = edgelstm::QuantizedMatrix{edgelstm::WeightFormat::kInt16, edgelstm::ScaleGranularity::kTensor, data, scales,
+                                         rows, 1};
+  data += 2 * rows;
+  scales += 1;
   const edgelstm::QuantizedMatrix head = quantize(net.head_weight().data(), 1, static_cast<std::size_t>(hidden));
   edgelstm::HybridNetwork hybrid;
   if (hybrid.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), head, net.head_bias().data(),
@@ -261,8 +264,11 @@ int measure_study_hybrid(edgelstm::Network& net, edgelstm::WeightFormat format,
   edgelstm::HybridLayer layer;
   layer.weight_ih = quantize(p.weight_ih.data(), rows, spec.input_size);
   layer.weight_hh = quantize(p.weight_hh.data(), rows, hidden);
-  layer.bias_ih = p.bias_ih.data();
-  layer.bias_hh = p.bias_hh.data();
+  edgelstm::quantize_fused_bias(p.bias_ih.data(), p.bias_hh.data(), rows, data, scales);
+  layer.bias = edgelstm::QuantizedMatrix{edgelstm::WeightFormat::kInt16, edgelstm::ScaleGranularity::kTensor, data, scales,
+                                         rows, 1};
+  data += 2 * rows;
+  scales += 1;
   const edgelstm::QuantizedMatrix head = quantize(net.head_weight().data(), spec.output_size, hidden);
   edgelstm::HybridNetwork hybrid;
   if (hybrid.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), head, net.head_bias().data(),

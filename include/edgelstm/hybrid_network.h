@@ -19,8 +19,7 @@ namespace edgelstm {
 struct HybridLayer {
   QuantizedMatrix weight_ih;  // [4H x input]
   QuantizedMatrix weight_hh;  // [4H x H]
-  const float* bias_ih = nullptr;  // [4H], float
-  const float* bias_hh = nullptr;  // [4H], float
+  QuantizedMatrix bias;       // [4H x 1]: bias_ih + bias_hh, quantized (files: int16, quantize_fused_bias)
 };
 
 class HybridNetwork {
@@ -35,7 +34,8 @@ class HybridNetwork {
       const HybridLayer& layer = layers[l];
       const std::size_t rows = 4 * spec.hidden(l);
       if (layer.weight_ih.rows != rows || layer.weight_ih.cols != spec.layer_input(l) || layer.weight_hh.rows != rows ||
-          layer.weight_hh.cols != spec.hidden(l) || layer.bias_ih == nullptr || layer.bias_hh == nullptr ||
+          layer.weight_hh.cols != spec.hidden(l) || layer.bias.rows != rows || layer.bias.cols != 1 ||
+          layer.bias.format == WeightFormat::kFloat32 || layer.bias.data == nullptr || layer.bias.scales == nullptr ||
           layer.weight_ih.data == nullptr || layer.weight_hh.data == nullptr) {
         return Status::kInvalidArgument;
       }
@@ -61,16 +61,12 @@ class HybridNetwork {
     if (model.weight_format() == WeightFormat::kFloat32) return Status::kInvalidArgument;
     const LstmSpec& spec = model.spec();
     HybridLayer layers[kMaxLayers];
-    detail::ParameterTensor names[4 * kMaxLayers + 2];  // weight_ih, weight_hh, bias_ih, bias_hh per layer
-    (void)detail::parameter_tensors(spec, names);
+    detail::ParameterTensor names[4 * kMaxLayers + 2];  // weight_ih, weight_hh, bias per layer
+    (void)detail::parameter_tensors(spec, model.weight_format(), names);
     for (std::size_t l = 0; l < spec.num_layers; ++l) {
-      ModelTensor bias_ih, bias_hh;
-      EDGELSTM_TRY(model.quantized_matrix(names[4 * l].name, &layers[l].weight_ih));
-      EDGELSTM_TRY(model.quantized_matrix(names[4 * l + 1].name, &layers[l].weight_hh));
-      EDGELSTM_TRY(model.tensor(names[4 * l + 2].name, &bias_ih));
-      EDGELSTM_TRY(model.tensor(names[4 * l + 3].name, &bias_hh));
-      layers[l].bias_ih = static_cast<const float*>(bias_ih.data);
-      layers[l].bias_hh = static_cast<const float*>(bias_hh.data);
+      EDGELSTM_TRY(model.quantized_matrix(names[3 * l].name, &layers[l].weight_ih));
+      EDGELSTM_TRY(model.quantized_matrix(names[3 * l + 1].name, &layers[l].weight_hh));
+      EDGELSTM_TRY(model.quantized_matrix(names[3 * l + 2].name, &layers[l].bias));
     }
     QuantizedMatrix head;
     EDGELSTM_TRY(model.quantized_matrix("head.weight", &head));
@@ -97,7 +93,8 @@ class HybridNetwork {
       const std::size_t hidden = spec_.hidden(l);
       float* h = state;
       float* c = state + hidden;
-      for (std::size_t r = 0; r < 4 * hidden; ++r) scratch_[r] = layers_[l].bias_ih[r] + layers_[l].bias_hh[r];
+      const QuantizedMatrix& bias = layers_[l].bias;
+      for (std::size_t r = 0; r < 4 * hidden; ++r) scratch_[r] = static_cast<float>(bias.value(r, 0)) * bias.scale(r);
       matvec_accumulate_quantized(layers_[l].weight_ih, input, scratch_);
       matvec_accumulate_quantized(layers_[l].weight_hh, h, scratch_);
       lstm_cell_finish(hidden, scratch_, c, c, h, h);

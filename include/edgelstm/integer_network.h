@@ -156,11 +156,11 @@ class IntegerNetwork {
     EDGELSTM_TRY(typed_tensor(model, "int.input_scale", TensorType::kFloat32, 1, &scale));
     IntegerLayer layers[kMaxLayers];
     detail::ParameterTensor names[4 * kMaxLayers + 2];
-    (void)detail::parameter_tensors(spec, names);
+    (void)detail::parameter_tensors(spec, model.weight_format(), names);  // weight_ih, weight_hh, bias per layer
     for (std::size_t l = 0; l < spec.num_layers; ++l) {
       ModelTensor ih, hh, gates;
-      EDGELSTM_TRY(model.tensor(names[4 * l].name, &ih));
-      EDGELSTM_TRY(model.tensor(names[4 * l + 1].name, &hh));
+      EDGELSTM_TRY(model.tensor(names[3 * l].name, &ih));
+      EDGELSTM_TRY(model.tensor(names[3 * l + 1].name, &hh));
       char name[] = "int.l0.gates";
       name[5] = static_cast<char>('0' + l);
       EDGELSTM_TRY(typed_tensor(model, name, TensorType::kInt32, 4 * spec.hidden(l) * kIntegerGateFields, &gates));

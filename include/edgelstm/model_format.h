@@ -17,10 +17,15 @@
 //                 tensors; 0 otherwise)
 //   ...           data, starting on a 16-byte boundary; float32 and int32 tensors 4-byte aligned
 //
-// The network's parameters come first, one tensor per PyTorch state_dict entry
+// The network's parameters come first. Float files: one tensor per PyTorch state_dict entry
 // (lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0, ..., head.weight,
 // head.bias), contiguous and in that order, so a reader can bind them in place
-// (Network::bind_inference_in_place). Other tensors (normalization, feature settings) follow.
+// (Network::bind_inference_in_place). Quantized files (version 2): per layer lstm.weight_ih_l<l>
+// and lstm.weight_hh_l<l> in the file's weight format and lstm.bias_l<l> = bias_ih + bias_hh as
+// int16 [4H x 1] (quantize_fused_bias), then head.weight quantized and head.bias float32; each
+// quantized tensor's scales follow the parameters as "<name>.scale" (float32: one per tensor or
+// one per row). Other tensors (normalization, feature settings) follow. Version 1 files (float
+// only: version 1's quantized layout kept two float biases) are still read.
 #pragma once
 
 #include <cstddef>
@@ -39,7 +44,7 @@
 
 namespace edgelstm {
 
-inline constexpr std::uint16_t kModelFormatVersion = 1;
+inline constexpr std::uint16_t kModelFormatVersion = 2;
 inline constexpr std::size_t kModelHeaderBytes = 64;
 inline constexpr std::size_t kModelTableEntryBytes = 48;
 inline constexpr std::size_t kModelTensorNameBytes = 32;
@@ -98,41 +103,45 @@ constexpr std::size_t tensor_bytes(TensorType type, std::size_t count, std::size
 }
 constexpr std::size_t align4(std::size_t n) { return (n + 3) / 4 * 4; }
 
-// The parameter tensors of a spec, in file order: name, element count, and for the weight
-// matrices their column count (0 for biases).
+// The parameter tensors of a spec's file in the given weight format, in file order: name, type,
+// element count, and for quantized tensors their column count (0 otherwise).
 struct ParameterTensor {
   char name[kModelTensorNameBytes];
+  TensorType type;
   std::uint32_t count;
   std::uint32_t cols;
 };
-inline std::size_t parameter_tensors(const LstmSpec& spec, ParameterTensor* out) {
+inline std::size_t parameter_tensors(const LstmSpec& spec, WeightFormat format, ParameterTensor* out) {
   std::size_t n = 0;
-  const char* kinds[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+  const bool quantized = format != WeightFormat::kFloat32;
+  const auto add = [&](const char* kind, std::size_t layer, TensorType type, std::size_t count, std::size_t cols) {
+    char* name = out[n].name;
+    std::memset(name, 0, kModelTensorNameBytes);
+    const std::size_t length = std::strlen(kind);
+    std::memcpy(name, kind, length);
+    if (layer < kMaxLayers) {
+      name[length] = '_';
+      name[length + 1] = 'l';
+      name[length + 2] = static_cast<char>('0' + layer);
+    }
+    out[n].type = type;
+    out[n].cols = static_cast<std::uint32_t>(cols);
+    out[n++].count = static_cast<std::uint32_t>(count);
+  };
+  const TensorType weights = tensor_type_of(format);
   for (std::size_t layer = 0; layer < spec.num_layers; ++layer) {
     const std::size_t h = spec.hidden(layer), in = spec.layer_input(layer);
-    const std::size_t counts[4] = {4 * h * in, 4 * h * h, 4 * h, 4 * h};
-    const std::size_t cols[4] = {in, h, 0, 0};
-    for (int k = 0; k < 4; ++k) {
-      char* name = out[n].name;
-      std::memset(name, 0, kModelTensorNameBytes);
-      std::memcpy(name, "lstm.", 5);
-      std::memcpy(name + 5, kinds[k], std::strlen(kinds[k]));
-      const std::size_t at = 5 + std::strlen(kinds[k]);
-      name[at] = '_';
-      name[at + 1] = 'l';
-      name[at + 2] = static_cast<char>('0' + layer);
-      out[n].cols = static_cast<std::uint32_t>(cols[k]);
-      out[n++].count = static_cast<std::uint32_t>(counts[k]);
+    add("lstm.weight_ih", layer, weights, 4 * h * in, quantized ? in : 0);
+    add("lstm.weight_hh", layer, weights, 4 * h * h, quantized ? h : 0);
+    if (quantized) {
+      add("lstm.bias", layer, TensorType::kInt16, 4 * h, 1);
+    } else {
+      add("lstm.bias_ih", layer, TensorType::kFloat32, 4 * h, 0);
+      add("lstm.bias_hh", layer, TensorType::kFloat32, 4 * h, 0);
     }
   }
-  std::memset(out[n].name, 0, kModelTensorNameBytes);
-  std::memcpy(out[n].name, "head.weight", 11);
-  out[n].cols = static_cast<std::uint32_t>(spec.top_hidden());
-  out[n++].count = static_cast<std::uint32_t>(spec.output_size * spec.top_hidden());
-  std::memset(out[n].name, 0, kModelTensorNameBytes);
-  std::memcpy(out[n].name, "head.bias", 9);
-  out[n].cols = 0;
-  out[n++].count = spec.output_size;
+  add("head.weight", kMaxLayers, weights, spec.output_size * spec.top_hidden(), quantized ? spec.top_hidden() : 0);
+  add("head.bias", kMaxLayers, TensorType::kFloat32, spec.output_size, 0);
   return n;
 }
 
@@ -155,14 +164,13 @@ inline std::size_t model_file_bytes(const LstmSpec& spec, Span<const ModelTensor
 }
 
 // Writes a model file of `tensors` into `out` (which must hold model_file_bytes(tensors)); *written
-// gets its size. The first 4 * layers + 2 tensors must be the parameter tensors of `spec` in file
-// order: float32 for kFloat32 files; for quantized files the weight matrices of
-// tensor_type_of(format) with cols set, and float32 biases (their scales go among the others).
+// gets its size. The first tensors must be detail::parameter_tensors(spec, format) in file order,
+// with those types, counts and columns (the quantized ones' scales go among the others).
 inline Status write_model_tensors(const LstmSpec& spec, WeightFormat format, Span<const ModelTensor> tensors,
                                   Span<std::uint8_t> out, std::size_t* written) {
   EDGELSTM_TRY(validate_spec(spec));
   detail::ParameterTensor names[4 * kMaxLayers + 2];
-  const std::size_t parameter_tensors = detail::parameter_tensors(spec, names);
+  const std::size_t parameter_tensors = detail::parameter_tensors(spec, format, names);
   if (tensors.size() < parameter_tensors || tensors.size() > kMaxModelTensors) return Status::kInvalidArgument;
   for (std::size_t k = 0; k < tensors.size(); ++k) {
     const ModelTensor& t = tensors[k];
@@ -171,9 +179,7 @@ inline Status write_model_tensors(const LstmSpec& spec, WeightFormat format, Spa
       return Status::kInvalidArgument;
     }
     if (k < parameter_tensors) {
-      const bool weight = names[k].cols != 0;
-      const TensorType expected = weight ? tensor_type_of(format) : TensorType::kFloat32;
-      if (std::strcmp(t.name, names[k].name) != 0 || t.type != expected || t.count != names[k].count ||
+      if (std::strcmp(t.name, names[k].name) != 0 || t.type != names[k].type || t.count != names[k].count ||
           (detail::is_quantized(t.type) && t.cols != names[k].cols)) {
         return Status::kInvalidArgument;
       }
@@ -222,7 +228,7 @@ inline Status write_model(const LstmSpec& spec, Span<const float> parameters,
   EDGELSTM_TRY(validate_spec(spec));
   if (parameters.size() != parameter_count(spec)) return Status::kInvalidArgument;
   detail::ParameterTensor names[4 * kMaxLayers + 2];
-  const std::size_t parameter_tensors = detail::parameter_tensors(spec, names);
+  const std::size_t parameter_tensors = detail::parameter_tensors(spec, WeightFormat::kFloat32, names);
   if (parameter_tensors + extras.size() > kMaxModelTensors) return Status::kInvalidArgument;
   ModelTensor tensors[kMaxModelTensors];
   const float* source = parameters.data();
@@ -302,7 +308,8 @@ inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
   const std::uint8_t* p = bytes.data();
   if (bytes.size() < 8 || std::memcmp(p, "ELSTMMDL", 8) != 0) return Status::kBadMagic;
   if (bytes.size() < kModelHeaderBytes) return Status::kTruncated;
-  if (detail::get_u16(p + 8) != kModelFormatVersion) return Status::kUnsupportedVersion;
+  const std::uint16_t version = detail::get_u16(p + 8);
+  if (version != kModelFormatVersion && version != 1) return Status::kUnsupportedVersion;
   if (reinterpret_cast<std::uintptr_t>(p) % 4 != 0) return Status::kMisalignedBuffer;
   const std::size_t total = detail::get_u32(p + 12);
   if (detail::get_u16(p + 10) != kModelHeaderBytes || total < kModelHeaderBytes) return Status::kMalformedModel;
@@ -318,10 +325,11 @@ inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
   spec.window = detail::get_u16(p + 34);
   spec.output_mode = static_cast<OutputMode>(p[36]);
   const auto format = static_cast<WeightFormat>(p[37]);
+  if (version == 1 && format != WeightFormat::kFloat32) return Status::kUnsupportedVersion;  // re-quantize it
   if (validate_spec(spec) != Status::kOk) return Status::kMalformedModel;
   const std::size_t tensors = detail::get_u32(p + 40);
   detail::ParameterTensor names[4 * kMaxLayers + 2];
-  const std::size_t parameter_tensors = detail::parameter_tensors(spec, names);
+  const std::size_t parameter_tensors = detail::parameter_tensors(spec, format, names);
   if (tensors < parameter_tensors || tensors > kMaxModelTensors ||
       kModelHeaderBytes + tensors * kModelTableEntryBytes > total) {
     return Status::kMalformedModel;
@@ -340,9 +348,7 @@ inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
       return Status::kMalformedModel;
     }
     if (k < parameter_tensors) {
-      const bool weight = names[k].cols != 0;
-      const TensorType expected = weight ? tensor_type_of(format) : TensorType::kFloat32;
-      if (std::memcmp(entry, names[k].name, kModelTensorNameBytes) != 0 || type != expected || count != names[k].count ||
+      if (std::memcmp(entry, names[k].name, kModelTensorNameBytes) != 0 || type != names[k].type || count != names[k].count ||
           (detail::is_quantized(type) && cols != names[k].cols) ||
           (format == WeightFormat::kFloat32 && k > 0 && offset != expected_offset)) {
         return Status::kMalformedModel;

@@ -102,6 +102,26 @@ inline void quantize_matrix(const float* w, std::size_t rows, std::size_t cols, 
   }
 }
 
+// The bias a weight-only layer adds to its gates: b_ih + b_hh (4H values), quantized to int16
+// with one scale, as a [rows x 1] QuantizedMatrix: `data` gets 2 * rows bytes, *scale the scale.
+// (The two biases of PyTorch's state_dict always appear as their sum, so a quantized model file
+// stores the sum once: half the bias bytes, and int16 halves them again.)
+inline void quantize_fused_bias(const float* bias_ih, const float* bias_hh, std::size_t rows, std::uint8_t* data,
+                                float* scale) {
+  float largest = 0.0f;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float sum = bias_ih[r] + bias_hh[r];
+    largest = std::fabs(sum) > largest ? std::fabs(sum) : largest;
+  }
+  *scale = largest > 0.0f ? largest / static_cast<float>(quantization_max(WeightFormat::kInt16)) : 1.0f;
+  const float inverse = 1.0f / *scale;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const int q = static_cast<int>(quantize_value(bias_ih[r] + bias_hh[r], inverse, WeightFormat::kInt16));
+    data[2 * r] = static_cast<std::uint8_t>(q & 0xFF);
+    data[2 * r + 1] = static_cast<std::uint8_t>((q >> 8) & 0xFF);
+  }
+}
+
 // "Fake quantization": replaces each weight of w [rows x cols] by q * scale, with the scales and
 // rounding of quantize_matrix, so a float network with these weights computes what the hybrid
 // network with quantize_matrix's output computes (up to the order of float sums).

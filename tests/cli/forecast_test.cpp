@@ -166,8 +166,9 @@ TEST(Quantization, Int8PerRowStaysWithinFivePercentOfFloat) {
   std::printf("MAPE: f32 %.3f%%, int8 per row %.3f%%, int4 per row %.3f%%, int4 per tensor %.3f%%\n", f32, int8, int4, int4_t);
   EXPECT_LE(std::fabs(int8 - f32), 0.05 * f32);
   EXPECT_LT(int4, int4_t);
-  // Bytes: int8 per row is under 35% of the float model at this size (biases stay float).
-  EXPECT_LT(int8_row.model_bytes(), 0.35 * 4 * model.parameters.size());
+  // Bytes: int8 per row is under 31% of the float model at this size (per-row scales and the
+  // fused int16 bias included).
+  EXPECT_LT(int8_row.model_bytes(), 0.31 * 4 * model.parameters.size());
 
   // Stateful streams over the whole series (state never reset): the int8 network's deviation from
   // the float network stays level from the first week to the last, it does not accumulate.
@@ -228,12 +229,13 @@ TEST(Quantization, Int8PerRowStaysWithinFivePercentOfFloat) {
 
 // Device bytes of a weight-only network at the paper's size (input 1, H = 100, head 1): the
 // quantized weights (400 rows of 1 input, 400 rows of 100, 1 head row of 100), their scales (3 per
-// tensor, or one per row: 801) and the float biases (800 + 1), 4 bytes per scale and bias.
+// tensor, or one per row: 801; 4 bytes each), the fused int16 bias (400 x 2 bytes, one scale) and
+// the head's float bias.
 TEST(Quantization, ModelBytesAtThePapersSize) {
   ModelFile model;
   model.spec = edgelstm::make_spec(1, 100, 1, 1, 6);
   model.parameters.assign(edgelstm::parameter_count(model.spec), 0.01f);
-  const std::size_t f32 = 4 * model.parameters.size(), biases = 4 * 801;
+  const std::size_t f32 = 4 * model.parameters.size(), biases = 2 * 400 + 4 + 4;
   const auto bytes = [&](edgelstm::WeightFormat format, edgelstm::ScaleGranularity granularity) {
     return QuantizedNetwork(model, format, granularity).model_bytes();
   };
@@ -310,13 +312,24 @@ TEST(ModelIo, QuantizedFilesStoreIntegersAndLoadDequantized) {
     EXPECT_EQ(loaded.format, format);
     EXPECT_EQ(loaded.granularity, edgelstm::ScaleGranularity::kRow);
     ASSERT_EQ(loaded.parameters.size(), model.parameters.size());
-    // Every weight within half a quantization step of its row's scale; biases exact.
-    const double step = 0.3 / edgelstm::quantization_max(format);
-    double worst = 0;
+    // Every weight within half a quantization step of its row's scale. The two biases come back as
+    // one: bias_ih holds bias_ih + bias_hh (int16: within half a step of max|sum| / 32767) and
+    // bias_hh is 0. The head's bias is float, exact.
+    const std::size_t rows = 64, biases = 64 * 3 + 64 * 16, head = biases + 2 * rows;
+    const double step = 0.3 / edgelstm::quantization_max(format), bias_step = 0.6 / 32767;
+    double worst = 0, worst_bias = 0;
     for (std::size_t k = 0; k < model.parameters.size(); ++k) {
-      worst = std::max(worst, std::fabs(static_cast<double>(loaded.parameters[k]) - model.parameters[k]));
+      const double error = std::fabs(static_cast<double>(loaded.parameters[k]) - model.parameters[k]);
+      if (k < biases || (k >= head && k < head + 16)) worst = std::max(worst, error);
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double sum = static_cast<double>(model.parameters[biases + r]) + model.parameters[biases + rows + r];
+      worst_bias = std::max(worst_bias, std::fabs(loaded.parameters[biases + r] - sum));
+      EXPECT_EQ(loaded.parameters[biases + rows + r], 0.0f);
     }
     EXPECT_LE(worst, 0.5 * step + 1e-7);
+    EXPECT_LE(worst_bias, 0.5 * bias_step + 1e-7);
+    EXPECT_EQ(loaded.parameters.back(), model.parameters.back());
     // Saving the loaded model again gives the same file (re-quantizing dequantized values is stable).
     EXPECT_EQ(serialize_model(loaded), serialize_model(quantized));
     std::printf("%s per row: %zu bytes (float %zu)\n", format == edgelstm::WeightFormat::kInt4 ? "int4"
