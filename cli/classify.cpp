@@ -146,8 +146,16 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
   const std::size_t features = data.feature_names.size();
   const ModelFile* start = options.start_from;
   const FeatureNorm norm = start != nullptr ? stored_norm(*start, features) : fit(data, split.train, window);
-  if (start != nullptr && (start->spec.window != window || start->spec.output_size != data.classes.size())) {
-    throw InputError("the classifier to fine-tune has another window or class count");
+  if (start != nullptr) {
+    const auto classes = start->texts.find("meta.classes");
+    if (start->spec.task != Task::kClassification || classes == start->texts.end() || start->spec.input_size != features) {
+      throw InputError("the model to fine-tune is not a classifier of these " + std::to_string(features) + " feature columns");
+    }
+    if (start->spec.window != window || split_list(classes->second) != data.classes) {
+      throw InputError("the classifier to fine-tune has a window of " + std::to_string(start->spec.window) +
+                       " rows and the classes " + classes->second + "; the data: " + std::to_string(window) +
+                       " rows and " + join(data.classes));
+    }
   }
   const LstmSpec spec = start != nullptr ? start->spec : make_spec(static_cast<std::uint16_t>(features), static_cast<std::uint16_t>(options.hidden),
                                   static_cast<std::uint8_t>(options.layers), static_cast<std::uint16_t>(data.classes.size()),
@@ -189,7 +197,9 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
   model.texts["meta.classes"] = join(data.classes);
   model.texts["meta.feature_columns"] = join(data.feature_names);
   model.texts["meta.label_column"] = data.label_name;
-  if (options.quantization_aware) model.texts["meta.quantization_aware"] = quantization_aware_label(options.fake_quantization);
+  if (options.quantization_aware && !(start != nullptr && best == start->parameters)) {  // only when it changed
+    model.texts["meta.quantization_aware"] = quantization_aware_label(options.fake_quantization);
+  }
   return model;
 }
 
@@ -239,7 +249,7 @@ ClassData day_type_data(const Series& series) {
   data.window_ends_at_row = true;
   for (std::size_t r = 0; r < series.values.size(); ++r) {
     const std::int64_t days_since_epoch = series.times[r] >= 0 ? series.times[r] / 86400 : (series.times[r] - 86399) / 86400;
-    const int weekday = static_cast<int>((days_since_epoch + 4) % 7);  // 1970-01-01 was a Thursday; 0 = Sunday
+    const int weekday = static_cast<int>(((days_since_epoch + 4) % 7 + 7) % 7);  // 1970-01-01: a Thursday; 0 = Sunday
     data.features.push_back({series.values[r]});
     data.labels.push_back(weekday == 0 || weekday == 6 ? 1 : 0);
   }
@@ -252,6 +262,10 @@ Split day_type_split(const ClassData& data, std::size_t day, std::size_t validat
   std::vector<std::size_t> ends;
   if (data.times.size() >= 2) {
     const std::int64_t interval = data.times[1] - data.times[0];
+    if (interval <= 0 || static_cast<std::int64_t>(day) * interval != 86400) {
+      throw InputError("day_type_split: " + std::to_string(day) + " readings of " + std::to_string(interval) +
+                       " s are not one day");
+    }
     for (std::size_t r = day - 1; r < data.times.size(); ++r) {
       const std::int64_t next = data.times[r] + interval;
       if (((next % 86400) + 86400) % 86400 == 0) ends.push_back(r);

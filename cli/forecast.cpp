@@ -200,7 +200,7 @@ std::vector<float> train_with_early_stopping(Network& net, std::size_t examples,
   const auto measure = [&]() {
     if (!options.quantization_aware) return validation_error();
     float_weights.assign(net.parameters().begin(), net.parameters().end());
-    fake_quantize_weights(net, options.fake_quantization);
+    if (fake_quantize_weights(net, options.fake_quantization) != Status::kOk) throw InputError("cannot fake-quantize the network");
     const double error = validation_error();
     std::copy(float_weights.begin(), float_weights.end(), net.parameters().begin());
     return error;
@@ -277,6 +277,10 @@ ModelFile train_forecaster(const Series& series, const FeatureConfig& requested_
     throw InputError("hidden size must be 1..1024, layers 1..4, window 1..1024");
   }
   const ModelFile* start = options.start_from;
+  if (start != nullptr && (start->spec.task != Task::kRegression || start->spec.output_size != 1 ||
+                           start->spec.output_mode != OutputMode::kLastStep)) {
+    throw InputError("the model to fine-tune is not a one-step forecaster (regression, 1 output, last step)");
+  }
   const Normalization norm = start != nullptr ? normalization_of(*start) : fit_normalization(series, split);
   const FeatureConfig features = start != nullptr ? features_of(*start) : requested_features;
   const LstmSpec spec = start != nullptr ? start->spec
@@ -294,7 +298,8 @@ ModelFile train_forecaster(const Series& series, const FeatureConfig& requested_
     model.floats["norm.value"] = {static_cast<float>(norm.mean), static_cast<float>(norm.scale)};
     model.floats["train.history"] = history;
     model.texts["meta.features"] = features.encode();
-    if (options.quantization_aware) {
+    // Marked only when fine-tuning changed the weights (early stopping may keep the start's).
+    if (options.quantization_aware && !(start != nullptr && parameters == start->parameters)) {
       model.texts["meta.quantization_aware"] = quantization_aware_label(options.fake_quantization);
     }
     return model;
@@ -362,7 +367,8 @@ void bind_for_training(Network& net, std::vector<std::uint8_t>& storage, const L
   if (status == Status::kOk) status = net.initialize(options.seed, 1.0f);
   if (status == Status::kOk && options.start_from != nullptr) {
     if (options.start_from->parameters.size() != net.parameters().size()) {
-      throw InputError("the model to fine-tune has no float weights of its shape (a quantized file?)");
+      throw InputError("the model to fine-tune holds " + std::to_string(options.start_from->parameters.size()) +
+                       " parameters, its shape needs " + std::to_string(net.parameters().size()));
     }
     std::copy(options.start_from->parameters.begin(), options.start_from->parameters.end(), net.parameters().begin());
   }

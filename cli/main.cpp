@@ -17,7 +17,7 @@
 #include "forecast.h"
 #include "integer_forecaster.h"
 #include "model_io.h"
-#include "quantize_study.h"
+#include "quantize_command.h"
 #include "quantized_forecaster.h"
 #include "report.h"
 #include "torch_import.h"
@@ -134,56 +134,8 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--norm-mean", import_mean, "forecast: the value normalization's mean");
   import_cmd->add_option("--norm-scale", import_scale, "forecast: the value normalization's scale (> 0)");
 
-  // ---- quantize --study ---------------------------------------------------------------------
-  DataOptions quantize_data;
-  std::string quantize_model = "model.elstm", quantize_report;
-  CLI::App* quantize = app.add_subcommand(
-      "quantize",
-      "write a model with int16/int8/int4 weights (--bits, --granularity, --out), or with the full-integer path "
-      "(--integer --data --out), or compare them all (--study)");
-  quantize->add_option("--data", quantize_data.path, "--study and --integer: CSV file with a header line")
-      ->check(CLI::ExistingFile);
-  quantize->add_option("--time-column", quantize_data.time_column, "--study: timestamp column")->capture_default_str();
-  quantize->add_option("--value-column", quantize_data.value_column, "--study: column to forecast")->capture_default_str();
-  quantize->add_option("--validation-days", quantize_data.validation_days, "--study: validation days")->capture_default_str();
-  quantize->add_option("--test-days", quantize_data.test_days, "--study: test days")->capture_default_str();
-  quantize->add_option("--model", quantize_model, "a float forecaster made by `edgelstm train`")->capture_default_str();
-  bool quantize_study = false;
-  int quantize_bits = 8;
-  std::string quantize_granularity = "row", quantize_out;
-  quantize->add_flag("--study", quantize_study, "evaluate every format and granularity on the test span");
-  StudyOptions study;
-  study.classifier_data.time_column = "date";
-  study.classifier_data.validation_days = 180;
-  study.classifier_data.test_days = 365;
-  study.costs_path = "bench/mcu/step_costs.csv";
-  quantize->add_option("--classifier", study.classifier_path, "--study: also a float classifier (train --task classify)");
-  quantize->add_option("--classifier-data", study.classifier_data.path, "--study: the classifier's CSV file")
-      ->check(CLI::ExistingFile);
-  quantize->add_option("--classifier-time-column", study.classifier_data.time_column, "--study: its timestamp column")
-      ->capture_default_str();
-  quantize->add_option("--classifier-validation-rows", study.classifier_data.validation_days,
-                       "--study: the classifier's validation rows")->capture_default_str()->check(CLI::Range(1, 100000));
-  quantize->add_option("--classifier-test-rows", study.classifier_data.test_days, "--study: the classifier's test rows")
-      ->capture_default_str()->check(CLI::Range(1, 100000));
-  quantize->add_option("--qat-epochs", study.qat_epochs,
-                       "--study: quantization-aware fine-tuning epochs per variant (0: post-training only); without "
-                       "--study: fine-tune before writing --out (needs --data)")
-      ->capture_default_str()->check(CLI::Range(0, 1000));
-  quantize->add_option("--qat-lr", study.qat_learning_rate, "learning rate of the quantization-aware fine-tuning")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  CLI::Option* qat_epochs_option = quantize->get_option("--qat-epochs");
-  CLI::Option* costs_option = quantize->add_option(
-      "--costs", study.costs_path, "--study: instruction counts per step (bench/mcu/cost_table.py --csv)")->capture_default_str();
-  quantize->add_option("--report", quantize_report, "--study: directory for quantization.md and quantization.svg");
-  quantize->add_option("--bits", quantize_bits, "without --study: 16, 8 or 4 bits per weight")
-      ->capture_default_str()->check(CLI::IsMember({16, 8, 4}));
-  quantize->add_option("--granularity", quantize_granularity, "without --study: one scale per tensor or per row")
-      ->capture_default_str()->check(CLI::IsMember({"tensor", "row"}));
-  quantize->add_option("--out", quantize_out, "without --study: the quantized model file to write");
-  bool quantize_integer = false;
-  quantize->add_flag("--integer", quantize_integer,
-                     "int8 weights plus the full-integer path (int16 activations), calibrated on --data's training span");
+  // ---- quantize ---------------------------------------------------------------------------
+  QuantizeCommand quantize(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -431,75 +383,8 @@ int main(int argc, char** argv) {
       }
       save_model(model, import_out);
       std::printf("wrote %s (%zu parameters)\n", import_out.c_str(), model.parameters.size());
-    } else if (quantize->parsed() && quantize_integer && !quantize_study) {
-      if (quantize_out.empty() || quantize_data.path.empty()) throw InputError("quantize --integer needs --data and --out");
-      const ModelFile model = load_model(quantize_model);
-      const ModelData loaded = load_model_data(quantize_data, features_of(model));
-      const Split& split = loaded.split;
-      IntegerRanges ranges;
-      const edgelstm::IntegerCalibration calibration = calibrate_integer(model, loaded.series, split, &ranges);
-      const ModelFile integer = to_integer_model(model, calibration);
-      save_model(integer, quantize_out);
-      std::printf("calibrated on %zu training windows: max |input| %.3f -> input scale %.3g; max |c|", split.train.size(),
-                  ranges.input, static_cast<double>(calibration.input_scale));
-      for (std::size_t l = 0; l < model.spec.num_layers; ++l) {
-        std::printf(" %.3f (Q%d)", ranges.cell[l], static_cast<int>(calibration.cell_fraction_bits[l]));
-      }
-      std::printf("\nwrote %s: int8 weights with the full-integer path, %zu bytes (%zu on a device; float file %zu)\n",
-                  quantize_out.c_str(), serialize_model(integer).size(), integer_device_bytes(model.spec),
-                  serialize_model(model).size());
-    } else if (quantize->parsed() && !quantize_study) {
-      if (quantize_out.empty()) throw InputError("quantize: give --out FILE (or --study)");
-      ModelFile model = load_model(quantize_model);
-      if (model.format != edgelstm::WeightFormat::kFloat32) throw InputError(quantize_model + ": already quantized");
-      model.format = quantize_bits == 16 ? edgelstm::WeightFormat::kInt16
-                     : quantize_bits == 8 ? edgelstm::WeightFormat::kInt8 : edgelstm::WeightFormat::kInt4;
-      model.granularity = quantize_granularity == "row" ? edgelstm::ScaleGranularity::kRow : edgelstm::ScaleGranularity::kTensor;
-      if (qat_epochs_option->count() > 0 && study.qat_epochs > 0) {
-        // Quantization-aware fine-tuning on --data's training span, then quantization.
-        if (quantize_data.path.empty()) throw InputError("quantize --qat-epochs needs --data (the training data)");
-        TrainOptions tuning;
-        tuning.start_from = &model;
-        tuning.quantization_aware = true;
-        tuning.fake_quantization = edgelstm::FakeQuantization{model.format, model.granularity};
-        tuning.learning_rate = study.qat_learning_rate;
-        tuning.epochs = study.qat_epochs;
-        tuning.patience = 3;
-        const auto progress = [](const EpochReport& r) {
-          std::printf("qat epoch %3d  loss %.5f  validation error (quantized) %.3f  %.1f s\n", r.epoch, r.train_loss,
-                      r.validation_mape, r.seconds);
-        };
-        ModelFile tuned;
-        if (model.spec.task == edgelstm::Task::kClassification) {
-          const ClassData data = read_class_data(quantize_data.path, quantize_data.time_column, model_feature_columns(model),
-                                                 model_label_column(model));
-          const Split split = class_split(data.labels.size(), model.spec.window, static_cast<std::size_t>(quantize_data.validation_days),
-                                          static_cast<std::size_t>(quantize_data.test_days));
-          tuned = train_classifier(data, model.spec.window, split, tuning, progress);
-        } else {
-          const ModelData loaded = load_model_data(quantize_data, features_of(model));
-          tuned = train_forecaster(loaded.series, features_of(model), loaded.split, tuning, progress);
-        }
-        tuned.format = model.format;
-        tuned.granularity = model.granularity;
-        model = tuned;
-      }
-      save_model(model, quantize_out);
-      std::printf("wrote %s: %s weights, one scale per %s, %zu bytes (float file: %zu bytes)\n", quantize_out.c_str(),
-                  format_name(model.format), quantize_granularity.c_str(), serialize_model(model).size(),
-                  serialize_model(load_model(quantize_model)).size());
-    } else if (quantize->parsed()) {
-      if (quantize_data.path.empty()) throw InputError("quantize --study needs --data");
-      if (!study.classifier_path.empty() && study.classifier_data.path.empty()) {
-        throw InputError("--classifier needs --classifier-data");
-      }
-      // The default counts file is optional (the study prints "-" without it); a given one must exist.
-      std::ifstream costs_file(study.costs_path);
-      if (!costs_file && costs_option->count() == 0) study.costs_path.clear();
-      study.model_path = quantize_model;
-      study.data = quantize_data;
-      study.report_dir = quantize_report;
-      run_quantize_study(study);
+    } else if (quantize.parsed()) {
+      quantize.run();
     } else if (inspect->parsed()) {
       const ModelFile model = load_model(inspect_model);
       const edgelstm::LstmSpec& s = model.spec;

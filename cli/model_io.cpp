@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -26,6 +27,13 @@ std::vector<std::uint8_t> serialize_model(const ModelFile& model) {
   detail::ParameterTensor names[4 * kMaxLayers + 2];
   const std::size_t parameter_tensors = detail::parameter_tensors(model.spec, model.format, names);
   if (model.parameters.size() != parameter_count(model.spec)) throw InputError("cannot encode the model: wrong parameter count");
+  if (model.format != WeightFormat::kFloat32) {
+    for (std::size_t k = 0; k < model.parameters.size(); ++k) {
+      if (!std::isfinite(model.parameters[k])) {
+        throw InputError("cannot quantize the model: parameter " + std::to_string(k) + " is not finite");
+      }
+    }
+  }
   std::vector<std::vector<std::uint8_t>> quantized_data(parameter_tensors);
   std::vector<std::vector<float>> scales(parameter_tensors);
   std::vector<std::string> scale_names(parameter_tensors);
@@ -139,6 +147,10 @@ ModelFile load_model(const std::string& path) {
   ModelView view;
   const Status status =
       read_model(Span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(storage.data()), data.size()), &view);
+  if (status == Status::kUnsupportedVersion && data.size() >= 38 && data[8] == 1 && data[37] != 0) {
+    throw InputError(path + ": a quantized model file of format version 1 (two float biases per layer); this version "
+                     "reads quantized files of version 2: quantize the float model again (edgelstm quantize)");
+  }
   if (status != Status::kOk) throw InputError(path + ": " + status_name(status));
   ModelFile model;
   model.spec = view.spec();

@@ -54,22 +54,23 @@ std::map<CostKey, long long> read_costs(const std::string& path) {
       header = true;
       continue;
     }
-    std::istringstream fields(line);
-    std::string target, input, hidden, outputs, kind, count;
-    std::getline(fields, target, ',');
-    std::getline(fields, input, ',');
-    std::getline(fields, hidden, ',');
-    std::getline(fields, outputs, ',');
-    std::getline(fields, kind, ',');
-    std::getline(fields, count, ',');
-    try {
+    std::vector<std::string> fields;
+    std::istringstream in_line(line);
+    for (std::string field; std::getline(in_line, field, ',');) fields.push_back(field);
+    // A whole positive number, nothing after it.
+    const auto number_of = [&](const std::string& text) {
       std::size_t used = 0;
-      const long long instructions = std::stoll(count, &used);
-      if (used != count.size() || instructions <= 0) throw std::invalid_argument("");
-      costs[{target, std::stoi(input), std::stoi(hidden), std::stoi(outputs), kind}] = instructions;
+      const long long value = std::stoll(text, &used);
+      if (used != text.size() || value <= 0) throw std::invalid_argument(text);
+      return value;
+    };
+    try {
+      if (fields.size() != 6) throw std::invalid_argument(line);
+      costs[{fields[0], static_cast<int>(number_of(fields[1])), static_cast<int>(number_of(fields[2])),
+             static_cast<int>(number_of(fields[3])), fields[4]}] = number_of(fields[5]);
     } catch (const std::logic_error&) {
       throw InputError(path + ":" + std::to_string(number) +
-                       ": expected target,input,hidden,outputs,kind,instructions with numbers, found '" + line + "'");
+                       ": expected target,input,hidden,outputs,kind,instructions (positive whole numbers), found '" + line + "'");
     }
   }
   return costs;
@@ -121,9 +122,9 @@ void run_quantize_study(const StudyOptions& options) {
     task.data = read_class_data(options.classifier_data.path, options.classifier_data.time_column,
                                 model_feature_columns(task.model), model_label_column(task.model));
     task.window = task.model.spec.window;
-    task.split = class_split(task.data.labels.size(), task.window,
-                             static_cast<std::size_t>(options.classifier_data.validation_days),
-                             static_cast<std::size_t>(options.classifier_data.test_days));
+    const std::size_t per_day = steps_per_day(task.data.times[1] - task.data.times[0]);
+    task.split = class_split(task.data.labels.size(), task.window, options.classifier_data.validation_days * per_day,
+                             options.classifier_data.test_days * per_day);
     task.training.learning_rate = options.qat_learning_rate;
     std::string name = options.classifier_path.substr(options.classifier_path.find_last_of('/') + 1);
     name = name.substr(0, name.find('.'));

@@ -11,7 +11,7 @@ struct StudyOptions {
   std::string model_path;  // a float forecaster (`edgelstm train`)
   DataOptions data;        // its series
   // Optional: a float classifier (`edgelstm train --task classify`) and its data; validation and
-  // test spans count rows (days for daily data).
+  // test days as in the classifier's training run.
   std::string classifier_path;
   DataOptions classifier_data;
   // Quantization-aware fine-tuning of every float model for every format: at most this many epochs

@@ -115,12 +115,14 @@ EDGELSTM_TEST(ModelFormat, CorruptTruncatedOrForeignFilesAreRefused) {
   g_file[0] = 'X';
   EXPECT_STATUS(read(size), edgelstm::Status::kBadMagic);
   g_file[0] = 'E';
+  EXPECT_EQ_INT(g_file[8], 1);  // float files are written as version 1: their layout is version 1's
   g_file[8] = 3;  // a version from the future
   EXPECT_STATUS(read(size), edgelstm::Status::kUnsupportedVersion);
   g_file[8] = 1;  // version 1 float files have this very layout and stay readable (no checksum over the version)
   EXPECT_OK(read(size));
   g_file[8] = 2;
   EXPECT_OK(read(size));
+  g_file[8] = 1;
   // Misaligned copy: refused rather than read through a misaligned float pointer.
   std::memcpy(g_copy + 2, g_file, size);
   edgelstm::ModelView view;

@@ -231,7 +231,9 @@ EDGELSTM_TEST(Quantize, QuantizedModelFileBindsInPlaceAndIsChecked) {
     const std::uint32_t crc = edgelstm::crc32_update(0, g_model_file + 20, size - 20);
     for (int k = 0; k < 4; ++k) g_model_file[16 + k] = static_cast<std::uint8_t>(crc >> (8 * k));
   };
-  // Version 1's quantized layout (two float biases) is gone: such a file is refused as a version.
+  // Quantized files are version 2; version 1's quantized layout (two float biases) is gone: such a
+  // file is refused as a version.
+  EXPECT_EQ_INT(g_model_file[8], 2);
   g_model_file[8] = 1;
   reseal();
   EXPECT_STATUS(edgelstm::read_model(edgelstm::Span<const std::uint8_t>(g_model_file, size), &view),
@@ -302,11 +304,21 @@ EDGELSTM_TEST(Quantize, QuantizationAwareStepAppliesTheQuantizedNetworksGradient
       ASSERT_TRUE(count <= 4096);
       std::memcpy(g_before, qat.parameters().data(), sizeof(float) * count);
       std::memcpy(reference.parameters().data(), g_before, sizeof(float) * count);
-      edgelstm::fake_quantize_weights(reference, fq);
-      // The quantized copy differs from the float weights in the matrices only.
+      ASSERT_OK(edgelstm::fake_quantize_weights(reference, fq));
+      // The quantized copy: matrices rounded; the biases as a quantized model file stores them, their
+      // int16 sum in bias_ih (within half a step of the float sum) and 0 in bias_hh.
       const edgelstm::LstmLayerParameters<float> p = reference.layer_parameters(0);
       const std::size_t bias_at = static_cast<std::size_t>(p.bias_ih.data() - reference.parameters().data());
-      EXPECT_TRUE(std::memcmp(reference.parameters().data() + bias_at, g_before + bias_at, sizeof(float) * 96) == 0);
+      double largest_sum = 0, worst_sum = 0;
+      int nonzero_hh = 0;
+      for (std::size_t r = 0; r < 48; ++r) {
+        const double sum = static_cast<double>(g_before[bias_at + r]) + g_before[bias_at + 48 + r];
+        largest_sum = std::fmax(largest_sum, std::fabs(sum));
+        worst_sum = std::fmax(worst_sum, std::fabs(p.bias_ih[r] - sum));
+        nonzero_hh += p.bias_hh[r] != 0.0f ? 1 : 0;
+      }
+      EXPECT_LE(worst_sum, 0.5 * largest_sum / 32767 + 1e-7);
+      EXPECT_EQ_INT(nonzero_hh, 0);
       EXPECT_TRUE(std::memcmp(reference.parameters().data(), g_before, sizeof(float) * 36) != 0);
 
       const edgelstm::TrainResult r = edgelstm::train_step_quantization_aware(
@@ -322,45 +334,82 @@ EDGELSTM_TEST(Quantize, QuantizationAwareStepAppliesTheQuantizedNetworksGradient
       EXPECT_LE(edgelstm::test::max_relative_error(qat.parameters().data(), g_expected, count), 1e-6);
       // The float weights stay float: quantizing them again changes them.
       std::memcpy(g_master, qat.parameters().data(), sizeof(float) * count);
-      edgelstm::fake_quantize_weights(qat, fq);
+      ASSERT_OK(edgelstm::fake_quantize_weights(qat, fq));
       EXPECT_TRUE(std::memcmp(g_master, qat.parameters().data(), sizeof(float) * count) != 0);
     }
   }
 }
 
-EDGELSTM_TEST(Quantize, QuantizationAwareStepRefusesBadInputAndKeepsTheFloatWeights) {
+// Refused quantization-aware steps change nothing: not the float weights (not left quantized),
+// not the optimizer's state, not the recurrent state. Two networks run in lockstep; one also gets
+// every refused call; afterwards both take the same steps and must agree bit for bit.
+alignas(16) std::uint8_t g_twin_arena[96 * 1024];
+float g_twin_master[4096];
+
+EDGELSTM_TEST(Quantize, QuantizationAwareStepRefusesBadInputAndKeepsEverything) {
   const auto spec = edgelstm::make_spec(2, 8, 1, 3, 4, edgelstm::Task::kClassification);
   edgelstm::TrainConfig config;
   config.optimizer = edgelstm::OptimizerKind::kAdam;
   config.loss = edgelstm::LossKind::kCrossEntropy;
-  edgelstm::Network net;
-  ASSERT_OK(net.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_qat_arena, edgelstm::train_bytes(spec, config.optimizer))));
+  const std::size_t bytes = edgelstm::train_bytes(spec, config.optimizer);
+  edgelstm::Network net, twin;
+  ASSERT_OK(net.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_qat_arena, bytes)));
+  ASSERT_OK(twin.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_twin_arena, bytes)));
   ASSERT_OK(net.initialize(44));
+  ASSERT_OK(twin.initialize(44));
   const std::size_t count = net.parameters().size();
-  std::memcpy(g_before, net.parameters().data(), sizeof(float) * count);
   float x[8];
   edgelstm::test::fill_uniform(x, 8, 45, 1.0f);
   const std::uint16_t label = 2, bad_label = 3;
   const edgelstm::FakeQuantization int4{WeightFormat::kInt4, ScaleGranularity::kRow};
   const edgelstm::Span<float> master(g_master, count);
-  auto step = [&](std::uint16_t label, const edgelstm::FakeQuantization& fq, edgelstm::Span<float> buffer) {
-    return edgelstm::train_step_quantization_aware(net, edgelstm::Span<const float>(x, 8),
-                                                   edgelstm::Span<const std::uint16_t>(&label, 1),
-                                                   edgelstm::WindowStart::kZeroState, fq, buffer)
-        .status;
+  auto step = [&](edgelstm::Network& n, std::uint16_t l, const edgelstm::FakeQuantization& fq, edgelstm::Span<float> buffer) {
+    return edgelstm::train_step_quantization_aware(n, edgelstm::Span<const float>(x, 8), edgelstm::Span<const std::uint16_t>(&l, 1),
+                                                   edgelstm::WindowStart::kCarryState, fq, buffer);
   };
-  // Not a quantized format, a master buffer of the wrong size, a label out of range, a NaN input:
-  // refused, and the weights are the float weights of before (not their quantized copy).
+  // One accepted step each: Adam's moments and the carried state are no longer zero.
+  ASSERT_OK(step(net, label, int4, master).status);
+  ASSERT_OK(step(twin, label, int4, edgelstm::Span<float>(g_twin_master, count)).status);
+  std::memcpy(g_before, net.parameters().data(), sizeof(float) * count);
+
+  // Not a quantized format, an unknown granularity, a master buffer of the wrong size, a label out
+  // of range, a NaN input, an update that would overflow (found after forward, BPTT and the
+  // restore of the float weights): all refused.
   const edgelstm::FakeQuantization float32{WeightFormat::kFloat32, ScaleGranularity::kRow};
-  EXPECT_STATUS(step(label, float32, master), edgelstm::Status::kInvalidArgument);
-  EXPECT_STATUS(step(label, int4, edgelstm::Span<float>(g_master, count - 1)), edgelstm::Status::kInvalidArgument);
-  EXPECT_STATUS(step(bad_label, int4, master), edgelstm::Status::kLabelOutOfRange);
+  const edgelstm::FakeQuantization unknown{WeightFormat::kInt8, static_cast<ScaleGranularity>(7)};
+  EXPECT_STATUS(step(net, label, float32, master).status, edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(step(net, label, unknown, master).status, edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(step(net, label, int4, edgelstm::Span<float>(g_master, count - 1)).status, edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(step(net, bad_label, int4, master).status, edgelstm::Status::kLabelOutOfRange);
   x[3] = NAN;
-  EXPECT_STATUS(step(label, int4, master), edgelstm::Status::kNonFinite);
-  EXPECT_TRUE(std::memcmp(g_before, net.parameters().data(), sizeof(float) * count) == 0);
+  EXPECT_STATUS(step(net, label, int4, master).status, edgelstm::Status::kNonFinite);
   x[3] = 0.5f;
-  ASSERT_OK(step(label, int4, master));
+  edgelstm::TrainConfig overflow = config;
+  overflow.learning_rate = 3.4e38f;  // about FLT_MAX
+  overflow.beta1 = 0.0;  // the first moment is the gradient itself: an update of about lr, or more where g grew
+  ASSERT_OK(net.set_train_config(overflow));
+  const edgelstm::TrainResult refused = step(net, label, int4, master);
+  EXPECT_STATUS(refused.status, edgelstm::Status::kNonFinite);
+  ASSERT_OK(net.set_train_config(config));
+  EXPECT_TRUE(std::memcmp(g_before, net.parameters().data(), sizeof(float) * count) == 0);
+
+  // The same next steps give the same results: optimizer and recurrent state were kept.
+  for (int k = 0; k < 2; ++k) {
+    const edgelstm::TrainResult a = step(net, label, int4, master);
+    const edgelstm::TrainResult b = step(twin, label, int4, edgelstm::Span<float>(g_twin_master, count));
+    ASSERT_OK(a.status);
+    ASSERT_OK(b.status);
+    EXPECT_TRUE(a.loss == b.loss);
+  }
+  EXPECT_TRUE(std::memcmp(net.parameters().data(), twin.parameters().data(), sizeof(float) * count) == 0);
   EXPECT_TRUE(std::memcmp(g_before, net.parameters().data(), sizeof(float) * count) != 0);
+  float y_net[3], y_twin[3];
+  ASSERT_OK(net.step(edgelstm::Span<const float>(x, 2), y_net));
+  ASSERT_OK(twin.step(edgelstm::Span<const float>(x, 2), y_twin));
+  EXPECT_TRUE(std::memcmp(y_net, y_twin, sizeof y_net) == 0);
+  // A network without writable weights cannot be fake-quantized.
+  edgelstm::Network unbound;
+  EXPECT_STATUS(edgelstm::fake_quantize_weights(unbound, int4), edgelstm::Status::kNotBound);
 }
 
 // Training with fake int4 weights learns weights that survive int4 quantization: on a small
@@ -408,8 +457,8 @@ EDGELSTM_TEST(Quantize, QuantizationAwareTrainingBeatsPostTrainingInt4) {
     return sum / 100;
   };
   const double ptq_float = mse(ptq);
-  edgelstm::fake_quantize_weights(ptq, int4);
-  edgelstm::fake_quantize_weights(qat, int4);
+  ASSERT_OK(edgelstm::fake_quantize_weights(ptq, int4));
+  ASSERT_OK(edgelstm::fake_quantize_weights(qat, int4));
   const double ptq_int4 = mse(ptq), qat_int4 = mse(qat);
   std::printf("  held-out MSE: float %.5f, PTQ int4 %.5f, QAT int4 %.5f\n", ptq_float, ptq_int4, qat_int4);
   EXPECT_LT(qat_int4, ptq_int4);

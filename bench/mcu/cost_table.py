@@ -125,11 +125,46 @@ def write_csv(path, results, commit, dirty):
                     out.write(f"{target},{shape[0]},{shape[1]},{shape[2]},{kind},{table[shape + (kind,)]}\n")
 
 
+def check_csv(path, results):
+    """Compares the study shapes' counts with those a committed CSV holds; returns the differences."""
+    committed = {}
+    with open(path, encoding="utf-8") as text:
+        for number, line in enumerate(text, 1):
+            line = line.strip()
+            if not line or line.startswith("#") or line.startswith("target,"):
+                continue
+            fields = line.split(",")
+            if len(fields) != 6:
+                sys.exit(f"{path}:{number}: expected target,input,hidden,outputs,kind,instructions")
+            committed[(fields[0], int(fields[1]), int(fields[2]), int(fields[3]), fields[4])] = int(fields[5])
+    differences = []
+    for target in TARGETS:
+        table = results[target][0]
+        for shape in STUDY_SHAPES:
+            for kind in STUDY_KINDS:
+                key = (target,) + shape + (kind,)
+                measured, stored = table[shape + (kind,)], committed.get(key)
+                if measured != stored:
+                    differences.append(f"{','.join(map(str, key))}: measured {measured}, {path} has {stored}")
+    return differences
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--csv", metavar="PATH", help="also write the study shapes' per-step counts as CSV")
+    parser.add_argument("--check", metavar="PATH",
+                        help="only measure the study shapes and fail when PATH (a --csv file) holds other counts")
     args = parser.parse_args()
     plugin = build_plugin()
+    if args.check:
+        results = {target: counts(target, plugin) for target in TARGETS}
+        differences = check_csv(args.check, results)
+        for line in differences:
+            print(line)
+        if differences:
+            sys.exit(f"{args.check} is out of date: regenerate it with bench/mcu/cost_table.py --csv {args.check}")
+        print(f"{args.check}: all {sum(len(STUDY_SHAPES) * len(STUDY_KINDS) for _ in TARGETS)} counts current")
+        return
     commit = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
     dirty = bool(run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip())
     print(f"Measured {datetime.date.today().isoformat()}, commit {commit}, QEMU instruction counts.\n")

@@ -24,8 +24,9 @@
 // and lstm.weight_hh_l<l> in the file's weight format and lstm.bias_l<l> = bias_ih + bias_hh as
 // int16 [4H x 1] (quantize_fused_bias), then head.weight quantized and head.bias float32; each
 // quantized tensor's scales follow the parameters as "<name>.scale" (float32: one per tensor or
-// one per row). Other tensors (normalization, feature settings) follow. Version 1 files (float
-// only: version 1's quantized layout kept two float biases) are still read.
+// one per row). Other tensors (normalization, feature settings) follow. Float files are written as
+// version 1 (the layout version 1 defined); quantized files as version 2 (version 1's quantized
+// layout, with two float biases, is refused: quantize the float model again).
 #pragma once
 
 #include <cstddef>
@@ -190,7 +191,8 @@ inline Status write_model_tensors(const LstmSpec& spec, WeightFormat format, Spa
   std::uint8_t* p = out.data();
   std::memset(p, 0, total);
   std::memcpy(p, "ELSTMMDL", 8);
-  detail::put_u16(p + 8, kModelFormatVersion);
+  // Float files keep version 1 (their layout did not change), so readers of version 1 still read them.
+  detail::put_u16(p + 8, format == WeightFormat::kFloat32 ? 1 : kModelFormatVersion);
   detail::put_u16(p + 10, kModelHeaderBytes);
   detail::put_u32(p + 12, static_cast<std::uint32_t>(total));
   detail::put_u16(p + 20, spec.input_size);

@@ -61,17 +61,20 @@ struct QuantizedMatrix {
 };
 
 // The scale of `count` weights: max|w| / qmax, or 1 when all are zero (then every q is 0).
+// (Weights so small that the scale would be subnormal count as zeros: 1 / scale must stay finite.)
 inline float quantization_scale(const float* w, std::size_t count, WeightFormat format) {
   float largest = 0.0f;
   for (std::size_t k = 0; k < count; ++k) largest = std::fabs(w[k]) > largest ? std::fabs(w[k]) : largest;
-  return largest > 0.0f ? largest / static_cast<float>(quantization_max(format)) : 1.0f;
+  const float scale = largest / static_cast<float>(quantization_max(format));
+  return scale >= 1.17549435e-38f ? scale : 1.0f;  // FLT_MIN; also catches a NaN maximum
 }
 
-// q = clamp(round(w * inverse_scale), -qmax, qmax), as a float (exact for every format).
+// q = clamp(round(w * inverse_scale), -qmax, qmax), as a float (exact for every format); a NaN
+// weight becomes 0 (callers refuse non-finite weights before quantizing; this keeps the cast defined).
 inline float quantize_value(float w, float inverse_scale, WeightFormat format) {
   const float qmax = static_cast<float>(quantization_max(format));
   const float scaled = std::nearbyint(w * inverse_scale);
-  return scaled > qmax ? qmax : scaled < -qmax ? -qmax : scaled;
+  return scaled > qmax ? qmax : scaled < -qmax ? -qmax : scaled == scaled ? scaled : 0.0f;
 }
 
 // Quantizes w [rows x cols] into `data` (rows * quantized_row_bytes bytes) and `scales`. A row or
@@ -113,12 +116,29 @@ inline void quantize_fused_bias(const float* bias_ih, const float* bias_hh, std:
     const float sum = bias_ih[r] + bias_hh[r];
     largest = std::fabs(sum) > largest ? std::fabs(sum) : largest;
   }
-  *scale = largest > 0.0f ? largest / static_cast<float>(quantization_max(WeightFormat::kInt16)) : 1.0f;
+  *scale = quantization_scale(&largest, 1, WeightFormat::kInt16);
   const float inverse = 1.0f / *scale;
   for (std::size_t r = 0; r < rows; ++r) {
     const int q = static_cast<int>(quantize_value(bias_ih[r] + bias_hh[r], inverse, WeightFormat::kInt16));
     data[2 * r] = static_cast<std::uint8_t>(q & 0xFF);
     data[2 * r + 1] = static_cast<std::uint8_t>((q >> 8) & 0xFF);
+  }
+}
+
+// The fake-quantized form of a layer's biases: bias_ih becomes the int16 sum's dequantized value
+// (quantize_fused_bias's rounding) and bias_hh 0, so a float network computes what the hybrid
+// network of a quantized model file computes. Both biases receive the same gradient there (the
+// sum's), as they do in float training.
+inline void fake_quantize_fused_bias(float* bias_ih, float* bias_hh, std::size_t rows) {
+  float largest = 0.0f;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float sum = bias_ih[r] + bias_hh[r];
+    largest = std::fabs(sum) > largest ? std::fabs(sum) : largest;
+  }
+  const float scale = quantization_scale(&largest, 1, WeightFormat::kInt16), inverse = 1.0f / scale;
+  for (std::size_t r = 0; r < rows; ++r) {
+    bias_ih[r] = quantize_value(bias_ih[r] + bias_hh[r], inverse, WeightFormat::kInt16) * scale;
+    bias_hh[r] = 0.0f;
   }
 }
 

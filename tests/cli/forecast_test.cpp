@@ -129,8 +129,6 @@ TEST(ModelIo, SavesAtomicallyAndLoadsWhatItSaved) {
 
 namespace {
 
-// The quantization target: int8 weights with per-row scales forecast within 5% (relative) of the
-// float model's MAPE; per-row scales do at least as well as a per-tensor scale at 4 bits.
 // The forecaster the quantization tests share (trained once per process).
 const ModelFile& taylor_forecaster(const Series& series, const Split& split) {
   static const ModelFile model = [&] {
@@ -151,6 +149,8 @@ double test_mape(Forecaster& forecaster, const Series& series, const Split& spli
   return metrics_of(forecast, actual).mape;
 }
 
+// The quantization target: int8 weights with per-row scales forecast within 5% (relative) of the
+// float model's MAPE; per-row scales do at least as well as a per-tensor scale at 4 bits.
 TEST(Quantization, Int8PerRowStaysWithinFivePercentOfFloat) {
   const Series series = taylor();
   FeatureConfig features;
@@ -284,12 +284,13 @@ TEST(Quantization, AwareFineTuningRecoversInt4) {
   edgelstm::Network net;
   ASSERT_EQ(net.bind_inference(fake.spec, aligned_arena(storage, edgelstm::inference_bytes(fake.spec))), edgelstm::Status::kOk);
   std::copy(fake.parameters.begin(), fake.parameters.end(), net.parameters().begin());
-  edgelstm::fake_quantize_weights(net, tuning.fake_quantization);
+  ASSERT_EQ(edgelstm::fake_quantize_weights(net, tuning.fake_quantization), edgelstm::Status::kOk);
   fake.parameters.assign(net.parameters().begin(), net.parameters().end());
   Forecaster fake_quantized(fake);
   double worst = 0;
   for (std::size_t t : split.test) worst = std::max(worst, std::fabs(fake_quantized.forecast(series, t) - qat.forecast(series, t)));
-  EXPECT_LT(worst, 0.05);  // MW, float rounding only (the forecasts are ~30,000 MW)
+  std::printf("fake-quantized float network vs int4 network: largest difference %.2g MW\n", worst);
+  EXPECT_LT(worst, 0.01);  // MW, float rounding only (the forecasts are ~30,000 MW)
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 // libFuzzer target: read_model on arbitrary bytes must return a status, never read outside the
 // buffer; when it accepts a file, the parameters (float files) or the quantized head matrix and
-// its scales (quantized files) and the head bias lie inside the buffer; an int8 file that the
-// full-integer network accepts runs a step on its tensors in place without reading outside it.
+// its scales (quantized files) and the head bias lie inside the buffer; a quantized file that the
+// weight-only network accepts (weight matrices, the fused int16 biases and their scales), and an
+// int8 file that the full-integer network accepts, run a step on their tensors in place without
+// reading outside the buffer.
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "edgelstm/hybrid_network.h"
 #include "edgelstm/integer_network.h"
 #include "edgelstm/model_format.h"
 
@@ -36,14 +39,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     edgelstm::ModelTensor tensor;
     if (view.tensor("head.bias", &tensor) != edgelstm::Status::kOk || !inside(tensor.data, 4 * tensor.count)) __builtin_trap();
+    // An arena of `bytes` bytes on a kArenaAlignment boundary inside `storage`.
+    const auto aligned_arena = [](std::vector<std::uint32_t>& storage, std::size_t bytes) {
+      storage.assign(bytes / 4 + 4, 0);
+      auto* first = reinterpret_cast<std::uint8_t*>(
+          (reinterpret_cast<std::uintptr_t>(storage.data()) + edgelstm::kArenaAlignment - 1) / edgelstm::kArenaAlignment *
+          edgelstm::kArenaAlignment);
+      return edgelstm::Span<std::uint8_t>(first, bytes);
+    };
+    const std::size_t hybrid_bytes = edgelstm::inference_in_place_bytes(view.spec());
+    if (view.weight_format() != edgelstm::WeightFormat::kFloat32 && hybrid_bytes <= (1u << 20)) {
+      std::vector<std::uint32_t> arena;
+      edgelstm::HybridNetwork net;
+      if (net.bind(view, aligned_arena(arena, hybrid_bytes)) == edgelstm::Status::kOk) {
+        std::vector<float> x(view.spec().input_size, 0.25f), y(view.spec().output_size);
+        if (net.step(edgelstm::Span<const float>(x.data(), x.size()), edgelstm::Span<float>(y.data(), y.size())) !=
+            edgelstm::Status::kOk) {
+          __builtin_trap();
+        }
+      }
+    }
     const std::size_t arena_bytes = edgelstm::integer_inference_bytes(view.spec());
     if (view.weight_format() == edgelstm::WeightFormat::kInt8 && arena_bytes <= (1u << 20)) {
-      std::vector<std::uint32_t> arena(arena_bytes / 4 + 4);
-      auto* aligned = reinterpret_cast<std::uint8_t*>(
-          (reinterpret_cast<std::uintptr_t>(arena.data()) + edgelstm::kArenaAlignment - 1) / edgelstm::kArenaAlignment *
-          edgelstm::kArenaAlignment);
+      std::vector<std::uint32_t> arena;
       edgelstm::IntegerNetwork net;
-      if (net.bind(view, edgelstm::Span<std::uint8_t>(aligned, arena_bytes)) == edgelstm::Status::kOk) {
+      if (net.bind(view, aligned_arena(arena, arena_bytes)) == edgelstm::Status::kOk) {
         std::vector<std::int16_t> x(view.spec().input_size, 1000);
         std::vector<std::int32_t> y(view.spec().output_size);
         if (net.step(edgelstm::Span<const std::int16_t>(x.data(), x.size()), edgelstm::Span<std::int32_t>(y.data(), y.size())) !=
