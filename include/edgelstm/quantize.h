@@ -10,6 +10,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+#include "kernels.h"
 
 namespace edgelstm {
 
@@ -156,39 +159,64 @@ inline void fake_quantize_matrix(float* w, std::size_t rows, std::size_t cols, W
   }
 }
 
-// y[r] += scale_r * sum_k q[r][k] * x[k]: the weight-only kernel. The sum runs over the integer
-// values converted to float (exact for int16/int8/int4), then one multiply by the row's scale.
-inline void matvec_accumulate_quantized(const QuantizedMatrix& m, const float* x, float* y) {
-  const std::size_t row_bytes = quantized_row_bytes(m.format, m.cols);
-  for (std::size_t r = 0; r < m.rows; ++r) {
-    const std::uint8_t* row = m.data + r * row_bytes;
+namespace detail {
+
+// q[k] of a row as a float (exact): int16 little-endian, int8, int4 (low nibble first).
+template <WeightFormat kFormat>
+inline float quantized_at(const std::uint8_t* row, std::size_t k) {
+  if constexpr (kFormat == WeightFormat::kInt16) {
+    std::int16_t q;
+    std::memcpy(&q, row + 2 * k, sizeof q);  // little-endian targets only (model_format.h checks)
+    return static_cast<float>(q);
+  } else if constexpr (kFormat == WeightFormat::kInt8) {
+    return static_cast<float>(static_cast<std::int8_t>(row[k]));
+  } else {
+    const int nibble = (k % 2 == 0 ? row[k / 2] : row[k / 2] >> 4) & 0xF;
+    return static_cast<float>(nibble >= 8 ? nibble - 16 : nibble);
+  }
+}
+
+// Columns [k0, k0 + kBlock) of every row: the inputs stay in registers while the rows stream
+// past (as matvec_accumulate_block for float weights), each weight converted as it is loaded;
+// y[r] += scale_r * (the block's integer-weighted sum). k0 is even (int4 pairs stay in a byte).
+template <WeightFormat kFormat, std::size_t kBlock>
+inline void matvec_quantized_block(const QuantizedMatrix& m, std::size_t k0, const float* EDGELSTM_RESTRICT x,
+                                   float* EDGELSTM_RESTRICT y) {
+  float xr[kBlock];
+  EDGELSTM_UNROLL
+  for (std::size_t j = 0; j < kBlock; ++j) xr[j] = x[k0 + j];
+  const std::size_t row_bytes = quantized_row_bytes(kFormat, m.cols);
+  const std::uint8_t* row = m.data;
+  for (std::size_t r = 0; r < m.rows; ++r, row += row_bytes) {
     float sum = 0.0f;
-    switch (m.format) {
-      case WeightFormat::kInt16:
-        for (std::size_t k = 0; k < m.cols; ++k) {
-          const auto q = static_cast<std::int16_t>(static_cast<std::uint16_t>(row[2 * k] | (row[2 * k + 1] << 8)));
-          sum += static_cast<float>(q) * x[k];
-        }
-        break;
-      case WeightFormat::kInt8: {
-        const auto* q = reinterpret_cast<const std::int8_t*>(row);
-        for (std::size_t k = 0; k < m.cols; ++k) sum += static_cast<float>(q[k]) * x[k];
-        break;
-      }
-      case WeightFormat::kInt4:
-        for (std::size_t k = 0; k + 1 < m.cols; k += 2) {
-          const int low = row[k / 2] & 0xF, high = row[k / 2] >> 4;
-          sum += static_cast<float>(low >= 8 ? low - 16 : low) * x[k];
-          sum += static_cast<float>(high >= 8 ? high - 16 : high) * x[k + 1];
-        }
-        if (m.cols % 2 != 0) {
-          const int low = row[m.cols / 2] & 0xF;
-          sum += static_cast<float>(low >= 8 ? low - 16 : low) * x[m.cols - 1];
-        }
-        break;
-      case WeightFormat::kFloat32: break;
-    }
+    EDGELSTM_UNROLL
+    for (std::size_t j = 0; j < kBlock; ++j) sum += quantized_at<kFormat>(row, k0 + j) * xr[j];
     y[r] += m.scale(r) * sum;
+  }
+}
+
+template <WeightFormat kFormat>
+inline void matvec_quantized(const QuantizedMatrix& m, const float* x, float* y) {
+  constexpr std::size_t kBlock = 16;  // 16 inputs in FPU registers leave room for the conversions
+  std::size_t k0 = 0;
+  for (; k0 + kBlock <= m.cols; k0 += kBlock) matvec_quantized_block<kFormat, kBlock>(m, k0, x, y);
+  for (; k0 + 8 <= m.cols; k0 += 8) matvec_quantized_block<kFormat, 8>(m, k0, x, y);
+  for (; k0 + 4 <= m.cols; k0 += 4) matvec_quantized_block<kFormat, 4>(m, k0, x, y);
+  for (; k0 + 2 <= m.cols; k0 += 2) matvec_quantized_block<kFormat, 2>(m, k0, x, y);
+  if (k0 < m.cols) matvec_quantized_block<kFormat, 1>(m, k0, x, y);
+}
+
+}  // namespace detail
+
+// y[r] += scale_r * sum_k q[r][k] * x[k]: the weight-only kernel. The sums run over the integer
+// values converted to float (exact for int16/int8/int4) in blocks of columns, each block's sum
+// multiplied once by the row's scale; no float copy of the weights exists.
+inline void matvec_accumulate_quantized(const QuantizedMatrix& m, const float* x, float* y) {
+  switch (m.format) {
+    case WeightFormat::kInt16: detail::matvec_quantized<WeightFormat::kInt16>(m, x, y); break;
+    case WeightFormat::kInt8: detail::matvec_quantized<WeightFormat::kInt8>(m, x, y); break;
+    case WeightFormat::kInt4: detail::matvec_quantized<WeightFormat::kInt4>(m, x, y); break;
+    case WeightFormat::kFloat32: break;
   }
 }
 
