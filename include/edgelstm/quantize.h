@@ -171,8 +171,11 @@ inline float quantized_at(const std::uint8_t* row, std::size_t k) {
   } else if constexpr (kFormat == WeightFormat::kInt8) {
     return static_cast<float>(static_cast<std::int8_t>(row[k]));
   } else {
-    const int nibble = (k % 2 == 0 ? row[k / 2] : row[k / 2] >> 4) & 0xF;
-    return static_cast<float>(nibble >= 8 ? nibble - 16 : nibble);
+    // The byte as signed: its arithmetic shift right by 4 is the high nibble, sign-extended; the low
+    // nibble moves to the top of a word and shifts back (one SBFX on ARM).
+    const std::int32_t byte = static_cast<std::int8_t>(row[k / 2]);
+    const std::int32_t q = k % 2 == 0 ? static_cast<std::int32_t>(static_cast<std::uint32_t>(byte) << 28) >> 28 : byte >> 4;
+    return static_cast<float>(q);
   }
 }
 
