@@ -52,6 +52,19 @@ ModelData load_model_data(const DataOptions& data, const FeatureConfig& features
   return out;
 }
 
+Split class_split_days(const ClassData& classes, int window, const DataOptions& data) {
+  const std::size_t per_day = steps_per_day(classes.times[1] - classes.times[0]);
+  return class_split(classes.labels.size(), window, static_cast<std::size_t>(data.validation_days) * per_day,
+                     static_cast<std::size_t>(data.test_days) * per_day);
+}
+
+ClassifierData load_classifier_data(const DataOptions& data, const ModelFile& model) {
+  ClassifierData out;
+  out.classes = read_class_data(data.path, data.time_column, model_feature_columns(model), model_label_column(model));
+  out.split = class_split_days(out.classes, model.spec.window, data);
+  return out;
+}
+
 std::vector<int> parse_lags(const std::string& text) {
   std::vector<int> lags;
   std::istringstream in(text);

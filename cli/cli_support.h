@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "classify.h"
 #include "forecast.h"
 
 namespace edgelstm::cli {
@@ -35,6 +36,17 @@ struct ModelData {
   Split split;
 };
 ModelData load_model_data(const DataOptions& data, const FeatureConfig& features);
+// A classifier's rows split chronologically with validation and test spans given in days (`data`'s
+// validation_days and test_days, scaled by the readings per day).
+Split class_split_days(const ClassData& classes, int window, const DataOptions& data);
+
+// A classifier model's data: `data`'s columns the model names, and their split by days.
+struct ClassifierData {
+  ClassData classes;
+  Split split;
+};
+ClassifierData load_classifier_data(const DataOptions& data, const ModelFile& model);
+
 std::vector<int> parse_lags(const std::string& text);
 std::vector<std::string> parse_columns(const std::string& text);
 OptimizerKind parse_optimizer(const std::string& name);

@@ -351,6 +351,17 @@ double Forecaster::forecast(const Series& series, std::size_t t) {
   return forecast_with(net_, series, features_, norm_, window_, t);
 }
 
+TrainOptions fine_tuning_options(TrainOptions base, const ModelFile& start, const FakeQuantization& fq,
+                                 float learning_rate, int epochs) {
+  base.start_from = &start;
+  base.quantization_aware = fq.format != WeightFormat::kFloat32;
+  base.fake_quantization = fq;
+  base.learning_rate = learning_rate;
+  base.epochs = epochs;
+  base.patience = 3;
+  return base;
+}
+
 std::string quantization_aware_label(const FakeQuantization& fq) {
   const char* bits = fq.format == WeightFormat::kInt16 ? "int16" : fq.format == WeightFormat::kInt8 ? "int8" : "int4";
   return std::string(bits) + (fq.granularity == ScaleGranularity::kRow ? " per row" : " per tensor");

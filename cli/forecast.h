@@ -189,6 +189,12 @@ FeatureConfig features_of(const ModelFile& model);
 // A 16-byte aligned arena of `bytes` inside `storage`.
 Span<std::uint8_t> aligned_arena(std::vector<std::uint8_t>& storage, std::size_t bytes);
 
+// Options that fine-tune `start` from `base`: at most `epochs` epochs at `learning_rate`, early
+// stopping after 3 without improvement; quantization-aware with `fq` unless its format is
+// kFloat32 (then plain fine-tuning: the control for the quantization-aware runs).
+TrainOptions fine_tuning_options(TrainOptions base, const ModelFile& start, const FakeQuantization& fq,
+                                 float learning_rate, int epochs);
+
 // "int4 per row" and the like: stored as meta.quantization_aware in models trained that way.
 std::string quantization_aware_label(const FakeQuantization& fq);
 

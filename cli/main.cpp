@@ -147,9 +147,7 @@ int main(int argc, char** argv) {
       train_options.optimizer = parse_optimizer(optimizer_name);
       const ClassData data = read_class_data(train_data.path, train_data.time_column, parse_columns(feature_columns_text),
                                              label_column);
-      const std::size_t per_day = steps_per_day(data.times[1] - data.times[0]);
-      const Split split = class_split(data.labels.size(), features.window, train_data.validation_days * per_day,
-                                      train_data.test_days * per_day);
+      const Split split = class_split_days(data, features.window, train_data);
       std::printf("train: classify %zu classes from %zu features over %d rows; %zu windows, validation %zu, test %zu\n",
                   data.classes.size(), data.feature_names.size(), features.window, split.train.size(),
                   split.validation.size(), split.test.size());
@@ -186,11 +184,9 @@ int main(int argc, char** argv) {
       std::printf("wrote %s\n", train_model.c_str());
     } else if (eval->parsed() && load_model(eval_model).spec.task == edgelstm::Task::kClassification) {
       const ModelFile model = load_model(eval_model);
-      const ClassData data = read_class_data(eval_data.path, eval_data.time_column, model_feature_columns(model),
-                                             model_label_column(model));
-      const std::size_t per_day = steps_per_day(data.times[1] - data.times[0]);
-      const Split split = class_split(data.labels.size(), model.spec.window, eval_data.validation_days * per_day,
-                                      eval_data.test_days * per_day);
+      const ClassifierData loaded = load_classifier_data(eval_data, model);
+      const ClassData& data = loaded.classes;
+      const Split& split = loaded.split;
       std::vector<int> actual;
       for (std::size_t r : split.test) actual.push_back(data.labels[r]);
       const std::vector<int> predicted = classify(model, data, split.test);

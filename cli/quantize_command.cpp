@@ -118,13 +118,9 @@ void QuantizeCommand::write_quantized() {
   if (given("--qat-epochs") && study_options_.qat_epochs > 0) {
     // Quantization-aware fine-tuning on --data's training span (the model's split), then quantization.
     if (data_.path.empty()) throw InputError("quantize --qat-epochs needs --data (the model's training data)");
-    TrainOptions tuning;
-    tuning.start_from = &original;
-    tuning.quantization_aware = true;
-    tuning.fake_quantization = FakeQuantization{model.format, model.granularity};
-    tuning.learning_rate = study_options_.qat_learning_rate;
-    tuning.epochs = study_options_.qat_epochs;
-    tuning.patience = 3;
+    const TrainOptions tuning =
+        fine_tuning_options(TrainOptions{}, original, FakeQuantization{model.format, model.granularity},
+                            study_options_.qat_learning_rate, study_options_.qat_epochs);
     const bool classifier = original.spec.task == Task::kClassification;
     const auto progress = [classifier](const EpochReport& r) {
       std::printf("qat epoch %3d  loss %.5f  quantized network's validation %s %.3f%%  %.1f s\n", r.epoch, r.train_loss,
@@ -133,12 +129,8 @@ void QuantizeCommand::write_quantized() {
     };
     ModelFile tuned;
     if (classifier) {
-      const ClassData data = read_class_data(data_.path, data_.time_column, model_feature_columns(original),
-                                             model_label_column(original));
-      const std::size_t per_day = steps_per_day(data.times[1] - data.times[0]);
-      const Split split = class_split(data.labels.size(), original.spec.window, data_.validation_days * per_day,
-                                      data_.test_days * per_day);
-      tuned = train_classifier(data, original.spec.window, split, tuning, progress);
+      const ClassifierData loaded = load_classifier_data(data_, original);
+      tuned = train_classifier(loaded.classes, original.spec.window, loaded.split, tuning, progress);
     } else {
       const ModelData loaded = load_model_data(data_, features_of(original));
       tuned = train_forecaster(loaded.series, features_of(original), loaded.split, tuning, progress);

@@ -119,12 +119,10 @@ void run_quantize_study(const StudyOptions& options) {
     ClassTask task;
     task.model = load_model(options.classifier_path);
     if (task.model.spec.task != Task::kClassification) throw InputError(options.classifier_path + ": not a classifier");
-    task.data = read_class_data(options.classifier_data.path, options.classifier_data.time_column,
-                                model_feature_columns(task.model), model_label_column(task.model));
+    ClassifierData loaded = load_classifier_data(options.classifier_data, task.model);
+    task.data = std::move(loaded.classes);
+    task.split = std::move(loaded.split);
     task.window = task.model.spec.window;
-    const std::size_t per_day = steps_per_day(task.data.times[1] - task.data.times[0]);
-    task.split = class_split(task.data.labels.size(), task.window, options.classifier_data.validation_days * per_day,
-                             options.classifier_data.test_days * per_day);
     task.training.learning_rate = options.qat_learning_rate;
     std::string name = options.classifier_path.substr(options.classifier_path.find_last_of('/') + 1);
     name = name.substr(0, name.find('.'));
@@ -144,13 +142,8 @@ void run_quantize_study(const StudyOptions& options) {
   // Fine-tuning a float model: quantization-aware for an integer format, plain for kFloat32 (the
   // control: what the same extra epochs do without quantization).
   const auto qat_options = [&](const ModelFile& start, WeightFormat format, ScaleGranularity granularity, TrainOptions base) {
-    base.start_from = &start;
-    base.quantization_aware = format != WeightFormat::kFloat32;
-    base.fake_quantization = FakeQuantization{format, granularity};
-    base.learning_rate = options.qat_learning_rate;
-    base.epochs = options.qat_epochs;
-    base.patience = 3;
-    return base;
+    return fine_tuning_options(base, start, FakeQuantization{format, granularity}, options.qat_learning_rate,
+                               options.qat_epochs);
   };
 
   std::ostringstream table;

@@ -112,14 +112,23 @@ inline void quantize_matrix(const float* w, std::size_t rows, std::size_t cols, 
 // with one scale, as a [rows x 1] QuantizedMatrix: `data` gets 2 * rows bytes, *scale the scale.
 // (The two biases of PyTorch's state_dict always appear as their sum, so a quantized model file
 // stores the sum once: half the bias bytes, and int16 halves them again.)
-inline void quantize_fused_bias(const float* bias_ih, const float* bias_hh, std::size_t rows, std::uint8_t* data,
-                                float* scale) {
+namespace detail {
+
+// The int16 scale of the sums bias_ih[r] + bias_hh[r].
+inline float fused_bias_scale(const float* bias_ih, const float* bias_hh, std::size_t rows) {
   float largest = 0.0f;
   for (std::size_t r = 0; r < rows; ++r) {
     const float sum = bias_ih[r] + bias_hh[r];
     largest = std::fabs(sum) > largest ? std::fabs(sum) : largest;
   }
-  *scale = quantization_scale(&largest, 1, WeightFormat::kInt16);
+  return quantization_scale(&largest, 1, WeightFormat::kInt16);
+}
+
+}  // namespace detail
+
+inline void quantize_fused_bias(const float* bias_ih, const float* bias_hh, std::size_t rows, std::uint8_t* data,
+                                float* scale) {
+  *scale = detail::fused_bias_scale(bias_ih, bias_hh, rows);
   const float inverse = 1.0f / *scale;
   for (std::size_t r = 0; r < rows; ++r) {
     const int q = static_cast<int>(quantize_value(bias_ih[r] + bias_hh[r], inverse, WeightFormat::kInt16));
@@ -133,12 +142,7 @@ inline void quantize_fused_bias(const float* bias_ih, const float* bias_hh, std:
 // network of a quantized model file computes. Both biases receive the same gradient there (the
 // sum's), as they do in float training.
 inline void fake_quantize_fused_bias(float* bias_ih, float* bias_hh, std::size_t rows) {
-  float largest = 0.0f;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float sum = bias_ih[r] + bias_hh[r];
-    largest = std::fabs(sum) > largest ? std::fabs(sum) : largest;
-  }
-  const float scale = quantization_scale(&largest, 1, WeightFormat::kInt16), inverse = 1.0f / scale;
+  const float scale = detail::fused_bias_scale(bias_ih, bias_hh, rows), inverse = 1.0f / scale;
   for (std::size_t r = 0; r < rows; ++r) {
     bias_ih[r] = quantize_value(bias_ih[r] + bias_hh[r], inverse, WeightFormat::kInt16) * scale;
     bias_hh[r] = 0.0f;
