@@ -67,30 +67,42 @@ EDGELSTM_TEST(Kernels, EveryMatvecVariantMatchesDoubleReference) {
 #endif
 }
 
+// Shapes that reach every path: rows not a multiple of the 4- or 8-row blocks, column tails of 5
+// and 7, no tail, narrow matrices (portable loops), and windows longer than the outer product's
+// blocks of 8 steps.
 EDGELSTM_TEST(Kernels, TransposedAndOuterProductMatchDoubleReference) {
-  const std::size_t rows = 37, cols = 29, steps = 5;
-  static float w[37 * 29], v[37], y[29], a[5 * 37], b[5 * 29], g[37 * 29];
-  edgelstm::test::fill_uniform(w, rows * cols, 1, 1.0f);
-  edgelstm::test::fill_uniform(v, rows, 2, 1.0f);
-  edgelstm::test::fill_uniform(a, steps * rows, 3, 1.0f);
-  edgelstm::test::fill_uniform(b, steps * cols, 4, 1.0f);
-  for (float& value : y) value = 0.5f;
-  edgelstm::matvec_transposed_accumulate(w, rows, cols, v, y);
-  edgelstm::outer_product_sum(a, rows, b, cols, steps, rows, cols, g);
-  double worst = 0;
-  for (std::size_t k = 0; k < cols; ++k) {
-    double sum = 0.5;
-    for (std::size_t r = 0; r < rows; ++r) sum += static_cast<double>(w[r * cols + k]) * v[r];
-    worst = std::fmax(worst, std::fabs(y[k] - sum) / (1.0 + std::fabs(sum)));
-  }
-  for (std::size_t r = 0; r < rows; ++r) {
+  struct Shape {
+    std::size_t rows, cols, steps;
+  };
+  const Shape shapes[] = {{37, 29, 5}, {37, 29, 13}, {16, 16, 8}, {21, 7, 17}, {9, 103, 9}};
+  static float w[37 * 103], v[37], y[103], a[17 * 37], b[17 * 103], g[37 * 103 + 1];
+  for (const Shape& shape : shapes) {
+    const std::size_t rows = shape.rows, cols = shape.cols, steps = shape.steps;
+    edgelstm::test::fill_uniform(w, rows * cols, 1, 1.0f);
+    edgelstm::test::fill_uniform(v, rows, 2, 1.0f);
+    edgelstm::test::fill_uniform(a, steps * rows, 3, 1.0f);
+    edgelstm::test::fill_uniform(b, steps * cols, 4, 1.0f);
+    for (float& value : y) value = 0.5f;
+    for (float& value : g) value = 1e9f;  // overwritten, not accumulated into
+    edgelstm::matvec_transposed_accumulate(w, rows, cols, v, y);
+    edgelstm::outer_product_sum(a, rows, b, cols, steps, rows, cols, g);
+    double worst = 0;
     for (std::size_t k = 0; k < cols; ++k) {
-      double sum = 0;
-      for (std::size_t s = 0; s < steps; ++s) sum += static_cast<double>(a[s * rows + r]) * b[s * cols + k];
-      worst = std::fmax(worst, std::fabs(g[r * cols + k] - sum) / (1.0 + std::fabs(sum)));
+      double sum = 0.5;
+      for (std::size_t r = 0; r < rows; ++r) sum += static_cast<double>(w[r * cols + k]) * v[r];
+      worst = std::fmax(worst, std::fabs(y[k] - sum) / (1.0 + std::fabs(sum)));
     }
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t k = 0; k < cols; ++k) {
+        double sum = 0;
+        for (std::size_t s = 0; s < steps; ++s) sum += static_cast<double>(a[s * rows + r]) * b[s * cols + k];
+        worst = std::fmax(worst, std::fabs(g[r * cols + k] - sum) / (1.0 + std::fabs(sum)));
+      }
+    }
+    // Past the written rows g keeps its value.
+    EXPECT_TRUE(g[rows * cols] == 1e9f);
+    EXPECT_LE(worst, 1e-6);
   }
-  EXPECT_LE(worst, 1e-6);
 }
 
 }  // namespace

