@@ -1,6 +1,7 @@
 // Google Benchmark cases for the core, single-threaded, batch 1, input 1, window 6:
 //   train_step/H : forward over 6 steps + BPTT + SGD update (Network::train_step)
-//   infer_step/H : one streaming time step, LSTM + dense head (Network::step)
+//   infer_step/H : one streaming time step, LSTM + dense head (Network::step, weights in place)
+//   infer_step_packed/H : the same step with the weights repacked once (PackedNetwork::step)
 // bench/run_bench.py runs these and PyTorch on the same shapes in the same run, and prints ratios.
 #include <benchmark/benchmark.h>
 
@@ -47,8 +48,26 @@ void infer_step(benchmark::State& state) {
   }
 }
 
+void infer_step_packed(benchmark::State& state) {
+  Bound bound(static_cast<int>(state.range(0)));
+  std::vector<std::uint8_t> storage(edgelstm::packed_inference_bytes(bound.net.spec()) + edgelstm::kPackedAlignment);
+  const std::size_t skip = (edgelstm::kPackedAlignment - reinterpret_cast<std::uintptr_t>(storage.data()) % edgelstm::kPackedAlignment) %
+                           edgelstm::kPackedAlignment;
+  edgelstm::PackedNetwork packed;
+  if (packed.bind(bound.net, edgelstm::Span<std::uint8_t>(storage.data() + skip, storage.size() - skip)) != edgelstm::Status::kOk) {
+    std::abort();
+  }
+  float x[1] = {0.3f}, y[1];
+  for (auto _ : state) {
+    if (packed.step(x, y) != edgelstm::Status::kOk) std::abort();
+    benchmark::DoNotOptimize(y[0]);
+    x[0] = -x[0];
+  }
+}
+
 BENCHMARK(train_step)->Arg(32)->Arg(64)->Arg(100)->Arg(128);
 BENCHMARK(infer_step)->Arg(32)->Arg(64)->Arg(100)->Arg(128);
+BENCHMARK(infer_step_packed)->Arg(32)->Arg(64)->Arg(100)->Arg(128);
 
 }  // namespace
 

@@ -4,6 +4,9 @@
 Cases (single thread, batch 1, input 1, one layer, dense head of 1 output):
   train_step/H  forward over a window of 6 + BPTT + SGD update
   infer_step/H  one streaming time step (LSTM + head, state carried), torch under no_grad
+                (edgelstm: Network::step, the weights read in place)
+  infer_step_packed/H  the same step by PackedNetwork (the weights repacked once into column
+                panels), against the same PyTorch time
 for H in 32, 64, 100, 128. Each side reports the best of several repetitions.
 
 Output: a Markdown table, then one line per case: `speedup <case>: <ratio>x` where
@@ -90,11 +93,12 @@ def main():
     print("| case | edgelstm | PyTorch | speedup |")
     print("|---|---:|---:|---:|")
     lines = []
-    for kind in ("train_step", "infer_step"):
+    for kind in ("train_step", "infer_step", "infer_step_packed"):
         for hidden in HIDDEN:
             name = f"{kind}/{hidden}"
-            ratio = theirs[name] / ours[name]
-            print(f"| {name} | {ours[name] * 1e6:.2f} µs | {theirs[name] * 1e6:.1f} µs | {ratio:.1f}x |")
+            torch_time = theirs[name.replace("infer_step_packed", "infer_step")]
+            ratio = torch_time / ours[name]
+            print(f"| {name} | {ours[name] * 1e6:.2f} µs | {torch_time * 1e6:.1f} µs | {ratio:.1f}x |")
             lines.append(f"speedup {name}: {ratio:.1f}x")
     print()
     print("\n".join(lines))

@@ -165,5 +165,19 @@ int main() {
     }
   });
   failures += check("quantization-aware training step (int4 per row, Adam): 0 allocations", quantization_aware == 0);
+  const int packed = allocations_during([] {
+    constexpr auto kSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
+    alignas(edgelstm::kPackedAlignment) static std::uint8_t packed_arena[edgelstm::packed_inference_bytes(kSpec)];
+    edgelstm::Network net;
+    if (net.bind_inference(kSpec, g_arena) != edgelstm::Status::kOk) std::abort();
+    if (net.initialize(4) != edgelstm::Status::kOk) std::abort();
+    edgelstm::PackedNetwork fast;
+    if (fast.bind(net, packed_arena) != edgelstm::Status::kOk) std::abort();
+    float x[6] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, y[1];
+    if (fast.step(edgelstm::Span<const float>(x, 1), y) != edgelstm::Status::kOk) std::abort();
+    if (fast.forward(edgelstm::Span<const float>(x, 6), y) != edgelstm::Status::kOk) std::abort();
+    if (fast.load_parameters(net.parameters()) != edgelstm::Status::kOk) std::abort();
+  });
+  failures += check("packed inference: bind, step, window, repack: 0 allocations", packed == 0);
   return failures == 0 ? 0 : 1;
 }

@@ -15,6 +15,7 @@
 #include "memory_plan.h"
 #include "model_format.h"
 #include "network.h"
+#include "packed_network.h"
 #include "optimizer.h"
 #include "quantization_aware.h"
 #include "quantize.h"

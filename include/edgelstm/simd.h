@@ -10,6 +10,13 @@
 #define EDGELSTM_HAVE_AVX2_FMA 0
 #endif
 
+// AVX-512F: the packed inference kernels (packed_network.h) use 16-wide vectors and 32 registers.
+#if !defined(EDGELSTM_PORTABLE_KERNELS) && defined(__AVX512F__)
+#define EDGELSTM_HAVE_AVX512F 1
+#else
+#define EDGELSTM_HAVE_AVX512F 0
+#endif
+
 // Cortex-M4F/M7 (ARMv7E-M with a single-precision FPU, Thumb-2): a matrix-vector kernel whose
 // inner loop is written in assembly, because no C formulation makes GCC emit VLDM loads of
 // several weights per instruction (see kernels.h).

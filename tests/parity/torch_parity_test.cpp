@@ -163,6 +163,40 @@ TEST_P(TorchParity, ForwardLossAndEveryGradientMatchTorch) {
   EXPECT_LE(relative_error({final_c.data(), final_c.size()}, field(ref, "final_c")), kForwardLimit);
 }
 
+// The repacked inference path (PackedNetwork) on the same window from the same state: outputs and
+// final state within the forward limit.
+TEST_P(TorchParity, PackedForwardMatchesTorch) {
+  const ReferenceCase& ref = reference();
+  const CaseSetup setup = setup_of(ref);
+  BoundNetwork bound(setup, ref, edgelstm::TrainConfig{});
+  std::vector<std::uint8_t> storage(edgelstm::packed_inference_bytes(setup.spec) + edgelstm::kPackedAlignment);
+  const std::size_t skip = (edgelstm::kPackedAlignment -
+                            reinterpret_cast<std::uintptr_t>(storage.data()) % edgelstm::kPackedAlignment) %
+                           edgelstm::kPackedAlignment;
+  edgelstm::PackedNetwork packed;
+  ASSERT_EQ(packed.bind(bound.net, {storage.data() + skip, storage.size() - skip}), edgelstm::Status::kOk);
+  const Record& h0 = field(ref, "h0");
+  const Record& c0 = field(ref, "c0");
+  std::size_t offset = 0;
+  for (std::size_t layer = 0; layer < setup.spec.num_layers; ++layer) {
+    const std::size_t hidden = setup.spec.hidden(layer);
+    const std::vector<float> h = as_float(h0, offset, hidden), c = as_float(c0, offset, hidden);
+    ASSERT_EQ(packed.set_state(layer, {h.data(), hidden}, {c.data(), hidden}), edgelstm::Status::kOk);
+    offset += hidden;
+  }
+  const std::vector<float> x = as_float(field(ref, "x"));
+  std::vector<float> y(setup.spec.output_steps() * setup.spec.output_size);
+  ASSERT_EQ(packed.forward({x.data(), x.size()}, {y.data(), y.size()}), edgelstm::Status::kOk);
+  EXPECT_LE(relative_error({y.data(), y.size()}, field(ref, "outputs")), kForwardLimit);
+  std::vector<float> final_h, final_c;
+  for (std::size_t layer = 0; layer < setup.spec.num_layers; ++layer) {
+    for (float v : packed.hidden_state(layer)) final_h.push_back(v);
+    for (float v : packed.cell_state(layer)) final_c.push_back(v);
+  }
+  EXPECT_LE(relative_error({final_h.data(), final_h.size()}, field(ref, "final_h")), kForwardLimit);
+  EXPECT_LE(relative_error({final_c.data(), final_c.size()}, field(ref, "final_c")), kForwardLimit);
+}
+
 void check_five_steps(const ReferenceCase& ref, const std::string& name, edgelstm::TrainConfig config) {
   SCOPED_TRACE(name);
   const CaseSetup setup = setup_of(ref);

@@ -1,0 +1,213 @@
+// PackedNetwork: the repacked inference path gives Network::step's outputs and states (up to the
+// float rounding of a different summation order), uses exactly packed_inference_bytes(), and
+// refuses what Network refuses.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "edgelstm/edgelstm.h"
+#include "support/micro_test.h"
+#include "support/test_util.h"
+
+namespace {
+
+// On the emulated microcontrollers (which also run these tests, on the portable panel loops) RAM
+// holds the multi-layer case only; hosts also run the paper's network.
+#if EDGELSTM_SCALAR_CORE
+constexpr std::size_t kArenaKiB = 70;
+#else
+constexpr std::size_t kArenaKiB = 170;
+#endif
+alignas(64) std::uint8_t g_network_arena[kArenaKiB * 1024];
+alignas(64) std::uint8_t g_packed_arena[kArenaKiB * 1024];
+alignas(64) std::uint8_t g_double_arena[2 * kArenaKiB * 1024];
+
+// Four layers whose gate rows split into panels of every size the kernel has (6, 5, 4, 3 and 1
+// vectors of 16 rows) and need padding rows: H = 50 -> 208 rows in panels of 5, 4, 4 vectors;
+// H = 1 -> 16 rows (1); H = 24 -> 96 (6); H = 12 -> 48 (3).
+const edgelstm::LstmSpec kOddSpec = [] {
+  auto spec = edgelstm::make_spec(3, 50, 4, 2, 5, edgelstm::Task::kRegression, edgelstm::OutputMode::kEveryStep);
+  spec.hidden_size[1] = 1;
+  spec.hidden_size[2] = 24;
+  spec.hidden_size[3] = 12;
+  return spec;
+}();
+constexpr edgelstm::LstmSpec kPaperSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
+
+// Runs `steps` inputs through both float networks and returns the largest relative error of the
+// packed network's outputs and of every layer's h and c against `net`'s.
+double stream_error(edgelstm::Network& net, edgelstm::PackedNetwork& packed, std::size_t steps,
+                    std::uint64_t seed) {
+  const edgelstm::LstmSpec& spec = net.spec();
+  const std::size_t in = spec.input_size, out = spec.output_size;
+  double worst = 0;
+  float x[3], y_net[2], y_packed[2];
+  for (std::size_t t = 0; t < steps; ++t) {
+    edgelstm::test::fill_uniform(x, in, seed + t, 1.5f);
+    if (net.step({x, in}, {y_net, out}) != edgelstm::Status::kOk) return 1e9;
+    if (packed.step({x, in}, {y_packed, out}) != edgelstm::Status::kOk) return 1e9;
+    worst = std::max(worst, edgelstm::test::max_relative_error(y_packed, y_net, out));
+  }
+  for (std::size_t layer = 0; layer < spec.num_layers; ++layer) {
+    const std::size_t hidden = spec.hidden(layer);
+    worst = std::max(worst, edgelstm::test::max_relative_error(packed.hidden_state(layer).data(),
+                                                               net.hidden_state(layer).data(), hidden));
+    worst = std::max(worst, edgelstm::test::max_relative_error(packed.cell_state(layer).data(),
+                                                               net.cell_state(layer).data(), hidden));
+  }
+  return worst;
+}
+
+// Over a long stream both float paths drift from the exact values by rounding, in different
+// summation orders: measured against a double-precision network with the same weights, the packed
+// path stays within the forward parity limit (1e-5, as against PyTorch) after 300 steps. (It keeps
+// one running sum per gate row over the in + H columns, so its error is up to ~4x Network::step's
+// lane sums: 6.8e-6 vs 3.7e-6 at H = 100 with AVX-512, 4.9e-6 vs 1.2e-6 with the portable loops.)
+EDGELSTM_TEST(Packed, StepIsAsAccurateAsNetworkStepOverALongStream) {
+  for (const edgelstm::LstmSpec& spec : {kOddSpec, kPaperSpec}) {
+    if (EDGELSTM_SCALAR_CORE && spec.hidden(0) == 100) continue;
+    edgelstm::Network net;
+    edgelstm::BasicNetwork<double> exact;
+    edgelstm::PackedNetwork packed;
+    ASSERT_OK(net.bind_inference(spec, g_network_arena));
+    ASSERT_OK(net.initialize(31, 1.0f));
+    ASSERT_OK(exact.bind_inference(spec, g_double_arena));
+    for (std::size_t k = 0; k < net.parameters().size(); ++k) exact.parameters()[k] = net.parameters()[k];
+    ASSERT_OK(packed.bind(net, g_packed_arena));
+    const std::size_t in = spec.input_size, out = spec.output_size;
+    double error_net = 0, error_packed = 0;
+    float x[3], y_net[2], y_packed[2];
+    double x_exact[3], y_exact[2];
+    for (std::size_t t = 0; t < 300; ++t) {
+      edgelstm::test::fill_uniform(x, in, 100 + t, 1.5f);
+      for (std::size_t k = 0; k < in; ++k) x_exact[k] = x[k];
+      ASSERT_OK(net.step({x, in}, {y_net, out}));
+      ASSERT_OK(packed.step({x, in}, {y_packed, out}));
+      ASSERT_OK(exact.step({x_exact, in}, {y_exact, out}));
+      error_net = std::max(error_net, edgelstm::test::max_relative_error(y_net, y_exact, out));
+      error_packed = std::max(error_packed, edgelstm::test::max_relative_error(y_packed, y_exact, out));
+    }
+    for (std::size_t layer = 0; layer < spec.num_layers; ++layer) {
+      const std::size_t hidden = spec.hidden(layer);
+      error_net = std::max(error_net, edgelstm::test::max_relative_error(net.cell_state(layer).data(),
+                                                                         exact.cell_state(layer).data(), hidden));
+      error_packed = std::max(error_packed, edgelstm::test::max_relative_error(
+                                                packed.cell_state(layer).data(), exact.cell_state(layer).data(), hidden));
+    }
+    std::printf("H = %u: after 300 steps, relative error vs double: Network %.3g, PackedNetwork %.3g\n",
+                static_cast<unsigned>(spec.hidden(0)), error_net, error_packed);
+    EXPECT_LE(error_net, 1e-5);
+    EXPECT_LE(error_packed, 1e-5);
+    // The state carries: the top layer's h moved away from zero.
+    EXPECT_TRUE(std::fabs(packed.hidden_state(spec.num_layers - 1)[0]) > 1e-3f);
+  }
+}
+
+EDGELSTM_TEST(Packed, WindowsEqualStepsAndEveryStepOutputs) {
+  edgelstm::Network net;
+  edgelstm::PackedNetwork packed;
+  ASSERT_OK(net.bind_inference(kOddSpec, g_network_arena));
+  ASSERT_OK(net.initialize(5));
+  ASSERT_OK(packed.bind(net, g_packed_arena));
+  float x[5 * 3], y_net[5 * 2], y_packed[5 * 2];
+  edgelstm::test::fill_uniform(x, 15, 6, 1.0f);
+  ASSERT_OK(net.forward({x, 15}, {y_net, 10}));
+  ASSERT_OK(packed.forward({x, 15}, {y_packed, 10}));
+  EXPECT_LE(edgelstm::test::max_relative_error(y_packed, y_net, 10), 1e-5);
+  // A second window continues from the carried state.
+  ASSERT_OK(net.forward({x, 15}, {y_net, 10}));
+  ASSERT_OK(packed.forward({x, 15}, {y_packed, 10}));
+  EXPECT_LE(edgelstm::test::max_relative_error(y_packed, y_net, 10), 1e-5);
+  EXPECT_STATUS(packed.forward({x, 14}, {y_packed, 10}), edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(packed.forward({x, 15}, {y_packed, 2}), edgelstm::Status::kInvalidArgument);
+}
+
+EDGELSTM_TEST(Packed, UsesExactlyItsBytesAndRefusesASmallOrMisalignedArena) {
+  // The paper's network: panels of 400 gate rows x 101 columns [W_ih | W_hh] (161,600 bytes), fused
+  // bias 400 floats (1,600), [x | h] 101 floats and c 100 floats (448 each: regions start on a cache
+  // line), gates 400 floats (1,600), head 100 + 1 floats (448).
+  static_assert(edgelstm::packed_inference_bytes(kPaperSpec) ==
+                    161600 + 1600 + 448 + 448 + 1600 + 448,
+                "packed_inference_bytes of the paper's network");
+  edgelstm::LstmSpec invalid = kPaperSpec;
+  invalid.num_layers = 0;
+  EXPECT_EQ_INT(edgelstm::packed_inference_bytes(invalid), 0);
+
+  edgelstm::Network net;
+  ASSERT_OK(net.bind_inference(kOddSpec, g_network_arena));
+  ASSERT_OK(net.initialize(8));
+  const std::size_t bytes = edgelstm::packed_inference_bytes(kOddSpec);
+  ASSERT_TRUE(bytes + 64 <= sizeof g_packed_arena);
+  edgelstm::PackedNetwork packed;
+  float x[3] = {0.1f, 0.2f, 0.3f}, y[2];
+  EXPECT_STATUS(packed.step({x, 3}, {y, 2}), edgelstm::Status::kNotBound);
+  EXPECT_STATUS(packed.bind(net, {g_packed_arena, bytes - 1}), edgelstm::Status::kBufferTooSmall);
+  EXPECT_STATUS(packed.bind(net, {g_packed_arena + 16, bytes}), edgelstm::Status::kMisalignedBuffer);
+  EXPECT_STATUS(packed.bind(kOddSpec, net.parameters().subspan(0, net.parameters().size() - 1),
+                            {g_packed_arena, bytes}),
+                edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(packed.bind(invalid, net.parameters(), {g_packed_arena, bytes}), edgelstm::Status::kInvalidSpec);
+  edgelstm::Network unbound;
+  EXPECT_STATUS(packed.bind(unbound, {g_packed_arena, bytes}), edgelstm::Status::kNotBound);
+
+  // Bound to exactly `bytes`, with a canary after them: steps stay inside the arena.
+  std::memset(g_packed_arena, 0xA5, bytes + 64);
+  ASSERT_OK(packed.bind(net, {g_packed_arena, bytes}));
+  EXPECT_EQ_INT(packed.bytes_used(), bytes);
+  for (int t = 0; t < 3; ++t) ASSERT_OK(packed.step({x, 3}, {y, 2}));
+  bool canary_intact = true;
+  for (std::size_t k = bytes; k < bytes + 64; ++k) canary_intact = canary_intact && g_packed_arena[k] == 0xA5;
+  EXPECT_TRUE(canary_intact);
+  EXPECT_STATUS(packed.step({x, 2}, {y, 2}), edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(packed.step({x, 3}, {y, 1}), edgelstm::Status::kInvalidArgument);
+}
+
+EDGELSTM_TEST(Packed, NonFiniteInputIsRefusedAndTheStateKept) {
+  edgelstm::Network net;
+  edgelstm::PackedNetwork packed;
+  ASSERT_OK(net.bind_inference(kOddSpec, g_network_arena));
+  ASSERT_OK(net.initialize(9));
+  ASSERT_OK(packed.bind(net, g_packed_arena));
+  float x[3] = {0.4f, -0.2f, 0.9f}, y[2];
+  ASSERT_OK(packed.step({x, 3}, {y, 2}));
+  float h_before[12], c_before[12];
+  std::memcpy(h_before, packed.hidden_state(3).data(), sizeof h_before);
+  std::memcpy(c_before, packed.cell_state(3).data(), sizeof c_before);
+  x[1] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_STATUS(packed.step({x, 3}, {y, 2}), edgelstm::Status::kNonFinite);
+  x[1] = std::numeric_limits<float>::infinity();
+  EXPECT_STATUS(packed.forward({x, 3}, {y, 2}), edgelstm::Status::kNonFinite);
+  EXPECT_TRUE(std::memcmp(h_before, packed.hidden_state(3).data(), sizeof h_before) == 0);
+  EXPECT_TRUE(std::memcmp(c_before, packed.cell_state(3).data(), sizeof c_before) == 0);
+}
+
+EDGELSTM_TEST(Packed, LoadParametersRepacksAndKeepsTheState) {
+  edgelstm::Network net;
+  edgelstm::PackedNetwork packed;
+  ASSERT_OK(net.bind_inference(kOddSpec, g_network_arena));
+  ASSERT_OK(net.initialize(12, 1.0f));
+  ASSERT_OK(packed.bind(net, g_packed_arena));
+  EXPECT_LE(stream_error(net, packed, 20, 40), 1e-5);
+  // New weights (as after more training): the packed copy is stale until load_parameters.
+  for (float& w : net.parameters()) w *= 0.8f;
+  float x[3] = {0.3f, 0.1f, -0.5f}, y_net[2], y_packed[2];
+  ASSERT_OK(packed.step({x, 3}, {y_packed, 2}));
+  ASSERT_OK(net.step({x, 3}, {y_net, 2}));
+  EXPECT_TRUE(edgelstm::test::max_relative_error(y_packed, y_net, 2) > 1e-3);
+  // Rewind the packed network's state to the net's (all layers), repack, and they agree again.
+  for (std::size_t layer = 0; layer < kOddSpec.num_layers; ++layer) {
+    ASSERT_OK(packed.set_state(layer, net.hidden_state(layer), net.cell_state(layer)));
+  }
+  ASSERT_OK(packed.load_parameters(net.parameters()));
+  EXPECT_LE(stream_error(net, packed, 20, 60), 1e-5);
+  EXPECT_STATUS(packed.load_parameters(net.parameters().subspan(0, 10)), edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(packed.set_state(4, net.hidden_state(0), net.cell_state(0)), edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(packed.set_state(1, net.hidden_state(0), net.cell_state(0)), edgelstm::Status::kInvalidArgument);
+  // reset_state zeroes every layer.
+  packed.reset_state();
+  EXPECT_TRUE(packed.hidden_state(0)[7] == 0.0f && packed.cell_state(2)[3] == 0.0f);
+}
+
+}  // namespace
