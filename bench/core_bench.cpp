@@ -71,4 +71,12 @@ BENCHMARK(infer_step_packed)->Arg(32)->Arg(64)->Arg(100)->Arg(128);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("edgelstm kernels", edgelstm::kernel_variant());
+  benchmark::AddCustomContext("edgelstm packed panels", edgelstm::packed_kernel_variant());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -119,6 +119,32 @@ EDGELSTM_TEST(Memory, StaticArenaSizedAtCompileTimeBinds) {
   EXPECT_TRUE(net.bound_for_training());
 }
 
+// A spec whose arena would not fit in size_t is invalid, so its byte counts cannot wrap to a small
+// number on a 32-bit target (input 1, H = 32768: 17 GB of weights); on a 64-bit host it is valid.
+EDGELSTM_TEST(Memory, SpecsWhoseBytesOverflowSizeTAreInvalid) {
+  const auto huge = edgelstm::make_spec(1, 32768, 1, 1, 6);
+  const auto largest = [] {
+    auto spec = edgelstm::make_spec(65535, 65535, 4, 65535, 65535, edgelstm::Task::kClassification,
+                                    edgelstm::OutputMode::kEveryStep);
+    return spec;
+  }();
+  if (sizeof(std::size_t) == 4) {
+    EXPECT_STATUS(edgelstm::validate_spec(huge), edgelstm::Status::kInvalidSpec);
+    EXPECT_EQ_INT(edgelstm::inference_bytes(huge), 0);
+    EXPECT_EQ_INT(edgelstm::train_bytes(huge, OptimizerKind::kAdam), 0);
+    EXPECT_EQ_INT(edgelstm::packed_inference_bytes(huge), 0);
+    edgelstm::Network net;
+    EXPECT_STATUS(net.bind_inference(huge, edgelstm::Span<std::uint8_t>(g_arena, sizeof g_arena)),
+                  edgelstm::Status::kInvalidSpec);
+    // Large specs that fit in 32-bit sizes stay valid.
+    EXPECT_OK(edgelstm::validate_spec(edgelstm::make_spec(1, 2048, 1, 1, 6)));
+  } else {
+    EXPECT_OK(edgelstm::validate_spec(huge));
+    EXPECT_OK(edgelstm::validate_spec(largest));  // every field at its limit: 64-bit sizes hold it
+    EXPECT_TRUE(edgelstm::train_bytes(largest, OptimizerKind::kAdam) > edgelstm::inference_bytes(largest));
+  }
+}
+
 EDGELSTM_TEST(Memory, BindRejectsBadSpecsArenasAndConfigs) {
   edgelstm::Network net;
   const edgelstm::Span<std::uint8_t> arena(g_arena, sizeof g_arena);

@@ -24,8 +24,8 @@ alignas(64) std::uint8_t g_network_arena[kArenaKiB * 1024];
 alignas(64) std::uint8_t g_packed_arena[kArenaKiB * 1024];
 alignas(64) std::uint8_t g_double_arena[2 * kArenaKiB * 1024];
 
-// Four layers whose gate rows split into panels of every size the kernel has (6, 5, 4, 3 and 1
-// vectors of 16 rows) and need padding rows: H = 50 -> 208 rows in panels of 5, 4, 4 vectors;
+// Four layers whose gate rows split into panels of 6, 5, 4, 3 and 1 vectors of 16 rows (kSmallSpec
+// below has the 2) and need padding rows: H = 50 -> 208 rows in panels of 5, 4, 4 vectors;
 // H = 1 -> 16 rows (1); H = 24 -> 96 (6); H = 12 -> 48 (3).
 const edgelstm::LstmSpec kOddSpec = [] {
   auto spec = edgelstm::make_spec(3, 50, 4, 2, 5, edgelstm::Task::kRegression, edgelstm::OutputMode::kEveryStep);
@@ -34,7 +34,19 @@ const edgelstm::LstmSpec kOddSpec = [] {
   spec.hidden_size[3] = 12;
   return spec;
 }();
+// Two layers with panels of 2 vectors (H = 7: 28 rows -> 32) and 1 (H = 3), a 2-feature input.
+const edgelstm::LstmSpec kSmallSpec = [] {
+  auto spec = edgelstm::make_spec(2, 7, 2, 1, 4);
+  spec.hidden_size[1] = 3;
+  return spec;
+}();
 constexpr edgelstm::LstmSpec kPaperSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
+
+// core.PackedWithoutAvx512 builds this file with -mno-avx512f and EDGELSTM_EXPECT_AVX2_PANELS: it
+// must really run the AVX2 panels.
+#if defined(EDGELSTM_EXPECT_AVX2_PANELS)
+static_assert(!EDGELSTM_HAVE_AVX512F && EDGELSTM_HAVE_AVX2_FMA, "this build was meant to test the AVX2 panels");
+#endif
 
 // Runs `steps` inputs through both float networks and returns the largest relative error of the
 // packed network's outputs and of every layer's h and c against `net`'s.
@@ -66,7 +78,7 @@ double stream_error(edgelstm::Network& net, edgelstm::PackedNetwork& packed, std
 // one running sum per gate row over the in + H columns, so its error is up to ~4x Network::step's
 // lane sums: 6.8e-6 vs 3.7e-6 at H = 100 with AVX-512, 4.9e-6 vs 1.2e-6 with the portable loops.)
 EDGELSTM_TEST(Packed, StepIsAsAccurateAsNetworkStepOverALongStream) {
-  for (const edgelstm::LstmSpec& spec : {kOddSpec, kPaperSpec}) {
+  for (const edgelstm::LstmSpec& spec : {kOddSpec, kSmallSpec, kPaperSpec}) {
     if (EDGELSTM_SCALAR_CORE && spec.hidden(0) == 100) continue;
     edgelstm::Network net;
     edgelstm::BasicNetwork<double> exact;
@@ -103,6 +115,35 @@ EDGELSTM_TEST(Packed, StepIsAsAccurateAsNetworkStepOverALongStream) {
     // The state carries: the top layer's h moved away from zero.
     EXPECT_TRUE(std::fabs(packed.hidden_state(spec.num_layers - 1)[0]) > 1e-3f);
   }
+}
+
+// Steps alternate the panels' order (packed_matvec); the order changes no bit: a network one step
+// ahead in the alternation gives the same outputs and states after a reset.
+EDGELSTM_TEST(Packed, PanelOrderChangesNoBit) {
+  // H = 30: 120 gate rows -> 128, two panels of 4 vectors; a second layer of 3.
+  auto spec = edgelstm::make_spec(2, 30, 2, 1, 4);
+  spec.hidden_size[1] = 3;
+  edgelstm::Network net;
+  ASSERT_OK(net.bind_inference(spec, g_network_arena));
+  ASSERT_OK(net.initialize(17));
+  const std::size_t bytes = edgelstm::packed_inference_bytes(spec);
+  const std::size_t second = (bytes + 63) / 64 * 64;
+  ASSERT_TRUE(second + bytes <= sizeof g_packed_arena);
+  edgelstm::PackedNetwork a, b;
+  ASSERT_OK(a.bind(net, {g_packed_arena, bytes}));
+  ASSERT_OK(b.bind(net, {g_packed_arena + second, bytes}));
+  float x[2] = {0.5f, -0.25f}, y_a[1], y_b[1];
+  ASSERT_OK(b.step({x, 2}, {y_b, 1}));
+  b.reset_state();
+  bool same = true;
+  for (std::size_t t = 0; t < 9; ++t) {
+    edgelstm::test::fill_uniform(x, 2, 70 + t, 1.0f);
+    ASSERT_OK(a.step({x, 2}, {y_a, 1}));
+    ASSERT_OK(b.step({x, 2}, {y_b, 1}));
+    same = same && std::memcmp(y_a, y_b, sizeof y_a) == 0;
+  }
+  EXPECT_TRUE(same);
+  EXPECT_TRUE(std::memcmp(a.cell_state(1).data(), b.cell_state(1).data(), 3 * sizeof(float)) == 0);
 }
 
 EDGELSTM_TEST(Packed, WindowsEqualStepsAndEveryStepOutputs) {

@@ -247,29 +247,44 @@ inline void matvec_accumulate(const T* EDGELSTM_RESTRICT w, std::size_t rows, st
 }
 
 // y[k] += sum_r w[r][k] * v[r]  for k < cols  (y += W^T v, as in backpropagating through W).
-// Walks W row by row (contiguous), kRows rows per pass over y so y is loaded and stored once per
-// kRows rows: 4 on the scalar and portable builds, 8 where AVX2 vectorizes the pass (10% faster for
-// the paper's 400 x 100 W_hh there: fewer passes over y for the same weight traffic).
+// Walks W row by row (contiguous), four rows per pass over y so y is loaded and stored a quarter
+// as often; where AVX2 vectorizes the passes, eight rows per pass (10% faster for the paper's
+// 400 x 100 W_hh there: fewer passes over y for the same weight traffic). The bodies are written
+// out so that -O2 and -Os builds (Arduino, PlatformIO, ESP-IDF) keep the fused multiply-adds.
 template <typename T>
 inline void matvec_transposed_accumulate(const T* EDGELSTM_RESTRICT w, std::size_t rows,
                                          std::size_t cols, const T* EDGELSTM_RESTRICT v,
                                          T* EDGELSTM_RESTRICT y) {
-  constexpr std::size_t kRows = EDGELSTM_HAVE_AVX2_FMA ? 8 : 4;
-  const std::size_t blocked_rows = rows / kRows * kRows;
-  for (std::size_t r = 0; r < blocked_rows; r += kRows) {
-    const T* row[kRows];
-    T factor[kRows];
-    for (std::size_t i = 0; i < kRows; ++i) {
-      row[i] = w + (r + i) * cols;
-      factor[i] = v[r + i];
-    }
+  std::size_t r = 0;
+#if EDGELSTM_HAVE_AVX2_FMA
+  for (; r + 8 <= rows; r += 8) {
+    const T* w0 = w + r * cols;
+    const T* w1 = w0 + cols;
+    const T* w2 = w1 + cols;
+    const T* w3 = w2 + cols;
+    const T* w4 = w3 + cols;
+    const T* w5 = w4 + cols;
+    const T* w6 = w5 + cols;
+    const T* w7 = w6 + cols;
+    const T v0 = v[r], v1 = v[r + 1], v2 = v[r + 2], v3 = v[r + 3];
+    const T v4 = v[r + 4], v5 = v[r + 5], v6 = v[r + 6], v7 = v[r + 7];
     for (std::size_t k = 0; k < cols; ++k) {
-      T sum = row[0][k] * factor[0];
-      for (std::size_t i = 1; i < kRows; ++i) sum += row[i][k] * factor[i];
-      y[k] += sum;
+      y[k] += w0[k] * v0 + w1[k] * v1 + w2[k] * v2 + w3[k] * v3 + w4[k] * v4 + w5[k] * v5 +
+              w6[k] * v6 + w7[k] * v7;
     }
   }
-  for (std::size_t r = blocked_rows; r < rows; ++r) {
+#endif
+  for (; r + 4 <= rows; r += 4) {
+    const T* w0 = w + r * cols;
+    const T* w1 = w0 + cols;
+    const T* w2 = w1 + cols;
+    const T* w3 = w2 + cols;
+    const T v0 = v[r], v1 = v[r + 1], v2 = v[r + 2], v3 = v[r + 3];
+    for (std::size_t k = 0; k < cols; ++k) {
+      y[k] += w0[k] * v0 + w1[k] * v1 + w2[k] * v2 + w3[k] * v3;
+    }
+  }
+  for (; r < rows; ++r) {
     const T* w0 = w + r * cols;
     const T v0 = v[r];
     for (std::size_t k = 0; k < cols; ++k) y[k] += w0[k] * v0;
@@ -278,8 +293,8 @@ inline void matvec_transposed_accumulate(const T* EDGELSTM_RESTRICT w, std::size
 
 // g[r][k] = sum_s a[s][r] * b[s][k] for r < rows, k < cols, s < steps: the weight gradient of a
 // layer over a window (a = dLoss/dOutput per step, row stride a_stride; b = the layer's input per
-// step, row stride b_stride). Overwrites g, so gradients need no clearing; each element of g is
-// written once, with the sum over steps formed in registers. Portable loops.
+// step, row stride b_stride). Overwrites g, so gradients need no clearing (steps = 0 gives zeros).
+// Portable loops: each element of g is written once, its sum over the steps formed in registers.
 template <typename T>
 inline void outer_product_sum_lanes(const T* EDGELSTM_RESTRICT a, std::size_t a_stride,
                               const T* EDGELSTM_RESTRICT b, std::size_t b_stride,
@@ -311,7 +326,7 @@ inline void outer_product_sum_lanes(const T* EDGELSTM_RESTRICT a, std::size_t a_
 // registers, then every 8 columns of the row take one FMA per step (the inputs b stay in L1) and
 // one store; windows longer than 8 steps add further blocks of 8 into the stored sums. The column
 // tail (cols % 8) goes through masked loads and stores. Each sum runs over the steps in order, as in
-// the portable loops.
+// the portable loops. steps must be > 0.
 inline void outer_product_sum_avx2(const float* EDGELSTM_RESTRICT a, std::size_t a_stride,
                                    const float* EDGELSTM_RESTRICT b, std::size_t b_stride,
                                    std::size_t steps, std::size_t rows, std::size_t cols,
@@ -352,7 +367,7 @@ inline void outer_product_sum(const T* EDGELSTM_RESTRICT a, std::size_t a_stride
                               T* EDGELSTM_RESTRICT g) {
 #if EDGELSTM_HAVE_AVX2_FMA
   if constexpr (std::is_same_v<T, float>) {
-    if (cols >= 8) {
+    if (cols >= 8 && steps > 0) {
       outer_product_sum_avx2(a, a_stride, b, b_stride, steps, rows, cols, g);
       return;
     }

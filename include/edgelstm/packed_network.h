@@ -37,6 +37,11 @@
 
 namespace edgelstm {
 
+// The panel kernel this build runs, for logs and benchmark reports.
+constexpr const char* packed_kernel_variant() {
+  return EDGELSTM_HAVE_AVX512F ? "avx-512" : EDGELSTM_HAVE_AVX2_FMA ? "avx2+fma" : "portable";
+}
+
 // The arena of a PackedNetwork starts on this boundary (one cache line; the panels are read with
 // aligned vector loads).
 inline constexpr std::size_t kPackedAlignment = 64;
@@ -140,25 +145,29 @@ inline void panel_matvec(const float* EDGELSTM_RESTRICT panel, std::size_t cols,
 }
 
 // y = bias + W x over all panels of a packed matrix of `rows` (a multiple of kPanelVector) rows.
+// The panels are independent, so their order does not change any result: with `backwards` they
+// run last to first. Alternating the order from step to step starts each step on the panels the
+// previous one read last, which are still in L1.
 inline void packed_matvec(const float* packed, std::size_t rows, std::size_t cols, const float* x,
-                          const float* bias, float* y) {
+                          const float* bias, float* y, bool backwards) {
   static_assert(kMaxPanelVectors == 6, "panel_matvec is instantiated for 1..6 vectors");
   const std::size_t vectors = rows / kPanelVector;
   const std::size_t panels = panel_count(vectors);
-  for (std::size_t p = 0; p < panels; ++p) {
-    const std::size_t count = panel_vectors(vectors, p);
-    switch (count) {
-      case 1: panel_matvec<1>(packed, cols, x, bias, y); break;
-      case 2: panel_matvec<2>(packed, cols, x, bias, y); break;
-      case 3: panel_matvec<3>(packed, cols, x, bias, y); break;
-      case 4: panel_matvec<4>(packed, cols, x, bias, y); break;
-      case 5: panel_matvec<5>(packed, cols, x, bias, y); break;
-      default: panel_matvec<6>(packed, cols, x, bias, y); break;
+  std::size_t first_row = backwards ? rows : 0;
+  for (std::size_t i = 0; i < panels; ++i) {
+    const std::size_t p = backwards ? panels - 1 - i : i;
+    const std::size_t panel_rows = panel_vectors(vectors, p) * kPanelVector;
+    if (backwards) first_row -= panel_rows;
+    const float* panel = packed + first_row * cols;
+    switch (panel_rows / kPanelVector) {
+      case 1: panel_matvec<1>(panel, cols, x, bias + first_row, y + first_row); break;
+      case 2: panel_matvec<2>(panel, cols, x, bias + first_row, y + first_row); break;
+      case 3: panel_matvec<3>(panel, cols, x, bias + first_row, y + first_row); break;
+      case 4: panel_matvec<4>(panel, cols, x, bias + first_row, y + first_row); break;
+      case 5: panel_matvec<5>(panel, cols, x, bias + first_row, y + first_row); break;
+      default: panel_matvec<6>(panel, cols, x, bias + first_row, y + first_row); break;
     }
-    const std::size_t panel_rows = count * kPanelVector;
-    packed += panel_rows * cols;
-    bias += panel_rows;
-    y += panel_rows;
+    if (!backwards) first_row += panel_rows;
   }
 }
 
@@ -173,8 +182,8 @@ constexpr std::size_t packed_inference_bytes(const LstmSpec& spec) {
 class PackedNetwork {
  public:
   // Binds to `arena` (packed_inference_bytes(spec) bytes on a kPackedAlignment boundary), packs
-  // `parameters` (parameter_count(spec) values in Network::parameters() order) and resets the
-  // recurrent state.
+  // `parameters` (parameter_count(spec) values in Network::parameters() order; they must not lie
+  // inside the arena) and resets the recurrent state. A refused bind leaves any earlier binding.
   Status bind(const LstmSpec& spec, Span<const float> parameters, Span<std::uint8_t> arena) {
     EDGELSTM_TRY(validate_spec(spec));
     if (parameters.data() == nullptr || parameters.size() != parameter_count(spec)) {
@@ -249,12 +258,13 @@ class PackedNetwork {
       float* xh = at(plan_.layers[layer].xh);
       copy(input, in, xh);
       detail::packed_matvec(at(plan_.layers[layer].weights), detail::packed_rows(hidden), in + hidden,
-                            xh, at(plan_.layers[layer].bias), gates);
+                            xh, at(plan_.layers[layer].bias), gates, backwards_);
       float* h = xh + in;
       float* c = state_c(layer);
       lstm_cell_finish(hidden, gates, c, c, h, h);
       input = h;
     }
+    backwards_ = !backwards_;
     const std::size_t top = spec_.top_hidden(), out = spec_.output_size;
     const float* head = at(plan_.head);
     copy(head + out * top, out, y.data());
@@ -316,6 +326,7 @@ class PackedNetwork {
   LstmSpec spec_{};
   detail::PackedPlan plan_{};
   std::uint8_t* base_ = nullptr;
+  bool backwards_ = false;  // the panels' order in the next step (see packed_matvec)
 };
 
 }  // namespace edgelstm

@@ -82,8 +82,31 @@ constexpr LstmSpec make_spec(std::uint16_t input_size, std::uint16_t hidden_size
   return spec;
 }
 
+namespace detail {
+
+// An upper bound, computed in 64 bits, on the elements of the largest arena any binding of `spec`
+// asks for: Adam training (parameters, gradients, two moments) with its BPTT caches and scratch,
+// and the packed host inference (gate rows rounded up to 16), plus every region's alignment
+// padding. validate_spec refuses a spec whose byte counts would not fit in size_t (on a 32-bit
+// target, e.g. input 1 with H = 32768), so they can never wrap to a small number.
+constexpr std::uint64_t arena_element_bound(const LstmSpec& spec) {
+  const std::uint64_t window = spec.window, outputs = spec.output_size;
+  std::uint64_t weights = 0, hidden_sum = 0;
+  for (std::size_t layer = 0; layer < spec.num_layers && layer < kMaxLayers; ++layer) {
+    const std::uint64_t in = layer == 0 ? spec.input_size : spec.hidden_size[layer - 1];
+    const std::uint64_t hidden = spec.hidden_size[layer];
+    weights += (4 * hidden + 16) * (in + hidden) + 8 * hidden + 16;
+    hidden_sum += hidden + in;
+  }
+  weights += outputs * hidden_sum + outputs;
+  return 4 * weights + (window + 2) * (16 * hidden_sum + 2 * outputs) + 4096;
+}
+
+}  // namespace detail
+
 // kOk when every field is within its documented range, kInvalidSpec otherwise. Classification
-// needs at least two classes; unused hidden_size entries must be zero so specs compare equal.
+// needs at least two classes; unused hidden_size entries must be zero so specs compare equal; the
+// arena sizes must be representable in size_t (detail::arena_element_bound, 8-byte elements).
 constexpr Status validate_spec(const LstmSpec& spec) {
   if (spec.input_size == 0 || spec.output_size == 0 || spec.window == 0) {
     return Status::kInvalidSpec;
@@ -94,6 +117,7 @@ constexpr Status validate_spec(const LstmSpec& spec) {
     if (used != (spec.hidden_size[layer] != 0)) return Status::kInvalidSpec;
   }
   if (spec.task == Task::kClassification && spec.output_size < 2) return Status::kInvalidSpec;
+  if (detail::arena_element_bound(spec) > static_cast<std::uint64_t>(SIZE_MAX) / 8) return Status::kInvalidSpec;
   return Status::kOk;
 }
 
