@@ -42,7 +42,7 @@ const edgelstm::LstmSpec kSmallSpec = [] {
 }();
 constexpr edgelstm::LstmSpec kPaperSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
 
-// core.PackedWithoutAvx512 builds this file with -mno-avx512f and EDGELSTM_EXPECT_AVX2_PANELS: it
+// core.PackedWithoutAvx512 runs this file built with -mno-avx512f and EDGELSTM_EXPECT_AVX2_PANELS: it
 // must really run the AVX2 panels.
 #if defined(EDGELSTM_EXPECT_AVX2_PANELS)
 static_assert(!EDGELSTM_HAVE_AVX512F && EDGELSTM_HAVE_AVX2_FMA, "this build was meant to test the AVX2 panels");

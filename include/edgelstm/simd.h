@@ -10,8 +10,9 @@
 #define EDGELSTM_HAVE_AVX2_FMA 0
 #endif
 
-// AVX-512F: the packed inference kernels (packed_network.h) use 16-wide vectors and 32 registers.
-#if !defined(EDGELSTM_PORTABLE_KERNELS) && defined(__AVX512F__)
+// AVX-512F (with AVX2 and FMA, which every AVX-512 core has): 16-wide vectors and 32 registers for
+// the packed inference panels (packed_network.h) and the training outer products (kernels.h).
+#if !defined(EDGELSTM_PORTABLE_KERNELS) && defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
 #define EDGELSTM_HAVE_AVX512F 1
 #else
 #define EDGELSTM_HAVE_AVX512F 0
