@@ -77,7 +77,7 @@ EDGELSTM_TEST(Kernels, TransposedAndOuterProductMatchDoubleReference) {
   struct Shape {
     std::size_t rows, cols, steps;
   };
-  const Shape shapes[] = {{37, 29, 5}, {37, 29, 13}, {16, 16, 8}, {21, 7, 17}, {9, 103, 9}};
+  const Shape shapes[] = {{37, 29, 5}, {37, 29, 13}, {16, 16, 8}, {21, 7, 17}, {19, 1, 6}, {9, 103, 9}};
   static float w[37 * 103], v[37], y[103], a[17 * 37], b[17 * 103], g[37 * 103 + 1];
   for (const Shape& shape : shapes) {
     const std::size_t rows = shape.rows, cols = shape.cols, steps = shape.steps;
