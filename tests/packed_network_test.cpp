@@ -246,6 +246,11 @@ EDGELSTM_TEST(Packed, LoadParametersRepacksAndKeepsTheState) {
   EXPECT_STATUS(packed.load_parameters(net.parameters().subspan(0, 10)), edgelstm::Status::kInvalidArgument);
   EXPECT_STATUS(packed.set_state(4, net.hidden_state(0), net.cell_state(0)), edgelstm::Status::kInvalidArgument);
   EXPECT_STATUS(packed.set_state(1, net.hidden_state(0), net.cell_state(0)), edgelstm::Status::kInvalidArgument);
+  // A layer the spec does not have has no state (empty spans), bound or not.
+  EXPECT_TRUE(packed.hidden_state(4).size() == 0 && packed.cell_state(7).size() == 0);
+  EXPECT_TRUE(net.hidden_state(4).size() == 0 && net.cell_state(7).size() == 0);
+  edgelstm::PackedNetwork unbound;
+  EXPECT_TRUE(unbound.hidden_state(0).size() == 0);
   // reset_state zeroes every layer.
   packed.reset_state();
   EXPECT_TRUE(packed.hidden_state(0)[7] == 0.0f && packed.cell_state(2)[3] == 0.0f);

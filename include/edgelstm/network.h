@@ -180,8 +180,13 @@ class BasicNetwork {
   void reset_state() {
     if (bound()) fill(at(plan_.state), plan_.state.count, T(0));
   }
-  Span<const T> hidden_state(std::size_t layer) const { return Span<const T>(state_h(layer), spec_.hidden(layer)); }
-  Span<const T> cell_state(std::size_t layer) const { return Span<const T>(state_c(layer), spec_.hidden(layer)); }
+  // h and c of `layer`; empty for a layer the spec does not have (or an unbound network).
+  Span<const T> hidden_state(std::size_t layer) const {
+    return has_layer(layer) ? Span<const T>(state_h(layer), spec_.hidden(layer)) : Span<const T>();
+  }
+  Span<const T> cell_state(std::size_t layer) const {
+    return has_layer(layer) ? Span<const T>(state_c(layer), spec_.hidden(layer)) : Span<const T>();
+  }
   Status set_state(std::size_t layer, Span<const T> h, Span<const T> c) {
     if (!bound()) return Status::kNotBound;
     if (layer >= spec_.num_layers || h.size() != spec_.hidden(layer) || c.size() != spec_.hidden(layer)) {
@@ -423,6 +428,8 @@ class BasicNetwork {
   }
   T* state_h(std::size_t layer) const { return at(plan_.state) + state_offset(layer); }
   T* state_c(std::size_t layer) const { return state_h(layer) + spec_.hidden(layer); }
+
+  bool has_layer(std::size_t layer) const { return bound() && layer < spec_.num_layers && layer < kMaxLayers; }
 
   T* at(const MemoryPlan::Region& region) const {
     return reinterpret_cast<T*>(base_ + region.offset);

@@ -230,15 +230,16 @@ class PackedNetwork {
       fill(state_c(layer), spec_.hidden(layer), 0.0f);
     }
   }
+  // h and c of `layer`; empty for a layer the spec does not have (or an unbound network).
   Span<const float> hidden_state(std::size_t layer) const {
-    return Span<const float>(state_h(layer), spec_.hidden(layer));
+    return has_layer(layer) ? Span<const float>(state_h(layer), spec_.hidden(layer)) : Span<const float>();
   }
   Span<const float> cell_state(std::size_t layer) const {
-    return Span<const float>(state_c(layer), spec_.hidden(layer));
+    return has_layer(layer) ? Span<const float>(state_c(layer), spec_.hidden(layer)) : Span<const float>();
   }
   Status set_state(std::size_t layer, Span<const float> h, Span<const float> c) {
     if (!bound()) return Status::kNotBound;
-    if (layer >= spec_.num_layers || layer >= kMaxLayers) return Status::kInvalidArgument;
+    if (!has_layer(layer)) return Status::kInvalidArgument;
     if (h.size() != spec_.hidden(layer) || c.size() != spec_.hidden(layer)) return Status::kInvalidArgument;
     copy(h.data(), h.size(), state_h(layer));
     copy(c.data(), c.size(), state_c(layer));
@@ -289,6 +290,7 @@ class PackedNetwork {
   }
 
  private:
+  bool has_layer(std::size_t layer) const { return bound() && layer < spec_.num_layers && layer < kMaxLayers; }
   float* at(std::size_t offset) const { return reinterpret_cast<float*>(base_ + offset); }
   float* state_h(std::size_t layer) const { return at(plan_.layers[layer].xh) + spec_.layer_input(layer); }
   float* state_c(std::size_t layer) const { return at(plan_.layers[layer].c); }
