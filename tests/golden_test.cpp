@@ -116,6 +116,9 @@ void check_forward_and_gradients(const Golden& golden) {
     EXPECT_LE(error_against(net.cell_state(layer), golden.final_c.subspan(offset, hidden)), kForwardLimit);
     offset += hidden;
   }
+  // A layer the spec does not have has no initial-state gradient.
+  EXPECT_TRUE(net.initial_hidden_gradient(spec.num_layers).size() == 0);
+  EXPECT_TRUE(net.initial_cell_gradient(4).size() == 0);
 }
 
 void check_five_steps(const Golden& golden, edgelstm::TrainConfig config, Span<const double> expected, double limit) {

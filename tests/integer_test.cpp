@@ -113,7 +113,11 @@ EDGELSTM_TEST(Integer, StepsEqualThePythonReferenceBitForBit) {
     // After a reset the same stream gives the same bits again.
     net.reset_state();
     EXPECT_EQ_INT(mismatches(c, net), 0);
+    // A layer the case does not have has no state.
+    EXPECT_TRUE(net.hidden_state(c.layers).size() == 0 && net.cell_state(4).size() == 0);
   }
+  IntegerNetwork unbound;
+  EXPECT_TRUE(unbound.hidden_state(0).size() == 0);
 }
 
 // The golden cases reach the regions the definition treats specially: pre-activations beyond the

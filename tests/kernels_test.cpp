@@ -70,25 +70,28 @@ EDGELSTM_TEST(Kernels, EveryMatvecVariantMatchesDoubleReference) {
 #endif
 }
 
-// Shapes that reach every path: rows not a multiple of the 4- or 8-row blocks, column tails of 5
-// and 7, no tail, narrow matrices (portable loops), and windows longer than the outer product's
-// blocks of 8 steps.
+// Shapes that reach every path: rows not a multiple of the 4- or 8-row blocks, column tails,
+// no tail, narrow matrices (cols < 8: the narrow AVX2 kernel or the portable loops), cols 8..15
+// (AVX2 but not AVX-512), windows longer than the outer product's blocks of steps, no steps at all
+// (zeros), and row strides wider than the rows (the cached window's layout).
 EDGELSTM_TEST(Kernels, TransposedAndOuterProductMatchDoubleReference) {
   struct Shape {
-    std::size_t rows, cols, steps;
+    std::size_t rows, cols, steps, a_stride, b_stride;
   };
-  const Shape shapes[] = {{37, 29, 5}, {37, 29, 13}, {16, 16, 8}, {21, 7, 17}, {19, 1, 6}, {9, 103, 9}};
-  static float w[37 * 103], v[37], y[103], a[17 * 37], b[17 * 103], g[37 * 103 + 1];
+  const Shape shapes[] = {{37, 29, 5, 37, 29},  {37, 29, 13, 40, 34}, {16, 16, 8, 16, 16}, {21, 7, 17, 21, 7},
+                          {19, 1, 6, 19, 1},    {19, 1, 6, 23, 4},    {9, 103, 9, 9, 103}, {11, 12, 7, 14, 17},
+                          {13, 3, 4, 16, 8},    {37, 29, 0, 37, 29},  {21, 7, 0, 21, 7},   {9, 3, 0, 9, 3}};
+  static float w[37 * 103], v[37], y[103], a[17 * 40], b[17 * 103], g[37 * 103 + 1];
   for (const Shape& shape : shapes) {
     const std::size_t rows = shape.rows, cols = shape.cols, steps = shape.steps;
     edgelstm::test::fill_uniform(w, rows * cols, 1, 1.0f);
     edgelstm::test::fill_uniform(v, rows, 2, 1.0f);
-    edgelstm::test::fill_uniform(a, steps * rows, 3, 1.0f);
-    edgelstm::test::fill_uniform(b, steps * cols, 4, 1.0f);
+    edgelstm::test::fill_uniform(a, sizeof a / sizeof a[0], 3, 1.0f);
+    edgelstm::test::fill_uniform(b, sizeof b / sizeof b[0], 4, 1.0f);
     for (float& value : y) value = 0.5f;
     for (float& value : g) value = 1e9f;  // overwritten, not accumulated into
     edgelstm::matvec_transposed_accumulate(w, rows, cols, v, y);
-    edgelstm::outer_product_sum(a, rows, b, cols, steps, rows, cols, g);
+    edgelstm::outer_product_sum(a, shape.a_stride, b, shape.b_stride, steps, rows, cols, g);
     double worst = 0;
     for (std::size_t k = 0; k < cols; ++k) {
       double sum = 0.5;
@@ -98,12 +101,15 @@ EDGELSTM_TEST(Kernels, TransposedAndOuterProductMatchDoubleReference) {
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t k = 0; k < cols; ++k) {
         double sum = 0;
-        for (std::size_t s = 0; s < steps; ++s) sum += static_cast<double>(a[s * rows + r]) * b[s * cols + k];
+        for (std::size_t s = 0; s < steps; ++s) {
+          sum += static_cast<double>(a[s * shape.a_stride + r]) * b[s * shape.b_stride + k];
+        }
         worst = std::fmax(worst, std::fabs(g[r * cols + k] - sum) / (1.0 + std::fabs(sum)));
       }
     }
     // Past the written rows g keeps its value.
     EXPECT_TRUE(g[rows * cols] == 1e9f);
+    if (!(worst <= 1e-6)) std::printf("rows %zu cols %zu steps %zu: error %.3g\n", rows, cols, steps, worst);
     EXPECT_LE(worst, 1e-6);
   }
 }

@@ -128,6 +128,18 @@ EDGELSTM_TEST(Memory, SpecsWhoseBytesOverflowSizeTAreInvalid) {
                                     edgelstm::OutputMode::kEveryStep);
     return spec;
   }();
+  // The bound covers every plan the code makes (double elements, Adam, packed inference), so no
+  // new region can slip past it unnoticed.
+  const edgelstm::LstmSpec specs[] = {
+      kPaperSpec,
+      edgelstm::make_spec(7, 48, 3, 5, 24, edgelstm::Task::kClassification, edgelstm::OutputMode::kEveryStep),
+      edgelstm::make_spec(300, 1, 4, 9, 2), edgelstm::make_spec(1, 2048, 1, 1, 6)};
+  for (const edgelstm::LstmSpec& spec : specs) {
+    const std::uint64_t bound_bytes = 8 * edgelstm::detail::arena_element_bound(spec);
+    EXPECT_TRUE(edgelstm::plan_memory(spec, edgelstm::Purpose::kTraining, OptimizerKind::kAdam, 8).total_bytes <= bound_bytes);
+    EXPECT_TRUE(edgelstm::plan_memory(spec, edgelstm::Purpose::kInference, OptimizerKind::kSgd, 8).total_bytes <= bound_bytes);
+    EXPECT_TRUE(edgelstm::detail::plan_packed(spec).total_bytes <= bound_bytes);
+  }
   if (sizeof(std::size_t) == 4) {
     EXPECT_STATUS(edgelstm::validate_spec(huge), edgelstm::Status::kInvalidSpec);
     EXPECT_EQ_INT(edgelstm::inference_bytes(huge), 0);

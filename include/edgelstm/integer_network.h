@@ -255,11 +255,14 @@ class IntegerNetwork {
   }
   static float output_value(std::int32_t y) { return static_cast<float>(y) / static_cast<float>(1 << kOutputFractionBits); }
 
-  // Hidden and cell state of a layer (Q15 and Q(cell_fraction_bits)).
+  // Hidden and cell state of a layer (Q15 and Q(cell_fraction_bits)); empty for a layer the spec
+  // does not have (or an unbound network).
   Span<const std::int16_t> hidden_state(std::size_t layer) const {
+    if (!has_layer(layer)) return Span<const std::int16_t>();
     return Span<const std::int16_t>(state_ + state_offset(layer), spec_.hidden(layer));
   }
   Span<const std::int16_t> cell_state(std::size_t layer) const {
+    if (!has_layer(layer)) return Span<const std::int16_t>();
     return Span<const std::int16_t>(state_ + state_offset(layer) + spec_.hidden(layer), spec_.hidden(layer));
   }
   const LstmSpec& spec() const { return spec_; }
@@ -277,6 +280,9 @@ class IntegerNetwork {
                              ModelTensor* out) {
     EDGELSTM_TRY(model.tensor(name, out));
     return out->type == type && out->count == count ? Status::kOk : Status::kMalformedModel;
+  }
+  bool has_layer(std::size_t layer) const {
+    return state_ != nullptr && layer < spec_.num_layers && layer < kMaxLayers;
   }
   std::size_t state_offset(std::size_t layer) const {
     std::size_t offset = 0;

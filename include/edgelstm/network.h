@@ -329,11 +329,14 @@ class BasicNetwork {
   // dLoss/dparameters and fills the initial-state gradients. Needs forward_train + compute_loss.
   void backward();
 
-  // dLoss/dh and dLoss/dc of a layer's state at the window start (after backward()).
+  // dLoss/dh and dLoss/dc of a layer's state at the window start (after backward()); empty for a
+  // layer the spec does not have or a network not bound for training.
   Span<const T> initial_hidden_gradient(std::size_t layer) const {
+    if (!bound_for_training() || !has_layer(layer)) return Span<const T>();
     return Span<const T>(at(plan_.initial_state_grad) + state_offset(layer), spec_.hidden(layer));
   }
   Span<const T> initial_cell_gradient(std::size_t layer) const {
+    if (!bound_for_training() || !has_layer(layer)) return Span<const T>();
     return Span<const T>(at(plan_.initial_state_grad) + state_offset(layer) + spec_.hidden(layer),
                          spec_.hidden(layer));
   }

@@ -87,8 +87,11 @@ namespace detail {
 // An upper bound, computed in 64 bits, on the elements of the largest arena any binding of `spec`
 // asks for: Adam training (parameters, gradients, two moments) with its BPTT caches and scratch,
 // and the packed host inference (gate rows rounded up to 16), plus every region's alignment
-// padding. validate_spec refuses a spec whose byte counts would not fit in size_t (on a 32-bit
-// target, e.g. input 1 with H = 32768), so they can never wrap to a small number.
+// padding. validate_spec refuses a spec whose byte counts, with 8-byte elements (a double
+// network), would not fit in size_t, so they can never wrap to a small number. The bound is
+// deliberately simple and a little generous: on a 32-bit target the widest valid one-layer,
+// 1-input network has H of about 5,780 (a float inference arena of 536 MB, far beyond any
+// microcontroller); 64-bit hosts accept every spec the fields can express.
 // Out of line on GCC/Clang: its 64-bit arithmetic would otherwise be inlined into every bind and
 // model loader (1.4 KB more flash in the Cortex-M4F training firmware); it runs once per bind.
 #if defined(__GNUC__) || defined(__clang__)
