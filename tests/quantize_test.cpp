@@ -225,6 +225,15 @@ EDGELSTM_TEST(Quantize, QuantizedModelFileBindsInPlaceAndIsChecked) {
   ASSERT_OK(from_file.forward(x, y_file));
   ASSERT_OK(direct.forward(x, y_direct));
   EXPECT_TRUE(y_file[0] == y_direct[0]);
+  // A window with a NaN in its last step is refused before its first step, so the state stays:
+  // the next window gives the same output on both networks.
+  float poisoned[8];
+  for (int k = 0; k < 8; ++k) poisoned[k] = x[k];
+  poisoned[7] = NAN;
+  EXPECT_STATUS(direct.forward(poisoned, y_direct), edgelstm::Status::kNonFinite);
+  ASSERT_OK(from_file.forward(x, y_file));
+  ASSERT_OK(direct.forward(x, y_direct));
+  EXPECT_TRUE(y_file[0] == y_direct[0]);
 
   // Re-seals the checksum after an edit, so the structure is what gets tested.
   const auto reseal = [&] {

@@ -24,3 +24,4 @@
 #include "span.h"
 #include "spec.h"
 #include "status.h"
+#include "window.h"

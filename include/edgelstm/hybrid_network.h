@@ -13,6 +13,7 @@
 #include "span.h"
 #include "spec.h"
 #include "status.h"
+#include "window.h"
 
 namespace edgelstm {
 
@@ -107,17 +108,10 @@ class HybridNetwork {
   }
 
   // A window of steps (x: steps * input_size); y: the last step's output (kLastStep) or every
-  // step's (kEveryStep), as Network::forward.
+  // step's (kEveryStep), as Network::forward: a NaN or Inf anywhere in the window is refused
+  // before the first step.
   Status forward(Span<const float> x, Span<float> y) {
-    const std::size_t in = spec_.input_size, out = spec_.output_size;
-    if (x.empty() || x.size() % in != 0) return Status::kInvalidArgument;
-    const std::size_t steps = x.size() / in;
-    const bool every = spec_.output_mode == OutputMode::kEveryStep;
-    if (y.size() != (every ? steps * out : out)) return Status::kInvalidArgument;
-    for (std::size_t t = 0; t < steps; ++t) {
-      EDGELSTM_TRY(step(x.subspan(t * in, in), Span<float>(every ? y.data() + t * out : y.data(), out)));
-    }
-    return Status::kOk;
+    return detail::forward_window(spec_, x, y, [this](Span<const float> x_t, Span<float> y_t) { return step(x_t, y_t); });
   }
 
   const LstmSpec& spec() const { return spec_; }

@@ -27,6 +27,7 @@
 #include "span.h"
 #include "spec.h"
 #include "status.h"
+#include "window.h"
 
 namespace edgelstm {
 
@@ -233,15 +234,9 @@ class IntegerNetwork {
   // A window of steps (x: steps * input_size); y: the last step's output (kLastStep) or every
   // step's (kEveryStep).
   Status forward(Span<const std::int16_t> x, Span<std::int32_t> y) {
-    const std::size_t in = spec_.input_size, out = spec_.output_size;
-    if (x.empty() || x.size() % in != 0) return Status::kInvalidArgument;
-    const std::size_t steps = x.size() / in;
-    const bool every = spec_.output_mode == OutputMode::kEveryStep;
-    if (y.size() != (every ? steps * out : out)) return Status::kInvalidArgument;
-    for (std::size_t t = 0; t < steps; ++t) {
-      EDGELSTM_TRY(step(x.subspan(t * in, in), Span<std::int32_t>(every ? y.data() + t * out : y.data(), out)));
-    }
-    return Status::kOk;
+    return detail::forward_window(spec_, x, y, [this](Span<const std::int16_t> x_t, Span<std::int32_t> y_t) {
+      return step(x_t, y_t);
+    });
   }
 
   // The input's quantization (from the model file; 0 when bound without one).

@@ -30,6 +30,7 @@
 #include "span.h"
 #include "spec.h"
 #include "status.h"
+#include "window.h"
 
 #if EDGELSTM_HAVE_AVX512F || EDGELSTM_HAVE_AVX2_FMA
 #include <immintrin.h>
@@ -277,16 +278,7 @@ class PackedNetwork {
   // step's output, or every step's for OutputMode::kEveryStep.
   Status forward(Span<const float> x, Span<float> y) {
     if (!bound()) return Status::kNotBound;
-    const std::size_t in = spec_.input_size, out = spec_.output_size;
-    if (x.empty() || x.size() % in != 0) return Status::kInvalidArgument;
-    const std::size_t steps = x.size() / in;
-    const bool every = spec_.output_mode == OutputMode::kEveryStep;
-    if (y.size() != (every ? steps * out : out)) return Status::kInvalidArgument;
-    if (!all_finite(x.data(), x.size())) return Status::kNonFinite;
-    for (std::size_t t = 0; t < steps; ++t) {
-      EDGELSTM_TRY(step(x.subspan(t * in, in), Span<float>(every ? y.data() + t * out : y.data(), out)));
-    }
-    return Status::kOk;
+    return detail::forward_window(spec_, x, y, [this](Span<const float> x_t, Span<float> y_t) { return step(x_t, y_t); });
   }
 
  private:

@@ -111,6 +111,22 @@ struct BoundNetwork {
   }
 };
 
+// Sets every layer's h and c to the case's initial state (h0, c0) on a Network or PackedNetwork.
+template <typename Net>
+edgelstm::Status set_initial_state(const ReferenceCase& ref, const CaseSetup& setup, Net& net) {
+  const Record& h0 = field(ref, "h0");
+  const Record& c0 = field(ref, "c0");
+  std::size_t offset = 0;
+  for (std::size_t layer = 0; layer < setup.spec.num_layers; ++layer) {
+    const std::size_t hidden = setup.spec.hidden(layer);
+    const std::vector<float> h = as_float(h0, offset, hidden), c = as_float(c0, offset, hidden);
+    const edgelstm::Status status = net.set_state(layer, {h.data(), hidden}, {c.data(), hidden});
+    if (status != edgelstm::Status::kOk) return status;
+    offset += hidden;
+  }
+  return edgelstm::Status::kOk;
+}
+
 class TorchParity : public ::testing::TestWithParam<std::string> {
  protected:
   const ReferenceCase& reference() const { return reference_cases().at(GetParam()); }
@@ -121,15 +137,7 @@ TEST_P(TorchParity, ForwardLossAndEveryGradientMatchTorch) {
   const CaseSetup setup = setup_of(ref);
   BoundNetwork bound(setup, ref, edgelstm::TrainConfig{});
   edgelstm::Network& net = bound.net;
-  const Record& h0 = field(ref, "h0");
-  const Record& c0 = field(ref, "c0");
-  std::size_t offset = 0;
-  for (std::size_t layer = 0; layer < setup.spec.num_layers; ++layer) {
-    const std::size_t hidden = setup.spec.hidden(layer);
-    const std::vector<float> h = as_float(h0, offset, hidden), c = as_float(c0, offset, hidden);
-    ASSERT_EQ(net.set_state(layer, {h.data(), hidden}, {c.data(), hidden}), edgelstm::Status::kOk);
-    offset += hidden;
-  }
+  ASSERT_EQ(set_initial_state(ref, setup, net), edgelstm::Status::kOk);
   const std::vector<float> x = as_float(field(ref, "x"));
   ASSERT_EQ(net.forward_train({x.data(), x.size()}, edgelstm::WindowStart::kCarryState), edgelstm::Status::kOk);
   EXPECT_LE(relative_error(net.window_outputs(), field(ref, "outputs")), kForwardLimit);
@@ -175,15 +183,7 @@ TEST_P(TorchParity, PackedForwardMatchesTorch) {
                            edgelstm::kPackedAlignment;
   edgelstm::PackedNetwork packed;
   ASSERT_EQ(packed.bind(bound.net, {storage.data() + skip, storage.size() - skip}), edgelstm::Status::kOk);
-  const Record& h0 = field(ref, "h0");
-  const Record& c0 = field(ref, "c0");
-  std::size_t offset = 0;
-  for (std::size_t layer = 0; layer < setup.spec.num_layers; ++layer) {
-    const std::size_t hidden = setup.spec.hidden(layer);
-    const std::vector<float> h = as_float(h0, offset, hidden), c = as_float(c0, offset, hidden);
-    ASSERT_EQ(packed.set_state(layer, {h.data(), hidden}, {c.data(), hidden}), edgelstm::Status::kOk);
-    offset += hidden;
-  }
+  ASSERT_EQ(set_initial_state(ref, setup, packed), edgelstm::Status::kOk);
   const std::vector<float> x = as_float(field(ref, "x"));
   std::vector<float> y(setup.spec.output_steps() * setup.spec.output_size);
   ASSERT_EQ(packed.forward({x.data(), x.size()}, {y.data(), y.size()}), edgelstm::Status::kOk);
