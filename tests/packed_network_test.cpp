@@ -48,6 +48,14 @@ constexpr edgelstm::LstmSpec kPaperSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
 static_assert(!EDGELSTM_HAVE_AVX512F && EDGELSTM_HAVE_AVX2_FMA, "this build was meant to test the AVX2 panels");
 #endif
 
+// Binds `net` for inference with seeded weights and `packed` to a repacked copy of them.
+edgelstm::Status bind_pair(const edgelstm::LstmSpec& spec, std::uint64_t seed, float forget_bias,
+                           edgelstm::Network& net, edgelstm::PackedNetwork& packed) {
+  EDGELSTM_TRY(net.bind_inference(spec, g_network_arena));
+  EDGELSTM_TRY(net.initialize(seed, forget_bias));
+  return packed.bind(net, g_packed_arena);
+}
+
 // Runs `steps` inputs through both float networks and returns the largest relative error of the
 // packed network's outputs and of every layer's h and c against `net`'s.
 double stream_error(edgelstm::Network& net, edgelstm::PackedNetwork& packed, std::size_t steps,
@@ -171,9 +179,7 @@ EDGELSTM_TEST(Packed, PanelOrderChangesNoBit) {
 EDGELSTM_TEST(Packed, WindowsEqualStepsAndEveryStepOutputs) {
   edgelstm::Network net;
   edgelstm::PackedNetwork packed;
-  ASSERT_OK(net.bind_inference(kOddSpec, g_network_arena));
-  ASSERT_OK(net.initialize(5));
-  ASSERT_OK(packed.bind(net, g_packed_arena));
+  ASSERT_OK(bind_pair(kOddSpec, 5, 0.0f, net, packed));
   float x[5 * 3], y_net[5 * 2], y_packed[5 * 2];
   edgelstm::test::fill_uniform(x, 15, 6, 1.0f);
   ASSERT_OK(net.forward({x, 15}, {y_net, 10}));
@@ -230,9 +236,7 @@ EDGELSTM_TEST(Packed, UsesExactlyItsBytesAndRefusesASmallOrMisalignedArena) {
 EDGELSTM_TEST(Packed, NonFiniteInputIsRefusedAndTheStateKept) {
   edgelstm::Network net;
   edgelstm::PackedNetwork packed;
-  ASSERT_OK(net.bind_inference(kOddSpec, g_network_arena));
-  ASSERT_OK(net.initialize(9));
-  ASSERT_OK(packed.bind(net, g_packed_arena));
+  ASSERT_OK(bind_pair(kOddSpec, 9, 0.0f, net, packed));
   float x[3] = {0.4f, -0.2f, 0.9f}, y[2];
   ASSERT_OK(packed.step({x, 3}, {y, 2}));
   float h_before[12], c_before[12];
@@ -249,9 +253,7 @@ EDGELSTM_TEST(Packed, NonFiniteInputIsRefusedAndTheStateKept) {
 EDGELSTM_TEST(Packed, LoadParametersRepacksAndKeepsTheState) {
   edgelstm::Network net;
   edgelstm::PackedNetwork packed;
-  ASSERT_OK(net.bind_inference(kOddSpec, g_network_arena));
-  ASSERT_OK(net.initialize(12, 1.0f));
-  ASSERT_OK(packed.bind(net, g_packed_arena));
+  ASSERT_OK(bind_pair(kOddSpec, 12, 1.0f, net, packed));
   EXPECT_LE(stream_error(net, packed, 20, 40), 1e-5);
   // New weights (as after more training): the packed copy is stale until load_parameters.
   for (float& w : net.parameters()) w *= 0.8f;

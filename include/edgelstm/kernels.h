@@ -358,9 +358,7 @@ inline void outer_product_sum_avx2(const float* EDGELSTM_RESTRICT a, std::size_t
     }
   }
 }
-#endif
 
-#if EDGELSTM_HAVE_AVX2_FMA
 // Narrow matrices (cols < 8: the input weights of a layer fed one or a few features, as a meter's
 // first layer): eight rows at a time, the factors of eight rows loaded with one vector load per
 // step and multiplied by the broadcast input; the portable loops would run these one row at a time
