@@ -5,7 +5,7 @@ Takes what `edgelstm train --save-initial INIT --export-dataset DIR` wrote: the 
 untrained model (the same initial weights) and the normalized windows of the same chronological
 split. Trains torch.nn.LSTM + torch.nn.Linear (float32, one thread, batch 1) with the same
 optimizer (Adam, clipping at norm 1), the same epochs, the same shuffle of the training windows
-(SplitMix64, as in cli/forecast.cpp) and the same early stopping on validation MAPE, then prints
+(SplitMix64, as in host/forecast.cpp) and the same early stopping on validation MAPE, then prints
 the test MAPE as "pytorch test MAPE <value>%".
 
 Usage: torch_forecast_reference.py --initial INIT.elstm --dataset DIR [--epochs N] [--patience P] [--lr LR] [--seed S]
@@ -42,7 +42,7 @@ def read_model(path):
 
 
 def splitmix_order(n, seed):
-    """The training order of each epoch, exactly as cli/forecast.cpp shuffles it."""
+    """The training order of each epoch, exactly as host/forecast.cpp shuffles it."""
     state = [seed & 0xFFFFFFFFFFFFFFFF]
     mask = 0xFFFFFFFFFFFFFFFF
 

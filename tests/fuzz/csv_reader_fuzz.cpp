@@ -4,16 +4,16 @@
 #include <cstdint>
 #include <string_view>
 
-#include "csv_reader.h"
+#include "host/csv_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (const bool regular : {true, false}) {
     try {
-      const auto table = edgelstm::cli::parse_table(text, "fuzz.csv", "timestamp",
+      const auto table = edgelstm::host::parse_table(text, "fuzz.csv", "timestamp",
                                                      {{"value", true}, {"label", false}}, regular);
       if (table.numbers[0].size() != table.rows() || table.text[1].size() != table.rows()) __builtin_trap();
-    } catch (const edgelstm::cli::InputError&) {
+    } catch (const edgelstm::host::InputError&) {
     }
   }
   return 0;

@@ -1,0 +1,139 @@
+// `edgelstm eval`: a forecaster's MAE, RMSE and MAPE on the test span beside the baselines, or a
+// classifier's accuracy, macro-F1 and confusion matrix beside the majority class; --report writes
+// Markdown and SVG plots.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "host/classify.h"
+#include "host/csv_reader.h"
+#include "host/data_loading.h"
+#include "host/forecast.h"
+#include "host/integer_forecaster.h"
+#include "host/model_io.h"
+#include "host/report.h"
+
+namespace edgelstm::cli {
+namespace {
+
+using namespace edgelstm::host;
+
+class EvalCommand : public Command {
+ public:
+  explicit EvalCommand(CLI::App& app)
+      : Command(app.add_subcommand("eval", "MAE, RMSE, MAPE on the test span, beside the baselines")) {
+    add_data_options(app_, data_);
+    app_->add_option("--model", model_path_, "model file")->capture_default_str();
+    app_->add_option("--report", report_dir_, "directory for report.md and SVG plots (gnuplot)");
+    app_->add_option("--reference-mape", reference_mape_,
+                     "test MAPE (%) of the same network trained by PyTorch (tools/torch_forecast_reference.py), for the table");
+  }
+
+  void run() override {
+    const ModelFile model = load_model(model_path_);
+    if (model.spec.task == Task::kClassification) {
+      evaluate_classifier(model);
+    } else {
+      evaluate_forecaster(model);
+    }
+  }
+
+ private:
+  void evaluate_classifier(const ModelFile& model) const {
+    const ClassifierData loaded = load_classifier_data(data_, model);
+    const ClassData& data = loaded.classes;
+    const Split& split = loaded.split;
+    std::vector<int> actual;
+    for (std::size_t r : split.test) actual.push_back(data.labels[r]);
+    const std::vector<int> predicted = classify(model, data, split.test);
+    const std::vector<int> majority(actual.size(), majority_class(data, split.train));
+    const std::string table = class_report(
+        data.classes, {{"edgelstm LSTM", class_metrics(predicted, actual, data.classes.size())},
+                       {"majority class (" + data.classes[static_cast<std::size_t>(majority.front())] + ")",
+                        class_metrics(majority, actual, data.classes.size())}});
+    std::printf("test span: last %d days, %zu rows\n%s", data_.test_days, split.test.size(), table.c_str());
+    if (report_dir_.empty()) return;
+    ensure_directory(report_dir_);
+    std::ofstream md(report_dir_ + "/classification.md");
+    md << "# edgelstm classification report\n\nData: `" << data_.path << "`, label `" << data.label_name
+       << "`, test span: last " << data_.test_days << " days.\n\n" << table;
+    std::printf("wrote %s/classification.md\n", report_dir_.c_str());
+  }
+
+  void evaluate_forecaster(const ModelFile& model) const {
+    const FeatureConfig features = features_of(model);
+    const ModelData loaded = load_model_data(data_, features);
+    const Series& series = loaded.series;
+    const Split& split = loaded.split;
+    const std::size_t day = loaded.day;
+    const std::vector<double> forecast = forecast_targets(model, series, split.test);
+    std::vector<double> actual;
+    for (std::size_t t : split.test) actual.push_back(series.values[t]);
+    const int week = static_cast<int>(7 * day);
+    const std::vector<std::pair<std::string, Metrics>> rows = {
+        {has_integer_path(model) ? "edgelstm LSTM (full-integer path)" : "edgelstm LSTM", metrics_of(forecast, actual)},
+        {"persistence x[t-1]", metrics_of(persistence(series, split.test), actual)},
+        {"seasonal naive x[t-week]", metrics_of(seasonal_naive(series, split.test, week), actual)},
+        {"persistence + last week's change", metrics_of(persistence_with_seasonal_change(series, split.test, week), actual)}};
+    std::ostringstream table;
+    table << "| forecaster (test span: last " << data_.test_days << " days, " << split.test.size()
+          << " one-step forecasts) | MAE | RMSE | MAPE |\n|---|---:|---:|---:|\n";
+    for (const auto& [name, m] : rows) table << format_metrics_row(name, m) << "\n";
+    if (reference_mape_ >= 0) {
+      char line[160];
+      std::snprintf(line, sizeof line, "| PyTorch: same network, data, split, initial weights, epochs | | | %.3f%% |\n",
+                    reference_mape_);
+      table << line;
+    }
+    std::printf("%s", table.str().c_str());
+    if (!report_dir_.empty()) write_report(model, features, day, table.str(), actual, forecast);
+  }
+
+  void write_report(const ModelFile& model, const FeatureConfig& features, std::size_t day, const std::string& table,
+                    const std::vector<double>& actual, const std::vector<double>& forecast) const {
+    ensure_directory(report_dir_);
+    PlotSeries a{"actual", {}, {}}, f{"edgelstm forecast", {}, {}};
+    for (std::size_t k = 0; k < actual.size(); ++k) {
+      const double days = static_cast<double>(k) / day;
+      a.x.push_back(days);
+      a.y.push_back(actual[k]);
+      f.x.push_back(days);
+      f.y.push_back(forecast[k]);
+    }
+    plot_lines(report_dir_, "forecast", "One-step forecast over the test span", "days into the test span",
+               data_.value_column, {a, f});
+    PlotSeries loss{"training loss (normalized MSE)", {}, {}}, val{"validation MAPE (%)", {}, {}};
+    const auto history = model.floats.find("train.history");
+    if (history != model.floats.end()) {
+      for (std::size_t k = 0; k + 2 < history->second.size(); k += 3) {
+        loss.x.push_back(history->second[k]);
+        loss.y.push_back(history->second[k + 1]);
+        val.x.push_back(history->second[k]);
+        val.y.push_back(history->second[k + 2]);
+      }
+    }
+    plot_lines(report_dir_, "learning_curve_loss", "Learning curve: training loss", "epoch", "loss", {loss});
+    plot_lines(report_dir_, "learning_curve_validation", "Learning curve: validation MAPE", "epoch", "MAPE %", {val});
+    std::ofstream md(report_dir_ + "/report.md");
+    md << "# edgelstm forecasting report\n\nData: `" << data_.path << "`, column `" << data_.value_column
+       << "`. Model: " << static_cast<int>(model.spec.num_layers) << " x " << model.spec.hidden_size[0]
+       << " LSTM, window " << model.spec.window << ", features `" << features.encode() << "`.\n\n"
+       << table << "\n![forecast vs actual](forecast.svg)\n\n"
+       << "![training loss](learning_curve_loss.svg)\n\n![validation MAPE](learning_curve_validation.svg)\n\n"
+       << "Online learning (if `edgelstm online --report` wrote it): ![rolling error](online.svg)\n\n"
+       << "Classification (if `edgelstm eval` of a classifier wrote it): [classification.md](classification.md)\n\n"
+       << "Weight quantization (if `edgelstm quantize --study` wrote it): [quantization.md](quantization.md)\n";
+    std::printf("wrote %s/report.md\n", report_dir_.c_str());
+  }
+
+  DataOptions data_;
+  std::string model_path_ = "model.elstm", report_dir_;
+  double reference_mape_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_eval_command(CLI::App& app) { return std::make_unique<EvalCommand>(app); }
+
+}  // namespace edgelstm::cli

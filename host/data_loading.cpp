@@ -1,0 +1,96 @@
+#include "host/data_loading.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <sstream>
+
+#include "host/csv_reader.h"
+
+namespace edgelstm::host {
+
+Series load_series(const DataOptions& data, std::int64_t* interval) {
+  const Table table = read_table(data.path, data.time_column, {ColumnRequest{data.value_column, true}}, true);
+  if (table.rows() < 2) throw InputError(data.path + ": at least two readings are needed");
+  Series series{table.numbers[0], table.times};
+  *interval = series.times[1] - series.times[0];
+  return series;
+}
+
+std::size_t steps_per_day(std::int64_t interval) {
+  if (86400 % interval != 0) throw InputError("the series interval (" + std::to_string(interval) + " s) does not divide a day");
+  return static_cast<std::size_t>(86400 / interval);
+}
+
+ModelData load_model_data(const DataOptions& data, const FeatureConfig& features) {
+  ModelData out;
+  std::int64_t interval = 0;
+  out.series = load_series(data, &interval);
+  if (interval != features.interval_seconds) {
+    throw InputError(data.path + ": readings every " + std::to_string(interval) + " s, the model was trained on " +
+                     std::to_string(features.interval_seconds) + " s");
+  }
+  out.day = steps_per_day(interval);
+  out.split = chronological_split(out.series, features, data.validation_days * out.day, data.test_days * out.day);
+  return out;
+}
+
+Split class_split_days(const ClassData& classes, int window, const DataOptions& data) {
+  const std::size_t per_day = steps_per_day(classes.times[1] - classes.times[0]);
+  return class_split(classes.labels.size(), window, static_cast<std::size_t>(data.validation_days) * per_day,
+                     static_cast<std::size_t>(data.test_days) * per_day);
+}
+
+ClassifierData load_classifier_data(const DataOptions& data, const ModelFile& model) {
+  ClassifierData out;
+  out.classes = read_class_data(data.path, data.time_column, model_feature_columns(model), model_label_column(model));
+  out.split = class_split_days(out.classes, model.spec.window, data);
+  return out;
+}
+
+std::vector<int> parse_lags(const std::string& text) {
+  std::vector<int> lags;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    try {
+      const int lag = std::stoi(item);
+      if (lag < 1) throw std::invalid_argument("");
+      lags.push_back(lag);
+    } catch (const std::logic_error&) {
+      throw InputError("--lags: expected comma-separated positive numbers of steps, found '" + text + "'");
+    }
+  }
+  return lags;
+}
+
+std::vector<std::string> parse_columns(const std::string& text) {
+  std::vector<std::string> columns;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) columns.push_back(item);
+  }
+  if (columns.empty()) throw InputError("--feature-columns: expected comma-separated column names");
+  return columns;
+}
+
+OptimizerKind parse_optimizer(const std::string& name) {
+  if (name == "sgd") return OptimizerKind::kSgd;
+  if (name == "momentum") return OptimizerKind::kMomentum;
+  return OptimizerKind::kAdam;
+}
+
+std::string format_metrics_row(const std::string& name, const Metrics& m) {
+  char line[160];
+  std::snprintf(line, sizeof line, "| %s | %.0f | %.0f | %.3f%% |", name.c_str(), m.mae, m.rmse, m.mape);
+  return line;
+}
+
+void ensure_directory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw InputError(path + ": cannot create the directory");
+}
+
+}  // namespace edgelstm::host

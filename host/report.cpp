@@ -1,0 +1,50 @@
+#include "host/report.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "host/csv_reader.h"
+
+namespace edgelstm::host {
+
+void plot_lines(const std::string& directory, const std::string& name, const std::string& title,
+                const std::string& x_label, const std::string& y_label, const std::vector<PlotSeries>& series) {
+  const std::string data = directory + "/" + name + ".dat";
+  const std::string script = directory + "/" + name + ".gp";
+  {
+    std::ofstream out(data);
+    for (std::size_t s = 0; s < series.size(); ++s) {
+      out << "# " << series[s].title << "\n";
+      for (std::size_t k = 0; k < series[s].x.size(); ++k) out << series[s].x[k] << " " << series[s].y[k] << "\n";
+      out << "\n\n";  // gnuplot data block separator (index s)
+    }
+    if (!out) throw InputError(data + ": cannot write the plot data");
+  }
+  {
+    std::ofstream out(script);
+    out << "set terminal svg size 960,420 dynamic background rgb 'white' font 'sans,11'\n"
+        << "set termoption noenhanced\n"
+        << "set output '" << directory << "/" << name << ".svg'\n"
+        << "set title '" << title << "'\nset xlabel '" << x_label << "'\nset ylabel '" << y_label << "'\n"
+        << "set grid\nset key outside right top\nplot ";
+    for (std::size_t s = 0; s < series.size(); ++s) {
+      out << (s ? ", " : "") << "'" << data << "' index " << s << " using 1:2 with lines lw 1.5 title '"
+          << series[s].title << "'";
+    }
+    out << "\n";
+  }
+  const std::string command = "gnuplot '" + script + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) throw InputError("cannot run gnuplot (Debian: sudo apt-get install gnuplot-nox)");
+  std::string output;
+  char buffer[256];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = pclose(pipe);
+  if (status != 0) {
+    throw InputError("gnuplot failed for " + script + (output.empty() ? "" : ": " + output) +
+                     " (is it installed? Debian: sudo apt-get install gnuplot-nox)");
+  }
+}
+
+}  // namespace edgelstm::host
