@@ -10,6 +10,7 @@ packages=(
   python3 python3-torch            # reference values for parity tests, peer for benchmarks
   libcli11-dev                     # the edgelstm command line
   gnuplot-nox                      # plots in the reports
+  mosquitto libmosquitto-dev openssl  # a real MQTT broker started by the tools, its client library, TLS certificates
   clang-14 libclang-rt-14-dev      # libFuzzer for the fuzz preset
   # Microcontroller targets, run under QEMU (see cmake/toolchains/)
   gcc-arm-none-eabi picolibc-arm-none-eabi libstdc++-arm-none-eabi-picolibc

@@ -1,0 +1,200 @@
+#include "host/mqtt_client.h"
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include <chrono>
+
+#include "host/csv_reader.h"
+
+namespace edgelstm::host {
+namespace {
+
+struct LibraryInit {
+  LibraryInit() { mosquitto_lib_init(); }
+};
+
+void init_library_once() { static LibraryInit init; }
+
+std::chrono::steady_clock::time_point deadline_after(double seconds) {
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace
+
+MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
+  init_library_once();
+  handle_ = mosquitto_new(options_.client_id.empty() ? nullptr : options_.client_id.c_str(), options_.clean_start, this);
+  if (handle_ == nullptr) throw InputError("mqtt: cannot create a client for '" + options_.client_id + "'");
+  mosquitto_int_option(handle_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  mosquitto_max_inflight_messages_set(handle_, options_.max_inflight);
+  mosquitto_reconnect_delay_set(handle_, 1, 2, false);
+  if (!options_.username.empty() &&
+      mosquitto_username_pw_set(handle_, options_.username.c_str(), options_.password.c_str()) != MOSQ_ERR_SUCCESS) {
+    throw InputError("mqtt: bad user name or password for '" + options_.client_id + "'");
+  }
+  if (!options_.ca_file.empty() &&
+      mosquitto_tls_set(handle_, options_.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr) != MOSQ_ERR_SUCCESS) {
+    throw InputError("mqtt: cannot use the CA file " + options_.ca_file);
+  }
+  mosquitto_connect_v5_callback_set(handle_, &MqttClient::on_connect);
+  mosquitto_disconnect_v5_callback_set(handle_, &MqttClient::on_disconnect);
+  mosquitto_publish_v5_callback_set(handle_, &MqttClient::on_publish);
+  mosquitto_subscribe_v5_callback_set(handle_, &MqttClient::on_subscribe);
+  mosquitto_message_v5_callback_set(handle_, &MqttClient::on_message);
+}
+
+MqttClient::~MqttClient() {
+  disconnect();
+  if (loop_started_) mosquitto_loop_stop(handle_, true);
+  mosquitto_destroy(handle_);
+}
+
+int MqttClient::connect(double timeout_seconds) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    connack_ = -1;
+  }
+  mosquitto_property* properties = nullptr;
+  if (!options_.clean_start && options_.session_expiry_seconds > 0) {
+    mosquitto_property_add_int32(&properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL, options_.session_expiry_seconds);
+  }
+  const int rc = mosquitto_connect_bind_v5(handle_, options_.host.c_str(), options_.port, options_.keepalive_seconds,
+                                           nullptr, properties);
+  mosquitto_property_free_all(&properties);
+  if (rc != MOSQ_ERR_SUCCESS) return -1;
+  if (!loop_started_) {
+    if (mosquitto_loop_start(handle_) != MOSQ_ERR_SUCCESS) return -1;
+    loop_started_ = true;
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait_until(lock, deadline_after(timeout_seconds), [this] { return connack_ >= 0; });
+  return connack_;
+}
+
+void MqttClient::disconnect() {
+  if (handle_ != nullptr) mosquitto_disconnect_v5(handle_, 0, nullptr);
+}
+
+bool MqttClient::connected() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return connected_;
+}
+
+int MqttClient::publish(const std::string& topic, const void* data, std::size_t size, int qos, bool retain) {
+  int mid = 0;
+  std::lock_guard<std::mutex> lock(mutex_);  // held so on_publish cannot run before the mid is recorded
+  const int rc = mosquitto_publish_v5(handle_, &mid, topic.c_str(), static_cast<int>(size), data, qos, retain, nullptr);
+  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
+    throw InputError("mqtt: cannot publish on '" + topic + "': " + mosquitto_strerror(rc));
+  }
+  if (qos > 0) puback_.emplace(mid, -1);
+  ++counters_.published;
+  counters_.published_payload_bytes += size;
+  return qos > 0 ? mid : 0;
+}
+
+int MqttClient::publish_result(int mid) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = puback_.find(mid);
+  return it == puback_.end() ? -1 : it->second;
+}
+
+bool MqttClient::wait_published(double timeout_seconds) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_until(lock, deadline_after(timeout_seconds), [this] {
+    for (const auto& [mid, reason] : puback_) {
+      if (reason < 0) return false;
+    }
+    return true;
+  });
+}
+
+int MqttClient::subscribe(const std::string& pattern, int qos, double timeout_seconds) {
+  int mid = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const int rc = mosquitto_subscribe_v5(handle_, &mid, pattern.c_str(), qos, 0, nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) throw InputError("mqtt: cannot subscribe to '" + pattern + "': " + mosquitto_strerror(rc));
+    suback_[mid] = -1;
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait_until(lock, deadline_after(timeout_seconds), [&] { return suback_[mid] >= 0; });
+  return suback_[mid];
+}
+
+void MqttClient::set_handler(std::function<void(const MqttMessage&)> handler) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  handler_ = std::move(handler);
+}
+
+bool MqttClient::next_message(MqttMessage* message, double timeout_seconds) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!changed_.wait_until(lock, deadline_after(timeout_seconds), [this] { return !inbox_.empty(); })) return false;
+  *message = std::move(inbox_.front());
+  inbox_.pop_front();
+  return true;
+}
+
+MqttClient::Counters MqttClient::counters() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return counters_;
+}
+
+void MqttClient::on_connect(mosquitto*, void* self, int rc, int, const mqtt5__property*) {
+  auto* client = static_cast<MqttClient*>(self);
+  std::lock_guard<std::mutex> lock(client->mutex_);
+  client->connack_ = rc;
+  client->connected_ = rc == 0;
+  if (rc == 0) ++client->counters_.connects;
+  client->changed_.notify_all();
+}
+
+void MqttClient::on_disconnect(mosquitto*, void* self, int, const mqtt5__property*) {
+  auto* client = static_cast<MqttClient*>(self);
+  std::lock_guard<std::mutex> lock(client->mutex_);
+  if (client->connected_) ++client->counters_.disconnects;
+  client->connected_ = false;
+  client->changed_.notify_all();
+}
+
+void MqttClient::on_publish(mosquitto*, void* self, int mid, int reason, const mqtt5__property*) {
+  auto* client = static_cast<MqttClient*>(self);
+  std::lock_guard<std::mutex> lock(client->mutex_);
+  const auto it = client->puback_.find(mid);
+  if (it != client->puback_.end()) it->second = reason;
+  client->changed_.notify_all();
+}
+
+void MqttClient::on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted, const mqtt5__property*) {
+  auto* client = static_cast<MqttClient*>(self);
+  std::lock_guard<std::mutex> lock(client->mutex_);
+  client->suback_[mid] = count > 0 ? granted[0] : 128;
+  client->changed_.notify_all();
+}
+
+void MqttClient::on_message(mosquitto*, void* self, const mosquitto_message* m, const mqtt5__property*) {
+  auto* client = static_cast<MqttClient*>(self);
+  MqttMessage message;
+  message.topic = m->topic;
+  const auto* bytes = static_cast<const std::uint8_t*>(m->payload);
+  message.payload.assign(bytes, bytes + m->payloadlen);
+  message.qos = m->qos;
+  message.retain = m->retain;
+  std::function<void(const MqttMessage&)> handler;
+  {
+    std::lock_guard<std::mutex> lock(client->mutex_);
+    ++client->counters_.received;
+    client->counters_.received_payload_bytes += message.payload.size();
+    handler = client->handler_;
+    if (!handler) {
+      client->inbox_.push_back(std::move(message));
+      client->changed_.notify_all();
+      return;
+    }
+  }
+  handler(message);
+}
+
+}  // namespace edgelstm::host

@@ -1,0 +1,108 @@
+// An MQTT 5 client over libmosquitto (Debian's libmosquitto-dev) for the host tools: a node of a
+// distributed network, a meter, a gateway. Username/password, TLS with a CA file, QoS 1 with the
+// broker's acknowledgements (and their reason codes: a publish the ACL refuses is reported, not
+// lost silently), persistent sessions, automatic reconnection. Messages arrive on libmosquitto's
+// network thread and wait in a queue (or go to a handler).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+struct mosquitto;
+struct mosquitto_message;
+struct mqtt5__property;
+
+namespace edgelstm::host {
+
+struct MqttOptions {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  std::string client_id;  // unique per client; the broker's session key
+  std::string username, password;
+  std::string ca_file;  // non-empty: TLS, the server certificate checked against this CA
+  // false: a persistent session — the broker keeps the subscriptions and queues QoS 1 messages
+  // while the client is away (for session_expiry_seconds).
+  bool clean_start = true;
+  std::uint32_t session_expiry_seconds = 0;
+  int keepalive_seconds = 10;
+  unsigned max_inflight = 20;  // QoS 1 messages in flight before publish() queues them locally
+};
+
+struct MqttMessage {
+  std::string topic;
+  std::vector<std::uint8_t> payload;
+  int qos = 0;
+  bool retain = false;
+};
+
+class MqttClient {
+ public:
+  explicit MqttClient(MqttOptions options);
+  ~MqttClient();
+  MqttClient(const MqttClient&) = delete;
+  MqttClient& operator=(const MqttClient&) = delete;
+
+  // Connects and waits for the broker's answer. Returns the CONNACK reason code: 0 accepted, e.g.
+  // 134 bad user name or password, 135 not authorized; -1 when no answer came within the timeout
+  // (or the TCP/TLS connection failed). After success the network thread reconnects by itself.
+  int connect(double timeout_seconds);
+  void disconnect();
+  bool connected() const;
+
+  // Publishes; returns the message id (0 for QoS 0), or throws InputError when the client cannot
+  // queue it. With QoS 1 the broker's PUBACK reason code becomes available (publish_result).
+  int publish(const std::string& topic, const void* data, std::size_t size, int qos, bool retain = false);
+  int publish(const std::string& topic, const std::string& text, int qos, bool retain = false) {
+    return publish(topic, text.data(), text.size(), qos, retain);
+  }
+  // The PUBACK reason code of QoS 1 message `mid` (0 success, 16 no matching subscribers, 135 not
+  // authorized, ...), or -1 while unacknowledged.
+  int publish_result(int mid) const;
+  // Waits until every QoS 1 message published so far has been acknowledged; false on timeout.
+  bool wait_published(double timeout_seconds);
+
+  // Subscribes and waits for the SUBACK: returns the granted QoS (0..2) or the refusal reason code
+  // (>= 128, e.g. 135 not authorized), or -1 on timeout.
+  int subscribe(const std::string& pattern, int qos, double timeout_seconds);
+
+  // Messages go to `handler` (called on the network thread) instead of the queue.
+  void set_handler(std::function<void(const MqttMessage&)> handler);
+  // The next queued message; false when none arrived within the timeout.
+  bool next_message(MqttMessage* message, double timeout_seconds);
+
+  // Counters at this client.
+  struct Counters {
+    std::uint64_t published = 0, published_payload_bytes = 0;
+    std::uint64_t received = 0, received_payload_bytes = 0;
+    std::uint64_t connects = 0, disconnects = 0;
+  };
+  Counters counters() const;
+
+ private:
+  static void on_connect(mosquitto*, void* self, int rc, int flags, const ::mqtt5__property* props);
+  static void on_disconnect(mosquitto*, void* self, int rc, const ::mqtt5__property* props);
+  static void on_publish(mosquitto*, void* self, int mid, int reason, const ::mqtt5__property* props);
+  static void on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted, const ::mqtt5__property* props);
+  static void on_message(mosquitto*, void* self, const ::mosquitto_message* message, const ::mqtt5__property* props);
+
+  MqttOptions options_;
+  mosquitto* handle_ = nullptr;
+  bool loop_started_ = false;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  int connack_ = -1;
+  bool connected_ = false;
+  std::map<int, int> puback_;      // mid -> reason code, -1 pending
+  std::map<int, int> suback_;      // mid -> granted QoS / reason, -1 pending
+  std::deque<MqttMessage> inbox_;
+  std::function<void(const MqttMessage&)> handler_;
+  Counters counters_;
+};
+
+}  // namespace edgelstm::host
