@@ -16,7 +16,9 @@ packages=(
   gcc-arm-none-eabi picolibc-arm-none-eabi libstdc++-arm-none-eabi-picolibc
   libstdc++-arm-none-eabi-dev      # C++ headers, also used by the RISC-V builds
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
-  qemu-system-arm qemu-system-misc
+  gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf
+  gcc-12-source                    # GCC's libgcc sources: the LX106 routines Debian's libgcc lacks
+  qemu-system-arm qemu-system-misc # qemu-system-misc: RISC-V and Xtensa
 )
 
 missing=()

@@ -2,13 +2,13 @@
 # Sets up (Debian 12 packages), builds and runs every test: the portable host build, the build for
 # this CPU (SIMD kernels), an AddressSanitizer + UndefinedBehaviorSanitizer build, bounded libFuzzer
 # runs of the CSV reader and the model loader, and the core's
-# tests on the emulated microcontrollers (Cortex-M4F, RV32IMC, RV32IMAFC under QEMU), then checks
+# tests on the emulated microcontrollers (Cortex-M4F, RV32IMC, RV32IMAFC, Xtensa LX106 under QEMU), then checks
 # that the committed instruction counts of the quantization study are current.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs="$(nproc)"
-for preset in default native asan fuzz cortex-m4f rv32imc rv32imafc; do
+for preset in default native asan fuzz cortex-m4f rv32imc rv32imafc xtensa-lx106; do
   echo "=== $preset ==="
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs"
@@ -17,4 +17,4 @@ done
 # The quantization study's instruction counts (bench/mcu/step_costs.csv) must be those the current
 # code takes on the emulated targets (exact counts; regenerate with cost_table.py --csv).
 python3 bench/mcu/cost_table.py --check bench/mcu/step_costs.csv
-echo "all tests passed (default, native, asan, fuzz, cortex-m4f, rv32imc, rv32imafc; step costs current)"
+echo "all tests passed (default, native, asan, fuzz, cortex-m4f, rv32imc, rv32imafc, xtensa-lx106; step costs current)"
