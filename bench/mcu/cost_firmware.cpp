@@ -94,6 +94,9 @@ int g_region = 0;
 // "region <index> <input> <hidden> <outputs> <kind>"
 void announce(int input, int hidden, int outputs, const char* kind) {
   std::printf("region %d %d %d %d %s\n", g_region++, input, hidden, outputs, kind);
+#if defined(__xtensa__)
+  std::printf("ccount %d %u\n", g_region - 1, static_cast<unsigned>(edgelstm::bench::region_ccount_ticks()));
+#endif
 }
 
 // Weight-only quantized copies (int16, the widest format, of the largest network: 81,000 bytes) and

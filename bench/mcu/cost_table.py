@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cost figures of the core on the emulated microcontrollers, counted exactly.
 
-For each target (cortex-m4f, rv32imc, rv32imafc) this builds the target preset, runs the two
+For each target (cortex-m4f, rv32imc, rv32imafc, xtensa-lx106) this builds the target preset, runs the two
 programs built from bench/mcu/cost_firmware.cpp (edgelstm_cost_firmware: the H sweep;
 edgelstm_cost_study: the study's shapes) under QEMU with the instruction-counting plugin
 (tools/qemu-plugin/insn_count.c) and prints Markdown tables:
@@ -17,6 +17,11 @@ edgelstm_cost_study: the study's shapes) under QEMU with the instruction-countin
     --study): (input, hidden, outputs) in STUDY_SHAPES, one layer, every weight format (STUDY_KINDS).
 QEMU models no pipeline: the counts are instructions, identical on every run.
 
+On xtensa-lx106 the firmware also reads the core's cycle counter CCOUNT around each region, and QEMU
+runs with -icount shift=0, where CCOUNT advances once per 25 instructions: every region's plugin
+count must agree with 25 x its CCOUNT ticks to within one tick, a second count taken inside the
+guest that checks the plugin's (the run fails otherwise).
+
 Usage: bench/mcu/cost_table.py [--csv PATH]   (from the repository root; needs scripts/install-deps.sh)
   --csv PATH  also writes the study's per-step counts, one line per target, shape and kind:
               target,input,hidden,outputs,kind,instructions (after a '#' line telling how it was made)
@@ -29,7 +34,9 @@ import sys
 import datetime
 
 TARGETS = {"cortex-m4f": "arm-none-eabi-size", "rv32imc": "riscv64-unknown-elf-size",
-           "rv32imafc": "riscv64-unknown-elf-size"}
+           "rv32imafc": "riscv64-unknown-elf-size", "xtensa-lx106": "xtensa-lx106-elf-size"}
+# Under -icount shift=0 QEMU's LX106 (40 MHz) advances CCOUNT once per 25 instructions.
+CCOUNT_INSTRUCTIONS_PER_TICK = 25
 # The quantization study's shapes (input, hidden, outputs) and kinds, as cost_firmware.cpp measures them.
 STUDY_SHAPES = ((7, 32, 1), (4, 16, 5), (1, 16, 2), (1, 100, 1))
 STUDY_KINDS = ("f32", "int16-tensor", "int16-row", "int8-tensor", "int8-row", "int4-tensor", "int4-row",
@@ -55,7 +62,8 @@ def measure(target, plugin, program):
     """Runs build/<target>/bench/mcu/<program> under QEMU with the plugin: {(input, hidden, outputs, kind):
     instructions} (the empty region's count subtracted) and the output text."""
     firmware = os.path.join("build", target, "bench", "mcu", program)
-    env = dict(os.environ, EDGELSTM_QEMU_EXTRA=f"-plugin {plugin} -d plugin")
+    icount = "-icount shift=0 " if target == "xtensa-lx106" else ""
+    env = dict(os.environ, EDGELSTM_QEMU_EXTRA=f"{icount}-plugin {plugin} -d plugin")
     result = run(["cmake/qemu/run.sh", target, firmware], env=env)
     text = result.stdout + result.stderr
     regions = {int(i): (int(n), int(h), int(o), kind) for i, n, h, o, kind in
@@ -63,12 +71,28 @@ def measure(target, plugin, program):
     measured = {int(i): int(n) for i, n in re.findall(r"insn_count (\d+) (\d+)", text)}
     if not regions or set(regions) != set(measured) or regions[0][3] != "empty":
         sys.exit(f"{target} {program}: could not pair regions and counts:\n{text}")
+    if icount:
+        check_ccount(target, program, measured, text)
     empty = measured[0]
     table = {}
     for index, (inputs, hidden, outputs, kind) in regions.items():
         if kind != "empty":
             table[(inputs, hidden, outputs, kind)] = measured[index] - empty
     return table, text
+
+
+def check_ccount(target, program, measured, text):
+    """Fails unless every region's plugin count is 25 x its CCOUNT ticks to within one tick (the
+    ticks also cover the marker instructions and the counter reads around the region)."""
+    ticks = {int(i): int(n) for i, n in re.findall(r"^ccount (\d+) (\d+)$", text, re.M)}
+    if set(ticks) != set(measured):
+        sys.exit(f"{target} {program}: no CCOUNT reading for every region:\n{text}")
+    limit = CCOUNT_INSTRUCTIONS_PER_TICK + 8
+    for index, instructions in measured.items():
+        from_ccount = ticks[index] * CCOUNT_INSTRUCTIONS_PER_TICK
+        if abs(from_ccount - instructions) > limit:
+            sys.exit(f"{target} {program}: region {index}: the plugin counted {instructions} instructions, "
+                     f"CCOUNT {ticks[index]} ticks = {from_ccount}")
 
 
 def counts(target, plugin):
@@ -92,14 +116,14 @@ def sizes(target, tool, program):
     output = run([tool, "-A", os.path.join("build", target, "examples", program)]).stdout
     section = {name: int(size) for name, size in re.findall(r"^(\.\S+)\s+(\d+)", output, re.M)}
     flash = sum(section.get(name, 0) for name in (".init", ".text", ".rodata", ".except_ordered",
-                                                     ".except_unordered", ".ARM.exidx", ".data"))
+                                                     ".except_unordered", ".ARM.exidx", ".data", ".vectors"))
     ram = sum(section.get(name, 0) for name in (".data", ".bss", ".tbss_space"))
     return flash, ram
 
 
 def qemu_version():
     versions = []
-    for program in ("qemu-system-arm", "qemu-system-riscv32"):
+    for program in ("qemu-system-arm", "qemu-system-riscv32", "qemu-system-xtensa"):
         first = run([program, "--version"]).stdout.splitlines()[0]
         match = re.search(r"version (\S+)", first)
         version = match.group(1) if match else first.strip()
@@ -183,6 +207,8 @@ def main():
                   f"| {integer:,} | {integer / macs:.2f} | {forward / integer:.1f}x |")
     m4 = results["cortex-m4f"][0]
     print()
+    print(f"xtensa-lx106: every region's count equals {CCOUNT_INSTRUCTIONS_PER_TICK} x its CCOUNT ticks "
+          "(-icount shift=0) to within one tick.")
     print("CMSIS-NN arm_lstm_unidirectional_s8 on the same emulator (issue 5): 28,327 instructions per step at "
           "H = 32, 136,408 at H = 100.")
     m4_32, m4_100 = m4[(1, 32, 1, "forward_integer")], m4[(1, 100, 1, "forward_integer")]

@@ -5,6 +5,7 @@
  * Markers (no-ops the guest places around a measured region, see bench/mcu/markers.h):
  *   Thumb:  mov r10, r10 (0x46d2) begins a region, mov r11, r11 (0x46db) ends it
  *   RISC-V: addi x0, x0, 1 (0x00100013) begins, addi x0, x0, 2 (0x00200013) ends
+ *   Xtensa: or a10, a10, a10 (bytes a0 aa 20) begins, or a11, a11, a11 (b0 bb 20) ends
  * At each end marker the plugin prints "insn_count <n> <instructions>" (n counts regions from 0)
  * through qemu_plugin_outs; run QEMU with `-plugin libinsn_count.so -d plugin`. The count covers
  * the instructions after the begin marker up to and including the end marker; the guest measures
@@ -50,22 +51,27 @@ static uint64_t region_start;  /* value of `executed` at the begin marker */
 static unsigned region_index;
 /* Markers are matched for the guest's ISA only: 0x46d2 is mov r10, r10 in Thumb but an ordinary
  * compressed load (c.lwsp a3, 20(sp)) on RISC-V, where matching it would restart a region. */
-static bool riscv;
+enum isa { ISA_THUMB, ISA_RISCV, ISA_XTENSA };
+static enum isa guest_isa;
 
 enum marker { MARK_NONE, MARK_BEGIN, MARK_END };
 
 static enum marker marker_of(const struct qemu_plugin_insn *insn) {
   const size_t size = qemu_plugin_insn_size(insn);
   const uint8_t *bytes = qemu_plugin_insn_data(insn);
-  if (size == 2 && !riscv) {
+  if (size == 2 && guest_isa == ISA_THUMB) {
     uint16_t half;
     memcpy(&half, bytes, 2);
     return half == 0x46d2 ? MARK_BEGIN : half == 0x46db ? MARK_END : MARK_NONE;
   }
-  if (size == 4 && riscv) {
+  if (size == 4 && guest_isa == ISA_RISCV) {
     uint32_t word;
     memcpy(&word, bytes, 4);
     return word == 0x00100013u ? MARK_BEGIN : word == 0x00200013u ? MARK_END : MARK_NONE;
+  }
+  if (size == 3 && guest_isa == ISA_XTENSA) {
+    static const uint8_t kBegin[3] = {0xa0, 0xaa, 0x20}, kEnd[3] = {0xb0, 0xbb, 0x20};
+    return memcmp(bytes, kBegin, 3) == 0 ? MARK_BEGIN : memcmp(bytes, kEnd, 3) == 0 ? MARK_END : MARK_NONE;
   }
   return MARK_NONE;
 }
@@ -105,7 +111,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
                                                                int argc, char **argv) {
-  riscv = info != NULL && info->target_name != NULL && strncmp(info->target_name, "riscv", 5) == 0;
+  const char *target = info != NULL && info->target_name != NULL ? info->target_name : "";
+  guest_isa = strncmp(target, "riscv", 5) == 0 ? ISA_RISCV : strncmp(target, "xtensa", 6) == 0 ? ISA_XTENSA : ISA_THUMB;
   (void)argc;
   (void)argv;
   qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
