@@ -72,8 +72,9 @@ FILE *const stdin = &g_console;
 FILE *const stdout = &g_console;
 FILE *const stderr = &g_console;
 
-/* ---- Stack guard: the linker script reserves the stack between __stack_limit and __stack; the
- * lowest kGuardWords of it are painted at start and must still hold the paint at exit. */
+/* ---- Stack guard: the stack is everything between __stack_limit (the end of .bss, lx106.ld) and
+ * __stack (the top of RAM); its lowest kGuardWords are painted at start and must still hold the
+ * paint at exit, or the stack has grown into .bss. */
 extern char __bss_start[], __bss_end[], __stack_limit[];
 enum { kGuardWords = 64 };
 static const uint32_t kGuardPaint = 0x57ac6a2du;
@@ -89,7 +90,7 @@ static int stack_guard_intact(void) {
 void _exit(int status) {
   flush_line(stdout);
   if (!stack_guard_intact()) {
-    static const char kMessage[] = "LX106 stack overflow: the stack grew past its reservation (lx106.ld __stack_size)\n";
+    static const char kMessage[] = "LX106 stack overflow: the stack grew below __stack_limit into .bss (lx106.ld)\n";
     write_all(2, kMessage, sizeof kMessage - 1);
     if (status == 0) status = 1;
   }
@@ -114,6 +115,8 @@ static const char *cause_name(uint32_t cause) {
     case 3: return "load/store error";
     case 6: return "integer divide by zero";
     case 9: return "unaligned load or store";
+    case 14: return "instruction fetch from an unmapped address";
+    case 15: return "load or store at an unmapped address";
     case 20: return "instruction fetch prohibited";
     case 28: return "load prohibited";
     case 29: return "store prohibited";

@@ -3,9 +3,9 @@
 
 The firmware learns on 4032 readings; float rounding differs between targets (fused multiply-add
 on the M4F and RV32F, none with soft float, AVX2 on the host), so the weights are not bit-equal.
-Measured spread across host, cortex-m4f, rv32imc and rv32imafc: weight sum within 1.0e-4,
-sum of squares within 1.2e-4, each printed weight within 1e-6, weekly errors equal to the printed
-digits. Limits here are 4-10x that spread; a real divergence (a wrong kernel, a lost step) moves
+Measured spread across host, cortex-m4f, rv32imc, rv32imafc and xtensa-lx106: weight sum within
+1.0e-4, sum of squares within 1.2e-4, each printed weight within 1e-6, weekly errors equal to the
+printed digits. Limits here are 4-10x that spread; a real divergence (a wrong kernel, a lost step) moves
 these numbers by orders of magnitude more.
 
 usage: compare_meter.py EXPECTED_OUTPUT -- COMMAND...
