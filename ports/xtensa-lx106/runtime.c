@@ -4,16 +4,16 @@
  * picolibc's Xtensa build has no semihosting layer, so this file is one: stdin/stdout/stderr and
  * exit go through the Tensilica ISS `simcall` instruction, which QEMU implements when started with
  * -semihosting-config (cmake/qemu/run.sh). Without that option `simcall` is an illegal instruction.
- * It also clears .bss, runs constructors, fetches argv from QEMU, calls main, checks that the stack
- * stayed within its reservation, and reports an exception (cause, pc, address) instead of letting
- * the guest spin until the run's timeout.
+ * It also clears .bss, runs constructors, fetches argv from QEMU, calls main, checks at exit that
+ * the stack did not grow into .bss, and reports an exception (cause, pc, address) instead of
+ * letting the guest spin until the run's timeout.
  */
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
