@@ -420,25 +420,29 @@ class SessionLinks {
 
   // ---- Greetings, losses, control --------------------------------------------------------------
 
+  // A greeting: our incarnation, the peer's as we know it, our committed windows and round, and
+  // whether the peer has already echoed our incarnation to us (joined).
   void send_hello(std::size_t p) {
-    std::uint8_t payload[16];
+    std::uint8_t payload[kHelloBytes];
     detail::frame_put32(payload, config_.incarnation);
     detail::frame_put32(payload + 4, peers_[p].incarnation);
     detail::frame_put32(payload + 8, committed_);
     detail::frame_put32(payload + 12, round_);
+    payload[16] = peers_[p].joined ? 1 : 0;
     peers_[p].hello_sent = true;
     peers_[p].last_hello_ms = now_ms_;
-    send_unsequenced(p, FrameKind::kHello, 0, Span<const std::uint8_t>(payload, 16));
+    send_unsequenced(p, FrameKind::kHello, 0, Span<const std::uint8_t>(payload, kHelloBytes));
   }
 
   void handle_hello(std::size_t p, Span<const std::uint8_t> payload) {
-    if (payload.size() != 16) {
+    if (payload.size() != kHelloBytes) {
       ++received_.unexpected;
       return;
     }
     PeerState& peer = peers_[p];
     const std::uint32_t incarnation = detail::frame_get32(payload.data());
     const std::uint32_t echo = detail::frame_get32(payload.data() + 4);
+    const bool it_joined_us = payload[16] != 0;
     peer.committed = detail::frame_get32(payload.data() + 8);
     if (peer.incarnation != 0 && incarnation != peer.incarnation) {
       // The peer restarted: both directions of the link start over, its vectors are gone.
@@ -459,14 +463,12 @@ class SessionLinks {
       }
     }
     peer.incarnation = incarnation;
-    if (echo == config_.incarnation) {
-      if (!peer.joined) {
-        peer.joined = true;
-        push_event(SessionEventKind::kPeerJoined, p);
-      }
-    } else {
-      send_hello(p);  // it does not know us (yet, or any more)
+    if (echo == config_.incarnation && !peer.joined) {
+      peer.joined = true;
+      push_event(SessionEventKind::kPeerJoined, p);
     }
+    // Answer a peer that does not know us (yet, or any more), or has not had our echo yet.
+    if (echo != config_.incarnation || !it_joined_us) send_hello(p);
   }
 
   void lose_peer(std::size_t p) {
@@ -587,6 +589,7 @@ class SessionLinks {
   }
 
   static constexpr std::size_t kEventCapacity = 16;
+  static constexpr std::size_t kHelloBytes = 17;
 
   LstmSpec spec_{};
   Partition partition_{};

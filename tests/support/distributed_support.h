@@ -56,10 +56,11 @@ struct Cluster {
     reset_events = 0;
   }
 
-  // Binds session k over an already bound node k.
-  Status attach(std::size_t k) {
+  // Binds session k over an already bound node k (`committed`: training windows its weights hold).
+  Status attach(std::size_t k, std::uint32_t committed = 0) {
     SessionConfig node_config = config;
     node_config.incarnation = 1 + 100 * restarts[k];
+    node_config.committed_windows = committed;
     const Span<std::uint8_t> memory = pool.take(session_bytes(spec, partition, k, training));
     EDGELSTM_TRY(sessions[k].bind(&nodes[k], partition, node_config, training, memory, &InProcessBus<Session>::output,
                                   bus.context(k)));

@@ -24,11 +24,12 @@ struct BusFaults {
   std::uint64_t seed = 1;
 };
 
-template <typename Session, std::size_t kNodes = 8, std::size_t kCapacity = 1024>
+template <typename Session, std::size_t kNodes = 8, std::size_t kCapacity = 256>
 class InProcessBus {
  public:
   struct Counts {
     std::uint32_t sent = 0, delivered = 0, dropped = 0, duplicated = 0, reordered = 0, corrupted = 0, to_dead = 0;
+    std::uint32_t overflowed = 0;
   };
 
   explicit InProcessBus(BusFaults faults = BusFaults{}) : faults_(faults), random_(faults.seed) { reset(faults); }
@@ -107,7 +108,11 @@ class InProcessBus {
     }
     const int copies = chance(faults_.duplicate_per_mille) ? 2 : 1;
     if (copies == 2) ++counts_.duplicated;
-    for (int c = 0; c < copies && count_ < kCapacity; ++c) {
+    for (int c = 0; c < copies; ++c) {
+      if (count_ == kCapacity) {  // a full queue loses the frame, as a full radio buffer would
+        ++counts_.overflowed;
+        continue;
+      }
       Queued& q = queue_[(head_ + count_++) % kCapacity];
       q.from = static_cast<std::uint8_t>(from);
       q.to = static_cast<std::uint8_t>(to);
