@@ -25,11 +25,11 @@ constexpr LstmSpec integer_spec() {
   return spec;
 }
 
-using IntegerCluster = edgelstm::test::Cluster<IntegerPartitionNode, 128 * 1024>;
-IntegerCluster g_integer;
-alignas(16) std::uint8_t g_float_arena[32 * 1024];
-alignas(16) std::uint8_t g_integer_arena[8 * 1024];
-alignas(16) std::uint8_t g_file[16 * 1024];
+using IntegerCluster = edgelstm::test::Cluster<IntegerPartitionNode>;
+IntegerCluster& g_integer = edgelstm::test::integer_cluster();
+const Span<std::uint8_t> g_float_arena = edgelstm::test::reference_arena();
+const Span<std::uint8_t> g_integer_arena = edgelstm::test::check_arena();
+alignas(16) std::uint8_t g_file[8 * 1024];
 std::int8_t g_weights[edgelstm::integer_weight_count(integer_spec())];
 float g_scales[edgelstm::integer_scale_count(integer_spec())];
 std::int32_t g_constants[edgelstm::integer_constant_count(integer_spec())];
@@ -134,7 +134,7 @@ EDGELSTM_TEST(DistributedInteger, NodesHoldOnlyTheirSlice) {
   IntegerPartitionNode node;
   ASSERT_OK(node.bind(spec, split, 1, g_integer_arena));
   EXPECT_STATUS(node.load(view), Status::kMalformedModel);
-  EXPECT_STATUS(node.bind(spec, split, 1, Span<std::uint8_t>(g_integer_arena, 16)), Status::kBufferTooSmall);
+  EXPECT_STATUS(node.bind(spec, split, 1, Span<std::uint8_t>(g_integer_arena.data(), 16)), Status::kBufferTooSmall);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ using edgelstm::Span;
 using edgelstm::Status;
 using edgelstm::WindowStart;
 
-constexpr std::size_t kMaxH = 16, kMaxT = 6, kMaxK = 16, kMaxParameters = 4096;
+constexpr std::size_t kMaxH = 8, kMaxT = 5, kMaxK = 8, kMaxParameters = 1024;
 
 // Truncated BPTT on one device. `split` null: every W^T dz summed over all rows at once;
 // otherwise per node of the split (its rows i, f, g, o of its units, from a zero vector), the
@@ -168,14 +168,14 @@ struct Reference {
 };
 
 Reference g_reference;
-alignas(16) std::uint8_t g_network_arena[96 * 1024];
-alignas(16) std::uint8_t g_check_arena[48 * 1024];
-using FloatCluster = edgelstm::test::Cluster<PartitionNode, 256 * 1024>;
-FloatCluster g_split;
+const Span<std::uint8_t> g_network_arena = edgelstm::test::reference_arena();
+const Span<std::uint8_t> g_check_arena = edgelstm::test::check_arena();
+using FloatCluster = edgelstm::test::Cluster<PartitionNode>;
+FloatCluster& g_split = edgelstm::test::float_cluster();
 
 constexpr LstmSpec reference_spec() {
-  LstmSpec spec = edgelstm::make_spec(3, 16, 2, 2, 5, edgelstm::Task::kRegression, edgelstm::OutputMode::kEveryStep);
-  spec.hidden_size[1] = 12;
+  LstmSpec spec = edgelstm::make_spec(3, 8, 2, 2, 5, edgelstm::Task::kRegression, edgelstm::OutputMode::kEveryStep);
+  spec.hidden_size[1] = 6;
   return spec;
 }
 
@@ -211,7 +211,7 @@ EDGELSTM_TEST(DistributedReference, RowOrderReferenceEqualsNetworkBitForBit) {
     EXPECT_TRUE(std::memcmp(&loss, &r.loss, sizeof loss) == 0);
   }
   EXPECT_TRUE(std::memcmp(g_reference.parameters, net.parameters().data(), net.parameters().size() * sizeof(float)) == 0);
-  EXPECT_TRUE(std::memcmp(g_reference.h_state[1], net.hidden_state(1).data(), 12 * sizeof(float)) == 0);
+  EXPECT_TRUE(std::memcmp(g_reference.h_state[1], net.hidden_state(1).data(), 6 * sizeof(float)) == 0);
 }
 
 // The reference summing node by node is the distributed split, bit for bit (Adam, two layers,
@@ -254,12 +254,12 @@ EDGELSTM_TEST(DistributedReference, NodeOrderReferenceEqualsTheSplitBitForBit) {
     int nodes_differ = 0, nodes_differ_from_network = 0;
     for (std::size_t k = 0; k < nodes; ++k) {
       PartitionNode expected, network_rows;
-      ASSERT_OK(expected.bind_training(spec, split, k, config, g_check_arena));
+      ASSERT_OK(expected.bind_inference(spec, split, k, g_check_arena));
       ASSERT_OK(expected.load_parameters(Span<const float>(g_reference.parameters, edgelstm::parameter_count(spec))));
       const Span<const float> mine = static_cast<const PartitionNode&>(c.nodes[k]).parameters();
       const Span<const float> theirs = static_cast<const PartitionNode&>(expected).parameters();
       nodes_differ += std::memcmp(mine.data(), theirs.data(), mine.size() * sizeof(float)) != 0 ? 1 : 0;
-      ASSERT_OK(network_rows.bind_training(spec, split, k, config, g_check_arena));
+      ASSERT_OK(network_rows.bind_inference(spec, split, k, g_check_arena));
       ASSERT_OK(network_rows.load_parameters(net.parameters()));
       const Span<const float> single = static_cast<const PartitionNode&>(network_rows).parameters();
       nodes_differ_from_network += std::memcmp(mine.data(), single.data(), mine.size() * sizeof(float)) != 0 ? 1 : 0;

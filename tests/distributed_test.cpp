@@ -27,10 +27,10 @@ using edgelstm::Span;
 using edgelstm::Status;
 using edgelstm::WindowStart;
 
-using FloatCluster = edgelstm::test::Cluster<PartitionNode, 512 * 1024>;
-FloatCluster g_cluster;
-alignas(16) std::uint8_t g_single_arena[96 * 1024];
-alignas(16) std::uint8_t g_check_arena[48 * 1024];
+using FloatCluster = edgelstm::test::Cluster<PartitionNode>;
+FloatCluster& g_cluster = edgelstm::test::float_cluster();
+const Span<std::uint8_t> g_single_arena = edgelstm::test::reference_arena();
+const Span<std::uint8_t> g_check_arena = edgelstm::test::check_arena();
 
 constexpr LstmSpec stacked_spec(std::uint16_t window, edgelstm::OutputMode mode = edgelstm::OutputMode::kLastStep) {
   LstmSpec spec = edgelstm::make_spec(3, 12, 3, 2, window, edgelstm::Task::kRegression, mode);
@@ -83,9 +83,9 @@ SessionEvent run_window(FloatCluster& c, const float* x, const float* targets, W
 
 // Whether node k of the cluster holds exactly (or, with tolerance > 0, within `tolerance`
 // relative) the rows a node would load from the single network's parameters.
-bool node_matches(FloatCluster& c, std::size_t k, const Network& single, double tolerance, const edgelstm::TrainConfig& config) {
+bool node_matches(FloatCluster& c, std::size_t k, const Network& single, double tolerance) {
   PartitionNode check;
-  if (check.bind_training(c.spec, c.partition, k, config, g_check_arena) != Status::kOk) return false;
+  if (check.bind_inference(c.spec, c.partition, k, g_check_arena) != Status::kOk) return false;
   if (check.load_parameters(single.parameters()) != Status::kOk) return false;
   const Span<const float> mine = static_cast<const PartitionNode&>(c.nodes[k]).parameters();
   const Span<const float> theirs = static_cast<const PartitionNode&>(check).parameters();
@@ -176,7 +176,7 @@ void check_training(const LstmSpec& spec, const Partition& partition, const edge
   EXPECT_EQ_INT(refused, 0);
   EXPECT_EQ_INT(loss_differs, 0);
   for (std::size_t k = 0; k < partition.nodes; ++k) {
-    EXPECT_TRUE(node_matches(g_cluster, k, single, tolerance, config));
+    EXPECT_TRUE(node_matches(g_cluster, k, single, tolerance));
     if (tolerance == 0.0) EXPECT_TRUE(state_matches(g_cluster, k, single));
     EXPECT_EQ_INT(g_cluster.sessions[k].committed_windows(), windows);
     EXPECT_EQ_INT(g_cluster.done_count[k], windows);
@@ -247,7 +247,7 @@ EDGELSTM_TEST(Distributed, NonFiniteWindowIsRefusedOnEveryNode) {
     ASSERT_OK(start(g_cluster, spec, partition, single.parameters(), true));
     Stream s = stream_window(spec, 77);
     ASSERT_TRUE(run_window(g_cluster, s.x, s.targets, WindowStart::kZeroState).status == Status::kOk);
-    static float before[3][4096];
+    static float before[3][1024];
     for (std::size_t k = 0; k < 3; ++k) {
       const Span<float> p = g_cluster.nodes[k].parameters();
       std::memcpy(before[k], p.data(), p.size() * sizeof(float));

@@ -125,7 +125,7 @@ EDGELSTM_TEST(Partition, ArenasAreSizedFromTheShare) {
                 edgelstm::inference_bytes(kPaper));
 }
 
-alignas(16) std::uint8_t g_node_arena[64 * 1024];
+alignas(16) std::uint8_t g_node_arena[24 * 1024];
 
 EDGELSTM_TEST(Partition, BindUsesExactlyThePlannedBytes) {
   const Partition split = edgelstm::make_hidden_split(kStacked, 3);

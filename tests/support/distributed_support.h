@@ -13,8 +13,8 @@
 namespace edgelstm::test {
 
 // A bump allocator over a static buffer: every node's arena and link memory.
-template <std::size_t kBytes>
 struct ArenaPool {
+  static constexpr std::size_t kBytes = 192 * 1024;
   alignas(kArenaAlignment) std::uint8_t bytes[kBytes];
   std::size_t used = 0;
   Span<std::uint8_t> take(std::size_t size) {
@@ -25,31 +25,55 @@ struct ArenaPool {
   }
 };
 
+// One pool, one bus and two scratch arenas for all the distributed tests (they run one after the
+// other), so the test program stays small enough for the targets.
+inline ArenaPool& shared_pool() {
+  static ArenaPool pool;
+  return pool;
+}
+inline InProcessBus& shared_bus() {
+  static InProcessBus bus;
+  return bus;
+}
+// For one-device reference networks, and for nodes that hold what a node should hold.
+inline Span<std::uint8_t> reference_arena() {
+  alignas(kArenaAlignment) static std::uint8_t arena[64 * 1024];
+  return Span<std::uint8_t>(arena, sizeof arena);
+}
+inline Span<std::uint8_t> check_arena() {
+  alignas(kArenaAlignment) static std::uint8_t arena[24 * 1024];
+  return Span<std::uint8_t>(arena, sizeof arena);
+}
+
 // The nodes of one partition, their sessions and the bus between them. Node k's session has
 // incarnation 1 + 100 * restarts(k).
-template <typename Node, std::size_t kPoolBytes>
+template <typename Node>
 struct Cluster {
   using Session = NodeSession<Node>;
+  static constexpr std::size_t kNodes = 4;
   LstmSpec spec{};
   Partition partition{};
   SessionConfig config{};
   bool training = false;
-  Node nodes[kMaxNodes];
-  Session sessions[kMaxNodes];
-  InProcessBus<Session> bus;
-  ArenaPool<kPoolBytes> pool;
-  std::uint32_t restarts[kMaxNodes] = {};
-  // What the last round produced at node 0.
-  SessionEvent last_done[kMaxNodes];
-  std::uint32_t done_count[kMaxNodes] = {};
-  std::uint32_t lost_events[kMaxNodes] = {};  // per reporting node
-  SessionEvent last_lost[kMaxNodes];
+  Node nodes[kNodes];
+  Session sessions[kNodes];
+  InProcessBus& bus = shared_bus();
+  ArenaPool& pool = shared_pool();
+  std::uint32_t restarts[kNodes] = {};
+  // What the last round produced at each node, and what it reported.
+  SessionEvent last_done[kNodes];
+  std::uint32_t done_count[kNodes] = {};
+  std::uint32_t lost_events[kNodes] = {};
+  SessionEvent last_lost[kNodes];
   std::uint32_t reset_events = 0;
 
+  // Forgets the last test's cluster (tests share one).
   void clear() {
+    config = SessionConfig{};
+    training = false;
     pool.used = 0;
     bus.reset();
-    for (std::size_t k = 0; k < kMaxNodes; ++k) {
+    for (std::size_t k = 0; k < kNodes; ++k) {
       restarts[k] = done_count[k] = lost_events[k] = 0;
       last_done[k] = last_lost[k] = SessionEvent{};
     }
@@ -62,7 +86,7 @@ struct Cluster {
     node_config.incarnation = 1 + 100 * restarts[k];
     node_config.committed_windows = committed;
     const Span<std::uint8_t> memory = pool.take(session_bytes(spec, partition, k, training));
-    EDGELSTM_TRY(sessions[k].bind(&nodes[k], partition, node_config, training, memory, &InProcessBus<Session>::output,
+    EDGELSTM_TRY(sessions[k].bind(&nodes[k], partition, node_config, training, memory, &InProcessBus::output,
                                   bus.context(k)));
     bus.attach(k, &sessions[k]);
     return Status::kOk;
@@ -82,7 +106,7 @@ struct Cluster {
 
   // Runs until every live node has finished the round node 0 is on (or the limit passes).
   bool finish_round(std::uint32_t limit_ms = 20000) {
-    std::uint32_t before[kMaxNodes];
+    std::uint32_t before[kNodes];
     for (std::size_t k = 0; k < partition.nodes; ++k) before[k] = done_count[k];
     return bus.run(
         [&] {
@@ -100,6 +124,16 @@ struct Cluster {
                    [&](std::size_t k, const SessionEvent& event) { on_event(k, event); }, limit_ms);
   }
 };
+
+// The clusters the tests share (one of each node type).
+inline Cluster<PartitionNode>& float_cluster() {
+  static Cluster<PartitionNode> cluster;
+  return cluster;
+}
+inline Cluster<IntegerPartitionNode>& integer_cluster() {
+  static Cluster<IntegerPartitionNode> cluster;
+  return cluster;
+}
 
 // Writes an integer model file (as edgelstm quantize --integer does) for a float network's
 // parameters and a calibration into `out`; *written gets its size. Scratch buffers are the

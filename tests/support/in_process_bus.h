@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "edgelstm/frame.h"
+#include "edgelstm/partition.h"
 #include "edgelstm/random.h"
 #include "edgelstm/session_links.h"
 #include "edgelstm/span.h"
@@ -24,13 +25,17 @@ struct BusFaults {
   std::uint64_t seed = 1;
 };
 
-template <typename Session, std::size_t kNodes = 8, std::size_t kCapacity = 256>
+// Holds any NodeSession type (float and integer nodes share one bus; tests run one cluster at a
+// time).
 class InProcessBus {
  public:
   struct Counts {
     std::uint32_t sent = 0, delivered = 0, dropped = 0, duplicated = 0, reordered = 0, corrupted = 0, to_dead = 0;
     std::uint32_t overflowed = 0;
   };
+
+  static constexpr std::size_t kNodes = kMaxNodes;
+  static constexpr std::size_t kCapacity = 256;
 
   explicit InProcessBus(BusFaults faults = BusFaults{}) : faults_(faults), random_(faults.seed) { reset(faults); }
 
@@ -40,7 +45,7 @@ class InProcessBus {
     random_ = Random(faults.seed);
     for (std::size_t k = 0; k < kNodes; ++k) {
       endpoints_[k] = Endpoint{this, k};
-      sessions_[k] = nullptr;
+      sessions_[k] = Attached{};
       alive_[k] = false;
     }
     head_ = count_ = 0;
@@ -55,8 +60,13 @@ class InProcessBus {
   }
   void* context(std::size_t node) { return &endpoints_[node]; }
 
+  template <typename Session>
   void attach(std::size_t node, Session* session) {
-    sessions_[node] = session;
+    sessions_[node].session = session;
+    sessions_[node].receive = [](void* s, Span<const std::uint8_t> frame, std::uint32_t now) {
+      (void)static_cast<Session*>(s)->receive(frame, now);
+    };
+    sessions_[node].poll = [](void* s, std::uint32_t now) { return static_cast<Session*>(s)->poll(now); };
     alive_[node] = true;
   }
   // The node stops: frames to it are lost and it is not polled until attached again.
@@ -76,9 +86,10 @@ class InProcessBus {
       if (done()) return true;
       const bool moved = deliver_all();
       for (std::size_t k = 0; k < kNodes; ++k) {
-        if (sessions_[k] == nullptr || !alive_[k]) continue;
-        for (SessionEvent event = sessions_[k]->poll(now_); event.kind != SessionEventKind::kNone;
-             event = sessions_[k]->poll(now_)) {
+        Attached& a = sessions_[k];
+        if (a.session == nullptr || !alive_[k]) continue;
+        for (SessionEvent event = a.poll(a.session, now_); event.kind != SessionEventKind::kNone;
+             event = a.poll(a.session, now_)) {
           on_event(k, event);
         }
       }
@@ -91,6 +102,11 @@ class InProcessBus {
   struct Endpoint {
     InProcessBus* bus = nullptr;
     std::size_t node = 0;
+  };
+  struct Attached {
+    void* session = nullptr;
+    void (*receive)(void*, Span<const std::uint8_t>, std::uint32_t) = nullptr;
+    SessionEvent (*poll)(void*, std::uint32_t) = nullptr;
   };
   struct Queued {
     std::uint8_t from = 0, to = 0;
@@ -140,12 +156,13 @@ class InProcessBus {
       const Queued frame = queue_[head_];
       head_ = (head_ + 1) % kCapacity;
       --count_;
-      if (sessions_[frame.to] == nullptr || !alive_[frame.to]) {
+      const Attached& a = sessions_[frame.to];
+      if (a.session == nullptr || !alive_[frame.to]) {
         ++counts_.to_dead;
         continue;
       }
       ++counts_.delivered;
-      (void)sessions_[frame.to]->receive(Span<const std::uint8_t>(frame.bytes, frame.size), now_);
+      a.receive(a.session, Span<const std::uint8_t>(frame.bytes, frame.size), now_);
     }
     return n != 0;
   }
@@ -153,7 +170,7 @@ class InProcessBus {
   BusFaults faults_;
   Random random_;
   Endpoint endpoints_[kNodes];
-  Session* sessions_[kNodes] = {};
+  Attached sessions_[kNodes];
   bool alive_[kNodes] = {};
   Queued queue_[kCapacity];
   std::size_t head_ = 0, count_ = 0;
