@@ -155,7 +155,7 @@ EDGELSTM_TEST(Partition, TrafficPerLinkFollowsTheShares) {
   const edgelstm::LinkTraffic back = edgelstm::round_traffic(kStacked, pipeline, 1, 0, false);
   EXPECT_EQ_INT(back.values, 2);  // the head's outputs return to node 0
   const edgelstm::LinkTraffic train = edgelstm::round_traffic(kStacked, pipeline, 1, 0, true);
-  EXPECT_EQ_INT(train.values, 4 * 10);  // dL/dh over the window
+  EXPECT_EQ_INT(train.values, 4 * 10 + 2);  // dL/dh over the window, then the outputs
   EXPECT_EQ_INT(train.control_frames, 2);
   // The paper's network split in 4: per step node 1 sends node 2 its 26 units' h.
   const Partition split = edgelstm::make_hidden_split(kPaper, 4);

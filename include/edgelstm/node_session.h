@@ -138,7 +138,8 @@ class NodeSession : public SessionLinks<NodeSession<Node>> {
     return Status::kOk;
   }
 
-  // The head's outputs of the last finished round (node 0, and the head node; output_size values).
+  // The head's outputs of the last finished round (node 0, and the head node; output_size values):
+  // the step's, or the last output step's of a training window (computed before its update).
   Span<const Output> outputs() const { return Span<const Output>(outputs_ptr(), this->spec_.output_size); }
 
   // Runs timers (greetings, heartbeats, acknowledgements, retransmissions, timeouts), node 0's
@@ -400,6 +401,8 @@ class NodeSession : public SessionLinks<NodeSession<Node>> {
   bool training_commit();
   bool abort_decided();
   void send_decision(bool commit, float loss, float norm);
+  void store_window_outputs();
+  const LstmSpec& spec() const { return this->spec_; }
   bool reduce_from_peers(FrameKind kind, std::uint16_t index, const float* own, std::size_t rows, std::size_t cols,
                          std::size_t own_stride, float* out);
 

@@ -62,6 +62,14 @@ bool NodeSession<Node>::abort_decided() {
   return true;
 }
 
+// The window's last output step (output_size values) into outputs().
+template <typename Node>
+void NodeSession<Node>::store_window_outputs() {
+  const Span<const float> outputs = node_->window_outputs();
+  const std::size_t size = spec().output_size;
+  std::memcpy(outputs_ptr(), outputs.data() + outputs.size() - size, size * sizeof(float));
+}
+
 template <typename Node>
 void NodeSession<Node>::send_decision(bool commit, float loss, float norm) {
   std::uint8_t payload[9];
@@ -389,10 +397,20 @@ bool NodeSession<Node>::training_commit() {
                                                         : node_->gradient_square_sum();
       if (me == 0) {
         own_square_sum_ = square_sum;
+        if (share_.head) store_window_outputs();
         phase_ = Phase::kTrainAwaitReports;
         return true;
       }
-      if (!this->room(0, 1)) return false;
+      // A pipeline's head node returns the window's last outputs (node 0's outputs()) before its
+      // report.
+      const std::size_t outputs = spec().output_size;
+      const std::size_t output_frames = share_.head ? fragment_count(PayloadEncoding::kFloat32, outputs) : 0;
+      if (!this->room(0, 1 + output_frames)) return false;
+      if (share_.head) {
+        store_window_outputs();
+        this->send_block(0, FrameKind::kOutput, index(detail::kPartWindow, 0, 0), PayloadEncoding::kFloat32, 0,
+                         outputs_ptr(), 1, outputs, outputs);
+      }
       std::uint8_t payload[9];
       this->put_float(payload, share_.head ? loss_ : 0.0f);
       this->put_float(payload + 4, square_sum);
@@ -406,6 +424,11 @@ bool NodeSession<Node>::training_commit() {
         if (this->peers_[p].report_round != this->round_) return false;
       }
       if (!this->room_all(1)) return false;
+      const std::size_t head = share_.head_node, outputs = spec().output_size;
+      if (head != 0) {  // the head node's outputs came before its report
+        if (this->expect(head, FrameKind::kOutput, index(detail::kPartWindow, 0, 0)) == nullptr) return false;
+        if (!this->take_block(head, outputs_ptr(), 1, outputs, outputs)) return true;
+      }
       float total = 0.0f;
       for (std::size_t n = 0; n < nodes; ++n) total += n == 0 ? own_square_sum_ : this->peers_[n].report_square_sum;
       const float norm = Math<float>::sqrt(total);

@@ -12,7 +12,7 @@
 //   pipeline inference  node k -> k + 1: h of k's top layer; head -> 0: the outputs
 //   split inference     0 -> every node: x; every node -> every node: its slice of h, per layer
 //   pipeline training   k -> k + 1: the window of k's top h; k + 1 -> k: dL/dh of it over the
-//                       window; 0 -> head: the targets; commit control (below)
+//                       window; 0 -> head: the targets; head -> 0: the last outputs; commit control
 //   split training      0 -> every node: the window of x; every node -> every node: its slice of
 //                       h per layer and step; head (0) -> node k: dL/dh of k's top units at the
 //                       output steps; node j -> node k: its partial sums of dL/dh_{t-1} for k's
@@ -76,7 +76,7 @@ constexpr void for_each_round_vector(const LstmSpec& spec, const Partition& part
     const std::size_t top_of_from = partition.first_layer[from + 1] - 1u;
     if (to == from + 1) visit(act, (training ? window : 1) * spec.hidden(top_of_from));
     if (training && to + 1 == from) visit(grad, window * spec.hidden(partition.first_layer[from] - 1u));
-    if (!training && from == head && to == 0 && head != 0) visit(output, spec.output_size);
+    if (from == head && to == 0 && head != 0) visit(output, spec.output_size);
     if (training && from == 0 && to == head && head != 0) visit(PayloadEncoding::kFloat32, spec.output_steps() * spec.output_size);
     return;
   }
