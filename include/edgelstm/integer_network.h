@@ -65,6 +65,58 @@ constexpr std::size_t widest_input(const LstmSpec& spec) {
 }
 }  // namespace detail
 
+// One integer step of `units` hidden units of a layer (all of them, or a node's share in a hidden
+// split): their gate rows (blocks i, f, g, o of `units` rows each) of layer.weight_ih [4 units x
+// input] and layer.weight_hh [4 units x recurrent], and their layer.gates constants. Reads x
+// (input values) and h_prev (recurrent values: the whole h of the layer), updates c (units, in
+// place) and writes the units' new h to h_out, which may alias h_prev (both sums are formed
+// before anything is written). packed, sums_ih and sums_hh are scratch of
+// packed_activation_words(max(input, recurrent)) and 4 units values.
+inline void integer_lstm_units_step(const IntegerLayer& layer, std::size_t units, std::size_t input,
+                                    std::size_t recurrent, const std::int16_t* x, const std::int16_t* h_prev,
+                                    std::int16_t* c, std::int16_t* h_out, std::uint32_t* packed,
+                                    std::int32_t* sums_ih, std::int32_t* sums_hh) {
+  const std::size_t rows = 4 * units;
+  matvec_s8_s16(layer.weight_ih, rows, input, x, packed, sums_ih);
+  matvec_s8_s16(layer.weight_hh, rows, recurrent, h_prev, packed, sums_hh);
+  // Pre-activations (Q.12) replace the ih sums.
+  const int shift_ih = layer.shift_ih, shift_hh = layer.shift_hh;
+  const std::int32_t* g = layer.gates;
+  for (std::size_t r = 0; r < rows; ++r, g += kIntegerGateFields) {
+    sums_ih[r] = g[0] + requantize_gate(sums_ih[r], g[1], shift_ih) + requantize_gate(sums_hh[r], g[2], shift_hh);
+  }
+  const int fraction = layer.cell_fraction_bits;
+  for (std::size_t j = 0; j < units; ++j) {
+    const std::int32_t i = sigmoid_q15(sums_ih[j]);
+    const std::int32_t f = sigmoid_q15(sums_ih[units + j]);
+    const std::int32_t g = tanh_q15(sums_ih[2 * units + j]);
+    const std::int32_t o = sigmoid_q15(sums_ih[3 * units + j]);
+    const std::int32_t cell = rounding_shift_right(f * c[j], kStateFractionBits) +
+                              rounding_shift_right(i * g, 2 * kStateFractionBits - fraction);
+    c[j] = saturate_q15(cell);
+    h_out[j] = static_cast<std::int16_t>(
+        rounding_shift_right(o * tanh_q15(to_gate_format(c[j], fraction)), kStateFractionBits));
+  }
+}
+
+namespace detail {
+constexpr std::int32_t add_saturated(std::int32_t a, std::int32_t b) {
+  const std::int64_t sum = static_cast<std::int64_t>(a) + b;
+  return static_cast<std::int32_t>(sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : sum);
+}
+}  // namespace detail
+
+// The integer head: y_q = bias + requantize(W_head h_q, m, s) for `outputs` rows of `hidden`
+// columns (Q16 int32). packed and sums are scratch as above.
+inline void integer_head_step(const IntegerHead& head, std::size_t outputs, std::size_t hidden, const std::int16_t* h,
+                              std::uint32_t* packed, std::int32_t* sums, std::int32_t* y) {
+  matvec_s8_s16(head.weight, outputs, hidden, h, packed, sums);
+  for (std::size_t o = 0; o < outputs; ++o) {
+    const std::int32_t* row = head.rows + kIntegerHeadFields * o;
+    y[o] = detail::add_saturated(row[0], requantize(sums[o], row[1], row[2]));
+  }
+}
+
 // Arena bytes of IntegerNetwork: two int32 sum buffers (4 max(H) or O rows), packed activations,
 // int16 h and c of every layer.
 constexpr std::size_t integer_inference_bytes(const LstmSpec& spec) {
@@ -196,38 +248,14 @@ class IntegerNetwork {
     const std::int16_t* input = x.data();
     std::int16_t* state = state_;
     for (std::size_t l = 0; l < spec_.num_layers; ++l) {
-      const IntegerLayer& layer = layers_[l];
-      const std::size_t hidden = spec_.hidden(l), rows = 4 * hidden;
+      const std::size_t hidden = spec_.hidden(l);
       std::int16_t* h = state;
-      std::int16_t* c = state + hidden;
-      matvec_s8_s16(layer.weight_ih, rows, spec_.layer_input(l), input, packed_, sums_ih_);
-      matvec_s8_s16(layer.weight_hh, rows, hidden, h, packed_, sums_hh_);
-      // Pre-activations (Q.12) replace the ih sums.
-      const int shift_ih = layer.shift_ih, shift_hh = layer.shift_hh;
-      const std::int32_t* g = layer.gates;
-      for (std::size_t r = 0; r < rows; ++r, g += kIntegerGateFields) {
-        sums_ih_[r] = g[0] + requantize_gate(sums_ih_[r], g[1], shift_ih) + requantize_gate(sums_hh_[r], g[2], shift_hh);
-      }
-      const int fraction = layer.cell_fraction_bits;
-      for (std::size_t j = 0; j < hidden; ++j) {
-        const std::int32_t i = sigmoid_q15(sums_ih_[j]);
-        const std::int32_t f = sigmoid_q15(sums_ih_[hidden + j]);
-        const std::int32_t g = tanh_q15(sums_ih_[2 * hidden + j]);
-        const std::int32_t o = sigmoid_q15(sums_ih_[3 * hidden + j]);
-        const std::int32_t cell = rounding_shift_right(f * c[j], kStateFractionBits) +
-                                  rounding_shift_right(i * g, 2 * kStateFractionBits - fraction);
-        c[j] = saturate_q15(cell);
-        h[j] = static_cast<std::int16_t>(
-            rounding_shift_right(o * tanh_q15(to_gate_format(c[j], fraction)), kStateFractionBits));
-      }
+      integer_lstm_units_step(layers_[l], hidden, spec_.layer_input(l), hidden, input, h, state + hidden, h, packed_,
+                              sums_ih_, sums_hh_);
       input = h;
       state += 2 * hidden;
     }
-    matvec_s8_s16(head_.weight, spec_.output_size, spec_.top_hidden(), input, packed_, sums_ih_);
-    for (std::size_t o = 0; o < spec_.output_size; ++o) {
-      const std::int32_t* row = head_.rows + kIntegerHeadFields * o;
-      y[o] = add_saturated(row[0], requantize(sums_ih_[o], row[1], row[2]));
-    }
+    integer_head_step(head_, spec_.output_size, spec_.top_hidden(), input, packed_, sums_ih_, y.data());
     return Status::kOk;
   }
 
@@ -267,10 +295,6 @@ class IntegerNetwork {
     return shift >= 1 && shift <= 62 && (multiplier == 0 || multiplier >= (std::int32_t{1} << 30));
   }
   static constexpr bool valid_gate_shift(std::int32_t shift) { return shift >= kMinGateShift && shift <= 62; }
-  static constexpr std::int32_t add_saturated(std::int32_t a, std::int32_t b) {
-    const std::int64_t sum = static_cast<std::int64_t>(a) + b;
-    return static_cast<std::int32_t>(sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : sum);
-  }
   static Status typed_tensor(const ModelView& model, const char* name, TensorType type, std::size_t count,
                              ModelTensor* out) {
     EDGELSTM_TRY(model.tensor(name, out));

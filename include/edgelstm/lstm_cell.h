@@ -50,6 +50,29 @@ inline void lstm_cell_finish(std::size_t hidden, T* gates, const T* c_prev, T* c
   for (std::size_t j = 0; j < hidden; ++j) h_out[j] = o[j] * tanh_c_out[j];
 }
 
+// Gate pre-activations z = b_ih + b_hh + W_ih x + W_hh h_prev of `rows` gate rows: weight_ih is
+// [rows x input], weight_hh [rows x recurrent] and h_prev holds `recurrent` values. A whole layer
+// has rows = 4H and recurrent = H; a node of a hidden split holds only its units' rows (rows =
+// 4 x its units) but reads the whole h_prev. Each row is summed the same way in both cases.
+template <typename T>
+inline void lstm_gate_preactivations(const T* weight_ih, const T* weight_hh, const T* bias_ih, const T* bias_hh,
+                                     std::size_t rows, std::size_t input, std::size_t recurrent, const T* x,
+                                     const T* h_prev, T* gates) {
+  if (input <= 2) {
+    // A layer fed one or two features (a meter reading, a calendar pair): biases and input
+    // weights in one pass instead of a bias pass plus a matrix-vector pass of width 1 or 2.
+    for (std::size_t r = 0; r < rows; ++r) {
+      T sum = bias_ih[r] + bias_hh[r];
+      for (std::size_t k = 0; k < input; ++k) sum += weight_ih[r * input + k] * x[k];
+      gates[r] = sum;
+    }
+  } else {
+    for (std::size_t r = 0; r < rows; ++r) gates[r] = bias_ih[r] + bias_hh[r];
+    matvec_accumulate(weight_ih, rows, input, x, gates);
+  }
+  matvec_accumulate(weight_hh, rows, recurrent, h_prev, gates);
+}
+
 // Forward step. Outputs: `gates` (4H) receives the activations i, f, g, o; c_out, tanh_c_out and
 // h_out (H each) receive c_t, tanh(c_t) and h_t. In-place use is allowed: h_out may equal h_prev
 // or tanh_c_out, and c_out may equal c_prev (the streaming inference path does exactly that);
@@ -58,21 +81,8 @@ template <typename T>
 inline void lstm_cell_forward(const LstmLayerWeights<T>& layer, const T* x, const T* h_prev,
                               const T* c_prev, T* gates, T* c_out, T* tanh_c_out, T* h_out) {
   const std::size_t hidden = layer.hidden;
-  const std::size_t rows = 4 * hidden;
-  if (layer.input <= 2) {
-    // A layer fed one or two features (a meter reading, a calendar pair): biases and input
-    // weights in one pass instead of a bias pass plus a matrix-vector pass of width 1 or 2.
-    const std::size_t input = layer.input;
-    for (std::size_t r = 0; r < rows; ++r) {
-      T sum = layer.bias_ih[r] + layer.bias_hh[r];
-      for (std::size_t k = 0; k < input; ++k) sum += layer.weight_ih[r * input + k] * x[k];
-      gates[r] = sum;
-    }
-  } else {
-    for (std::size_t r = 0; r < rows; ++r) gates[r] = layer.bias_ih[r] + layer.bias_hh[r];
-    matvec_accumulate(layer.weight_ih, rows, layer.input, x, gates);
-  }
-  matvec_accumulate(layer.weight_hh, rows, hidden, h_prev, gates);
+  lstm_gate_preactivations(layer.weight_ih, layer.weight_hh, layer.bias_ih, layer.bias_hh, 4 * hidden, layer.input,
+                           hidden, x, h_prev, gates);
   lstm_cell_finish(hidden, gates, c_prev, c_out, tanh_c_out, h_out);
 }
 

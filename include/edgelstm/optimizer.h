@@ -51,14 +51,16 @@ inline Status validate_train_config(const TrainConfig& config) {
   return Status::kOk;
 }
 
-// The L2 norm of a gradient vector. Overflow gives +Inf, which the caller treats as non-finite.
+// The sum of squares of a gradient vector (gradient_norm's square before the root; a node of a
+// partitioned network reports it so the global norm can be formed across nodes). Overflow gives
+// +Inf, which the caller treats as non-finite.
 // This norm scales every clipped gradient, so its rounding error shows in the weights (Adam
 // normalizes the gradient, and with weight decay a clipped gradient can nearly cancel the decay
 // term). Hence a blocked sum: sixteen interleaved partial sums over blocks of 256 values, each
 // block reduced pairwise and added to a running total. Each value then passes through about
 // 16 + count / 256 additions instead of count, and the inner loop vectorizes.
 template <typename T>
-inline T gradient_norm(const T* gradients, std::size_t count) {
+inline T gradient_square_sum(const T* gradients, std::size_t count) {
   constexpr std::size_t kLanes = 16;
   constexpr std::size_t kBlock = 256;
   T total = 0;
@@ -76,7 +78,13 @@ inline T gradient_norm(const T* gradients, std::size_t count) {
     }
     total += lanes[0];
   }
-  return Math<T>::sqrt(total);
+  return total;
+}
+
+// The L2 norm of a gradient vector (see gradient_square_sum for the order of the sum).
+template <typename T>
+inline T gradient_norm(const T* gradients, std::size_t count) {
+  return Math<T>::sqrt(gradient_square_sum(gradients, count));
 }
 
 // The factor clip_grad_norm_ multiplies every gradient by: min(1, limit / (norm + 1e-6)).

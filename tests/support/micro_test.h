@@ -96,12 +96,15 @@ inline int run_all_tests(const char* filter) {
 
 #define EXPECT_TRUE(condition) EDGELSTM_CHECK_IMPL((condition), (void)0, "expected %s", #condition)
 #define ASSERT_TRUE(condition) EDGELSTM_CHECK_IMPL((condition), return, "expected %s", #condition)
+// Integers of any type and signedness, compared as long long.
 #define EXPECT_EQ_INT(a, b)                                                                 \
-  EDGELSTM_CHECK_IMPL((a) == (b), (void)0, "%s == %s: %lld vs %lld", #a, #b,                \
-                      static_cast<long long>(a), static_cast<long long>(b))
+  EDGELSTM_CHECK_IMPL(static_cast<long long>(a) == static_cast<long long>(b), (void)0,      \
+                      "%s == %s: %lld vs %lld", #a, #b, static_cast<long long>(a),          \
+                      static_cast<long long>(b))
 #define ASSERT_EQ_INT(a, b)                                                                 \
-  EDGELSTM_CHECK_IMPL((a) == (b), return, "%s == %s: %lld vs %lld", #a, #b,                 \
-                      static_cast<long long>(a), static_cast<long long>(b))
+  EDGELSTM_CHECK_IMPL(static_cast<long long>(a) == static_cast<long long>(b), return,       \
+                      "%s == %s: %lld vs %lld", #a, #b, static_cast<long long>(a),          \
+                      static_cast<long long>(b))
 #define EXPECT_OK(status)                                                                   \
   EDGELSTM_CHECK_IMPL((status) == ::edgelstm::Status::kOk, (void)0, "%s returned '%s'", #status, \
                       ::edgelstm::status_name(status))

@@ -1,0 +1,88 @@
+#include "distributed/mqtt_transport.h"
+
+#include <cstdio>
+
+#include "host/csv_reader.h"
+
+namespace edgelstm::distributed {
+
+std::string topic_prefix(std::uint32_t model_id, std::uint16_t partition_id) {
+  char text[64];
+  std::snprintf(text, sizeof text, "edgelstm/%08x/%04x", static_cast<unsigned>(model_id), static_cast<unsigned>(partition_id));
+  return text;
+}
+
+std::string link_topic(const std::string& prefix, std::size_t from, std::size_t to) {
+  return prefix + "/" + std::to_string(from) + "/" + std::to_string(to);
+}
+
+std::string node_user(std::size_t index) { return "node" + std::to_string(index); }
+
+std::vector<host::BrokerUser> cluster_users(const std::string& prefix, const Partition& partition,
+                                            const std::vector<std::string>& passwords) {
+  std::vector<host::BrokerUser> users;
+  for (std::size_t k = 0; k < partition.nodes; ++k) {
+    host::BrokerUser user{node_user(k), passwords.at(k), {{"write", prefix + "/" + std::to_string(k) + "/+"}}};
+    for (std::size_t j = 0; j < partition.nodes; ++j) {
+      if (nodes_linked(partition, j, k)) user.topics.push_back({"read", link_topic(prefix, j, k)});
+    }
+    users.push_back(user);
+  }
+  return users;
+}
+
+MqttTransport::MqttTransport(const MqttLinkOptions& options) : options_(options) {
+  host::MqttOptions mqtt;
+  mqtt.host = options.host;
+  mqtt.port = options.port;
+  mqtt.client_id = options.prefix + "/" + node_user(options.index);
+  mqtt.username = options.username;
+  mqtt.password = options.password;
+  mqtt.ca_file = options.ca_file;
+  mqtt.clean_start = false;            // a persistent session: frames wait for a reconnecting node
+  mqtt.session_expiry_seconds = 3600;
+  mqtt.keepalive_seconds = 5;
+  mqtt.max_inflight = 100;
+  client_ = std::make_unique<host::MqttClient>(mqtt);
+  const int connack = client_->connect(options.connect_timeout_seconds);
+  if (connack != 0) {
+    throw host::InputError("mqtt: " + options.host + ":" + std::to_string(options.port) + " refused " +
+                           options.username + (connack == 134 || connack == 135 ? ": bad user name or password"
+                                               : connack < 0                    ? ": no answer"
+                                                                                : "") +
+                           " (CONNACK " + std::to_string(connack) + ")");
+  }
+  outbound_.resize(options.partition.nodes);
+  for (std::size_t j = 0; j < options.partition.nodes; ++j) {
+    if (!nodes_linked(options.partition, options.index, j)) continue;
+    outbound_[j] = link_topic(options.prefix, options.index, j);
+    const std::string inbound = link_topic(options.prefix, j, options.index);
+    const int granted = client_->subscribe(inbound, 1, options.connect_timeout_seconds);
+    if (granted != 1) {
+      throw host::InputError("mqtt: subscription to '" + inbound + "' refused (" + std::to_string(granted) + ")");
+    }
+  }
+}
+
+void MqttTransport::send(std::size_t peer, Span<const std::uint8_t> frame) {
+  if (peer >= outbound_.size() || outbound_[peer].empty()) return;
+  (void)client_->publish(outbound_[peer], frame.data(), frame.size(), 1);
+}
+
+std::size_t MqttTransport::receive(int timeout_ms, const std::function<void(Span<const std::uint8_t>)>& on_frame) {
+  std::size_t count = 0;
+  host::MqttMessage message;
+  double wait = timeout_ms / 1000.0;
+  while (client_->next_message(&message, wait)) {
+    on_frame(Span<const std::uint8_t>(message.payload.data(), message.payload.size()));
+    ++count;
+    wait = 0;  // then whatever else is queued, without waiting
+  }
+  return count;
+}
+
+std::string MqttTransport::describe() const {
+  return "mqtt " + options_.host + ":" + std::to_string(options_.port) + " as " + options_.username;
+}
+
+}  // namespace edgelstm::distributed

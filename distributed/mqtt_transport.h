@@ -1,0 +1,56 @@
+// Frames over MQTT through a real Mosquitto broker: one topic per directed link,
+//   <prefix>/<from>/<to>     prefix = edgelstm/<model id, 8 hex digits>/<partition id, 4 hex digits>
+// QoS 1, a persistent session per node (the broker queues a node's frames while it reconnects, and
+// keeps them across its own restart with persistence on), per-node credentials and an ACL that
+// lets node k publish only under <prefix>/k/ and read only <prefix>/j/k of its linked nodes j.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "distributed/transport.h"
+#include "edgelstm/partition.h"
+#include "host/mosquitto_broker.h"
+#include "host/mqtt_client.h"
+
+namespace edgelstm::distributed {
+
+std::string topic_prefix(std::uint32_t model_id, std::uint16_t partition_id);
+std::string link_topic(const std::string& prefix, std::size_t from, std::size_t to);
+std::string node_user(std::size_t index);  // "node<k>"
+
+// The broker's users for a partition: node<k> with passwords[k], and the ACL above.
+std::vector<host::BrokerUser> cluster_users(const std::string& prefix, const Partition& partition,
+                                            const std::vector<std::string>& passwords);
+
+struct MqttLinkOptions {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  std::string username, password;
+  std::string ca_file;  // TLS when set
+  std::string prefix;
+  std::size_t index = 0;
+  Partition partition{};
+  double connect_timeout_seconds = 10;
+};
+
+class MqttTransport : public Transport {
+ public:
+  // Connects and subscribes to the node's inbound links; throws host::InputError naming the
+  // broker's refusal (wrong credentials: CONNACK 134/135; a subscription the ACL refuses).
+  explicit MqttTransport(const MqttLinkOptions& options);
+  void send(std::size_t peer, Span<const std::uint8_t> frame) override;
+  std::size_t receive(int timeout_ms, const std::function<void(Span<const std::uint8_t>)>& on_frame) override;
+  std::string describe() const override;
+  host::MqttClient& client() { return *client_; }
+
+ private:
+  MqttLinkOptions options_;
+  std::unique_ptr<host::MqttClient> client_;
+  std::vector<std::string> outbound_;  // topic per peer (empty when not linked)
+};
+
+}  // namespace edgelstm::distributed
