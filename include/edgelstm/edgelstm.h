@@ -3,6 +3,7 @@
 #pragma once
 
 #include "activations.h"
+#include "cobs_framing.h"
 #include "crc32.h"
 #include "kernels.h"
 #include "fixed_point.h"
