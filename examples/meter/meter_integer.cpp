@@ -1,15 +1,15 @@
 // A forecasting meter for cores without an FPU (rv32imc, the ESP32-C3 class): the Taylor
 // forecaster of the demo, converted to the full-integer path (edgelstm quantize --integer) and
 // exported as its model file bytes (taylor_integer_model.h), is bound in place from flash and run
-// over two weeks of readings with integer arithmetic only. Every output must equal, bit for bit,
-// what the host computed for the same inputs; the error is reported in MW and as MAPE, computed
-// in integers too. The link-level test checks that no floating-point routine is in the program.
+// over the last two weeks of readings (the test span) with integer arithmetic only. Every output
+// must equal, bit for bit, what the host computed for the same inputs; the error is reported in MW
+// and as MAPE, computed in integers too. The link-level test checks that no floating-point routine is in the program.
 //
 // Regenerate the header (after a change to the integer path or to the demo model): run
 // scripts/demo.sh (it writes report/taylor.integer.elstm), then
 //   build/default/cli/edgelstm export --format model-bytes --model report/taylor.integer.elstm
 //     --out examples/meter/taylor_integer_model.h --name kTaylorInteger
-//     --replay-data data/taylor_england_wales_halfhourly_demand_2000.csv
+//     --replay-data data/taylor_england_wales_halfhourly_demand_2000.csv --replay-steps 672
 #include <cstdint>
 #include <cstdio>
 
