@@ -8,7 +8,9 @@
 #   4. write report/report.md with the metric table and SVG plots,
 # with PyTorch training the same network beside it, a Seattle weather classifier, and the weight
 # quantization study (report/quantization.md).
-# Then the paper's 6 x 100 network learns a sine wave in a static arena (examples/sine_demo.cpp).
+# Then the paper's 6 x 100 network learns a sine wave in a static arena (examples/sine_demo.cpp), and
+# emulated boards wired by serial lines run the forecaster split in two and train the paper's network
+# across four 128 KB boards (scripts/cluster_demo.sh: one week of the stream; --full for all of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -48,3 +50,6 @@ echo "== the report: report/report.md, report/classification.md and report/quant
 echo
 echo "== the paper's network on the device side: 6 x 100, static arena, learning a sine wave"
 build/default/examples/edgelstm_sine_demo
+echo
+echo "== the paper's network across four 128 KB boards linked by serial lines (emulated, one QEMU each)"
+scripts/cluster_demo.sh
