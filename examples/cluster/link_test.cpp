@@ -1,101 +1,86 @@
 // Link test firmware: every board of the cluster is wired to every other by a serial line of its
 // own (through the host relay, which may corrupt, drop or duplicate frames). On each line both ends
-// send numbered frames with a CRC-32, acknowledge what they receive, and resend after a timeout.
-// Every frame that passes its CRC is checked against the content its sender must have put in it, so
-// a damaged frame that was applied would stop the board; each frame must be applied exactly once
-// and in order, whatever the relay does.
+// send numbered frames in the core's wire format (edgelstm/frame.h, CRC-32) inside COBS framing,
+// through the core's reliable link (edgelstm/reliable_link.h: sequence numbers, cumulative
+// acknowledgements, bounded go-back-N retransmission). Every frame delivered is checked against
+// the content its sender must have put in it, so a damaged frame that was applied would stop the
+// board; each frame must be applied exactly once and in order, whatever the relay does.
 //
 // usage (semihosting arguments): <board index> <board count> <frames to send on each line>
-//
-// The frame layout and the stop-and-wait protocol here exist for this test of the serial layer
-// (UART drivers, COBS framing, relay); the cluster's model traffic uses the core's wire frames.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "board.h"
-#include "edgelstm/crc32.h"
+#include "edgelstm/frame.h"
+#include "edgelstm/reliable_link.h"
 #include "serial_link.h"
 
 namespace {
 
-enum Kind : std::uint8_t { kData = 1, kAck = 2 };
-// kind, sender, receiver, sequence (u16), payload bytes (u16), payload, CRC-32 of all before it.
-constexpr std::size_t kHeaderBytes = 7;
-constexpr std::size_t kMaxPayload = 240;
-constexpr std::size_t kMaxFrame = kHeaderBytes + kMaxPayload + 4;
-// A round trip through the relay takes 5-60 ms, at times 300 ms on a busy host: the first resend
-// comes after 250 ms, each further one waits twice as long, up to 2 s.
-constexpr std::uint32_t kResendAfterMs = 250;
-constexpr std::uint32_t kMaxResendAfterMs = 2000;
-constexpr std::uint32_t kMaxResends = 12;  // about 20 s: then the link is declared down
-constexpr std::uint32_t kLingerMs = 1000;  // keep acknowledging after finishing
+using edgelstm::FrameKind;
+using edgelstm::kMaxFrameBytes;
 
-std::uint32_t resend_after(std::uint32_t resends) {
-  return resends >= 3 ? kMaxResendAfterMs : kResendAfterMs << resends;
-}
+constexpr std::size_t kLines = cluster::board::kMaxSerialPorts;
+constexpr std::size_t kWindowFrames = 4;  // frames a line may have unacknowledged
+// A round trip through the relay takes 5-60 ms, at times a few hundred on a busy host.
+constexpr edgelstm::LinkTimers kTimers{/*retransmit_ms=*/300, /*max_retransmits=*/40};
+constexpr std::uint32_t kLingerMs = 1000;  // keep acknowledging after finishing
+constexpr std::uint32_t kModelId = 0x4C494E4B;  // "LINK": the two ends of a line must agree
 
 // The payload the sender of frame `sequence` must have sent: its length varies with the sequence
 // number and it contains zeros, so the framing's every case is exercised.
-std::size_t payload_size(std::uint16_t sequence) { return 16 + (sequence * 53u) % (kMaxPayload - 15); }
-std::uint8_t payload_byte(unsigned sender, std::uint16_t sequence, std::size_t k) {
-  const std::uint32_t mix = (sender + 1) * 2654435761u ^ (sequence + 1u) * 40503u ^ static_cast<std::uint32_t>(k) * 97u;
+std::size_t payload_size(std::uint32_t sequence) { return 16 + (sequence * 53u) % (edgelstm::kMaxFramePayloadBytes - 15); }
+std::uint8_t payload_byte(unsigned sender, std::uint32_t sequence, std::size_t k) {
+  const std::uint32_t mix = (sender + 1) * 2654435761u ^ sequence * 40503u ^ static_cast<std::uint32_t>(k) * 97u;
   return k % 9 == 4 ? 0 : static_cast<std::uint8_t>(mix >> 13);
 }
 
-std::uint16_t read_u16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
-void write_u16(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-}
-
-struct Frame {
-  Kind kind;
-  unsigned sender, receiver;
-  std::uint16_t sequence;
-  edgelstm::Span<const std::uint8_t> payload;
-};
-
-// Parses and checks a received frame; false (and nothing else) for a short or damaged one.
-bool parse(edgelstm::Span<const std::uint8_t> bytes, Frame* frame) {
-  if (bytes.size() < kHeaderBytes + 4) return false;
-  const std::size_t body = bytes.size() - 4;
-  std::uint32_t crc = 0;
-  std::memcpy(&crc, bytes.data() + body, 4);
-  if (edgelstm::crc32_update(0, bytes.data(), body) != crc) return false;
-  const std::uint16_t payload_bytes = read_u16(bytes.data() + 5);
-  if (payload_bytes != body - kHeaderBytes || (bytes[0] != kData && bytes[0] != kAck)) return false;
-  *frame = Frame{static_cast<Kind>(bytes[0]), bytes[1], bytes[2], read_u16(bytes.data() + 3),
-                 bytes.subspan(kHeaderBytes, payload_bytes)};
-  return true;
-}
-
-using Link = cluster::SerialLink<kMaxFrame>;
-Link g_links[cluster::board::kMaxSerialPorts] = {Link(0), Link(1), Link(2)};
-
-void send(Link& link, Kind kind, unsigned sender, unsigned receiver, std::uint16_t sequence) {
-  std::uint8_t bytes[kMaxFrame];
-  const std::size_t payload = kind == kData ? payload_size(sequence) : 0;
-  bytes[0] = kind;
-  bytes[1] = static_cast<std::uint8_t>(sender);
-  bytes[2] = static_cast<std::uint8_t>(receiver);
-  write_u16(bytes + 3, sequence);
-  write_u16(bytes + 5, static_cast<std::uint32_t>(payload));
-  for (std::size_t k = 0; k < payload; ++k) bytes[kHeaderBytes + k] = payload_byte(sender, sequence, k);
-  const std::uint32_t crc = edgelstm::crc32_update(0, bytes, kHeaderBytes + payload);
-  std::memcpy(bytes + kHeaderBytes + payload, &crc, 4);
-  link.send(edgelstm::Span<const std::uint8_t>(bytes, kHeaderBytes + payload + 4));
-}
-
-// Both directions of one line.
-struct LineState {
+// One line: its serial link (g_serial[line]), both directions of the reliable link to its peer.
+cluster::SerialLink<kMaxFrameBytes> g_serial[kLines];
+struct Line {
+  cluster::SerialLink<kMaxFrameBytes>* serial = nullptr;
   unsigned peer = 0;
-  unsigned to_send = 0, expected = 0;  // next sequence to send / to apply
-  bool outstanding = false;
-  std::uint32_t sent_at = 0, resends_of_this = 0;
+  edgelstm::LinkSender sender;
+  edgelstm::LinkReceiver receiver;
+  std::uint8_t slots[kWindowFrames * edgelstm::kLinkSlotBytes];
   std::uint32_t last_heard = 0;
 };
+Line g_lines[kLines];
+unsigned g_me = 0;
+
+edgelstm::FrameHeader header_to(const Line& line, FrameKind kind, std::uint32_t sequence) {
+  edgelstm::FrameHeader header;
+  header.kind = kind;
+  header.model_id = kModelId;
+  header.sender = static_cast<std::uint8_t>(g_me);
+  header.receiver = static_cast<std::uint8_t>(line.peer);
+  header.sequence = sequence;
+  return header;
+}
+
+void send_ack(Line& line) {
+  std::uint8_t frame[kMaxFrameBytes];
+  const std::size_t size =
+      edgelstm::encode_frame(header_to(line, FrameKind::kAck, line.receiver.acknowledged()), {}, frame);
+  line.serial->send(edgelstm::Span<const std::uint8_t>(frame, size));
+  line.receiver.ack_sent();
+}
+
+// Stores the next data frame in the line's sender (which keeps it until it is acknowledged) and sends it.
+void send_next(Line& line, std::uint32_t now) {
+  const std::uint32_t sequence = line.sender.next_sequence();
+  std::uint8_t payload[edgelstm::kMaxFramePayloadBytes];
+  const std::size_t bytes = payload_size(sequence);
+  for (std::size_t k = 0; k < bytes; ++k) payload[k] = payload_byte(g_me, sequence, k);
+  std::uint8_t frame[kMaxFrameBytes];
+  const std::size_t size = edgelstm::encode_frame(header_to(line, FrameKind::kInput, sequence),
+                                                  edgelstm::Span<const std::uint8_t>(payload, bytes), frame);
+  if (line.sender.store(edgelstm::Span<const std::uint8_t>(frame, size), now)) {
+    line.serial->send(edgelstm::Span<const std::uint8_t>(frame, size));
+  }
+}
 
 }  // namespace
 
@@ -104,111 +89,106 @@ int main(int argc, char** argv) {
     std::printf("usage: link_test <board index> <board count> <frames>\n");
     return 2;
   }
-  const unsigned me = static_cast<unsigned>(std::atoi(argv[1]));
+  g_me = static_cast<unsigned>(std::atoi(argv[1]));
   const unsigned boards = static_cast<unsigned>(std::atoi(argv[2]));
   const unsigned frames = static_cast<unsigned>(std::atoi(argv[3]));
-  if (boards < 2 || boards > cluster::board::kMaxSerialPorts + 1 || me >= boards || frames == 0 || frames > 65535) {
-    std::printf("link_test: bad arguments (index %u, count %u, frames %u)\n", me, boards, frames);
+  if (boards < 2 || boards > kLines + 1 || g_me >= boards || frames == 0 || frames > 65535) {
+    std::printf("link_test: bad arguments (index %u, count %u, frames %u)\n", g_me, boards, frames);
     return 2;
   }
   const std::size_t lines = boards - 1;
-  LineState line[cluster::board::kMaxSerialPorts];
-  for (std::size_t p = 0; p < lines; ++p) line[p].peer = p < me ? static_cast<unsigned>(p) : static_cast<unsigned>(p + 1);
+  for (std::size_t p = 0; p < lines; ++p) {
+    Line& line = g_lines[p];
+    g_serial[p].attach(p);
+    line.serial = &g_serial[p];
+    line.peer = p < g_me ? static_cast<unsigned>(p) : static_cast<unsigned>(p + 1);
+    line.sender.bind(line.slots);
+  }
   cluster::board::init();
-  std::printf("board %u of %u on %s: %u frames each way on %u lines\n", me, boards, cluster::board::name(), frames,
+  std::printf("board %u of %u on %s: %u frames each way on %u lines\n", g_me, boards, cluster::board::name(), frames,
               static_cast<unsigned>(lines));
 
-  std::uint32_t retransmits = 0, duplicates = 0, refused = 0;
-  std::size_t next_first = 0;
+  std::uint32_t duplicates = 0, refused = 0, ahead = 0;
+  std::size_t next_line = 0;
   const std::uint32_t start = cluster::board::milliseconds();
   for (;;) {
-    std::uint32_t now = cluster::board::milliseconds();
-    std::uint32_t deadline = now + kResendAfterMs;
+    const std::uint32_t now = cluster::board::milliseconds();
     bool all_done = true;
     for (std::size_t p = 0; p < lines; ++p) {
-      LineState& l = line[p];
-      if (!l.outstanding && l.to_send < frames) {
-        send(g_links[p], kData, me, l.peer, static_cast<std::uint16_t>(l.to_send));
-        l.outstanding = true;
-        l.sent_at = now;
-        l.resends_of_this = 0;
-      } else if (l.outstanding && now - l.sent_at >= resend_after(l.resends_of_this)) {
-        if (++l.resends_of_this > kMaxResends) {
-          std::printf("board %u: frame %u to board %u unacknowledged after %u resends: line down\n", me, l.to_send,
-                      l.peer, static_cast<unsigned>(kMaxResends));
-          return 1;
-        }
-        send(g_links[p], kData, me, l.peer, static_cast<std::uint16_t>(l.to_send));
-        ++retransmits;
-        l.sent_at = now;
+      Line& line = g_lines[p];
+      while (line.sender.next_sequence() <= frames && line.sender.free_slots() > 0) send_next(line, now);
+      if (line.sender.poll(now, kTimers, [&](edgelstm::Span<const std::uint8_t> frame) { line.serial->send(frame); }) ==
+          edgelstm::LinkState::kFailed) {
+        std::printf("board %u: no acknowledgement from board %u after %u rounds of retransmission: line down\n",
+                    g_me, line.peer, static_cast<unsigned>(kTimers.max_retransmits));
+        return 1;
       }
-      if (l.outstanding) {
-        const std::uint32_t due = l.sent_at + resend_after(l.resends_of_this);
-        if (static_cast<std::int32_t>(due - deadline) < 0) deadline = due;
-      }
-      const bool done = l.to_send == frames && l.expected == frames;
-      if (!done || now - l.last_heard < kLingerMs) all_done = false;
+      if (line.receiver.ack_due()) send_ack(line);
+      const bool done = line.sender.held() == 0 && line.sender.next_sequence() > frames &&
+                        line.receiver.acknowledged() == frames;
+      if (!done || now - line.last_heard < kLingerMs) all_done = false;
     }
     if (all_done) break;
 
     edgelstm::Span<const std::uint8_t> bytes;
-    const int port = cluster::receive_any(g_links, lines, deadline, &bytes, &next_first);
+    const int port = cluster::receive_any(g_serial, lines, now + 20, &bytes, &next_line);
     if (port < 0) continue;
-    LineState& l = line[port];
-    Frame frame{};
-    if (!parse(bytes, &frame)) {
+    Line& line = g_lines[port];
+    edgelstm::FrameHeader header;
+    edgelstm::Span<const std::uint8_t> payload;
+    if (edgelstm::parse_frame(bytes, &header, &payload) != edgelstm::FrameError::kOk || header.model_id != kModelId) {
       ++refused;
       continue;
     }
-    if (frame.sender != l.peer || frame.receiver != me) {
-      std::printf("board %u: a frame from board %u to board %u arrived on the line to board %u: miswired\n", me,
-                  frame.sender, frame.receiver, l.peer);
+    if (header.sender != line.peer || header.receiver != g_me) {
+      std::printf("board %u: a frame from board %u to board %u arrived on the line to board %u: miswired\n", g_me,
+                  header.sender, header.receiver, line.peer);
       return 1;
     }
-    l.last_heard = cluster::board::milliseconds();
-    if (frame.kind == kData) {
-      if (frame.sequence == l.expected) {
+    line.last_heard = cluster::board::milliseconds();
+    if (header.kind == FrameKind::kAck) {
+      line.sender.acknowledge(header.sequence, line.last_heard);
+      continue;
+    }
+    switch (line.receiver.classify(header.sequence)) {
+      case edgelstm::LinkOrder::kNext: {
         // Applying a frame: its content must be exactly what its sender wrote.
-        bool intact = frame.payload.size() == payload_size(frame.sequence);
-        for (std::size_t k = 0; intact && k < frame.payload.size(); ++k) {
-          intact = frame.payload[k] == payload_byte(l.peer, frame.sequence, k);
+        bool intact = payload.size() == payload_size(header.sequence);
+        for (std::size_t k = 0; intact && k < payload.size(); ++k) {
+          intact = payload[k] == payload_byte(line.peer, header.sequence, k);
         }
         if (!intact) {
-          std::printf("board %u: frame %u from board %u passed its CRC with wrong content\n", me, frame.sequence,
-                      l.peer);
+          std::printf("board %u: frame %u from board %u passed its CRC with wrong content\n", g_me,
+                      static_cast<unsigned>(header.sequence), line.peer);
           return 1;
         }
-        ++l.expected;
-      } else if (frame.sequence < l.expected) {
-        ++duplicates;  // already applied: acknowledged again, not applied again
-      } else {
-        std::printf("board %u: frame %u from board %u arrived before frame %u\n", me, frame.sequence, l.peer,
-                    l.expected);
-        return 1;
+        line.receiver.accept();
+        break;
       }
-      send(g_links[port], kAck, me, l.peer, frame.sequence);
-    } else if (l.outstanding && frame.sequence == l.to_send) {
-      l.outstanding = false;
-      ++l.to_send;
-    } else {
-      ++duplicates;  // a second acknowledgement of a frame already acknowledged
+      case edgelstm::LinkOrder::kDuplicate:
+        ++duplicates;  // already applied: acknowledged again, not applied again
+        break;
+      case edgelstm::LinkOrder::kAhead:
+        ++ahead;  // a frame before it was lost: dropped, the sender goes back to it
+        break;
     }
   }
   const std::uint32_t elapsed = cluster::board::milliseconds() - start;
-  std::uint32_t framing = 0, bytes_sent = 0, bytes_received = 0;
+  std::uint32_t framing = 0, retransmits = 0, bytes_sent = 0, bytes_received = 0;
   for (std::size_t p = 0; p < lines; ++p) {
-    framing += g_links[p].frames_refused();
-    bytes_sent += g_links[p].bytes_sent();
-    bytes_received += g_links[p].bytes_received();
+    framing += g_serial[p].frames_refused();
+    retransmits += g_lines[p].sender.retransmitted_frames();
+    bytes_sent += g_serial[p].bytes_sent();
+    bytes_received += g_serial[p].bytes_received();
   }
-  std::printf("board %u: sent %u frames to each of %u boards (%u retransmits), applied %u from each in order, "
-              "%u ms\n", me, frames, static_cast<unsigned>(lines), static_cast<unsigned>(retransmits), frames,
+  std::printf("board %u: sent %u frames to each of %u boards (%u retransmitted), applied %u from each in order, "
+              "%u ms\n", g_me, frames, static_cast<unsigned>(lines), static_cast<unsigned>(retransmits), frames,
               static_cast<unsigned>(elapsed));
-  std::printf("board %u: stack high water %u bytes\n", me, static_cast<unsigned>(cluster::board::stack_high_water_bytes()));
-  std::printf("stats refused=%u framing=%u duplicates=%u retransmits=%u overruns=%u bytes_sent=%u "
+  std::printf("board %u: stack high water %u bytes\n", g_me, static_cast<unsigned>(cluster::board::stack_high_water_bytes()));
+  std::printf("stats refused=%u framing=%u duplicates=%u ahead=%u retransmits=%u overruns=%u bytes_sent=%u "
               "bytes_received=%u\n",
               static_cast<unsigned>(refused + framing), static_cast<unsigned>(framing),
-              static_cast<unsigned>(duplicates), static_cast<unsigned>(retransmits),
+              static_cast<unsigned>(duplicates), static_cast<unsigned>(ahead), static_cast<unsigned>(retransmits),
               static_cast<unsigned>(cluster::board::receive_overruns()), static_cast<unsigned>(bytes_sent),
               static_cast<unsigned>(bytes_received));
   return 0;
