@@ -74,13 +74,7 @@ int main(int argc, char** argv) {
     std::printf("node %u: %s\n", static_cast<unsigned>(kMe), edgelstm::status_name(loaded));
     return 1;
   }
-  const edgelstm::NodeLayer& layer = g_node.share().layers[0];
-  std::printf("node %u of %u on %s: integer units %u-%u of %u%s; arena %u bytes (network share %u, links %u)\n",
-              static_cast<unsigned>(kMe), static_cast<unsigned>(kNodes), cluster::board::name(),
-              static_cast<unsigned>(layer.first_unit), static_cast<unsigned>(layer.first_unit + layer.units - 1),
-              static_cast<unsigned>(layer.hidden), g_node.share().head ? " and the head" : "",
-              static_cast<unsigned>(kComputeBytes + kSessionBytes), static_cast<unsigned>(kComputeBytes),
-              static_cast<unsigned>(kSessionBytes));
+  cluster::print_node_start(g_node.share(), "integer", kComputeBytes, kSessionBytes);
 
   unsigned done = 0, submitted = 0, differing = 0;
   std::int64_t absolute_error = 0, relative_error_ppm = 0;

@@ -102,13 +102,7 @@ int main(int argc, char** argv) {
       edgelstm::Status::kOk) {
     return 1;
   }
-  const edgelstm::NodeLayer& layer = g_node.share().layers[0];
-  std::printf("node %u of %u on %s: units %u-%u of %u%s; arena %u bytes (network share %u, links %u)\n",
-              static_cast<unsigned>(kMe), static_cast<unsigned>(kNodes), cluster::board::name(),
-              static_cast<unsigned>(layer.first_unit), static_cast<unsigned>(layer.first_unit + layer.units - 1),
-              static_cast<unsigned>(layer.hidden), g_node.share().head ? " and the head" : "",
-              static_cast<unsigned>(kComputeBytes + kSessionBytes), static_cast<unsigned>(kComputeBytes),
-              static_cast<unsigned>(kSessionBytes));
+  cluster::print_node_start(g_node.share(), "float", kComputeBytes, kSessionBytes);
 
   ForecastError week, day;  // node 0
   const std::size_t last_t = kFirstReading + static_cast<std::size_t>(windows) - 1;

@@ -6,8 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <cstdio>
+
 #include "board.h"
 #include "edgelstm/frame.h"
+#include "edgelstm/partition.h"
 #include "edgelstm/span.h"
 #include "serial_link.h"
 
@@ -59,5 +62,17 @@ class SessionLines {
   Link lines_[kLines];
   std::size_t next_line_ = 0;
 };
+
+// The start-up line of a node: its board, its share of the network's first layer and its arena.
+inline void print_node_start(const edgelstm::NodeShare& share, const char* path, std::size_t compute_bytes,
+                             std::size_t session_bytes) {
+  const edgelstm::NodeLayer& layer = share.layers[0];
+  std::printf("node %u of %u on %s: %s units %u-%u of %u%s; arena %u bytes (network share %u, links %u)\n",
+              static_cast<unsigned>(share.index), static_cast<unsigned>(share.nodes), board::name(), path,
+              static_cast<unsigned>(layer.first_unit), static_cast<unsigned>(layer.first_unit + layer.units - 1),
+              static_cast<unsigned>(layer.hidden), share.head ? " and the head" : "",
+              static_cast<unsigned>(compute_bytes + session_bytes), static_cast<unsigned>(compute_bytes),
+              static_cast<unsigned>(session_bytes));
+}
 
 }  // namespace cluster
