@@ -18,24 +18,33 @@ IntegerCalibration calibrate_integer(const ModelFile& model, const Series& serie
                                      IntegerRanges* measured) {
   const FeatureConfig features = features_of(model);
   const Normalization norm = normalization_of(model);
+  const std::size_t floats = static_cast<std::size_t>(features.window * features.features());
+  std::vector<float> windows(split.train.size() * floats);
+  for (std::size_t k = 0; k < split.train.size(); ++k) {
+    build_window(series, features, norm, split.train[k], windows.data() + k * floats);
+  }
+  return calibrate_integer_windows(model, windows, measured);
+}
+
+IntegerCalibration calibrate_integer_windows(const ModelFile& model, const std::vector<float>& windows,
+                                             IntegerRanges* measured) {
   std::vector<std::uint8_t> arena;
   Network net;
   if (net.bind_inference(model.spec, aligned_arena(arena, inference_bytes(model.spec))) != Status::kOk) {
     throw InputError("cannot bind the model for calibration");
   }
   std::copy(model.parameters.begin(), model.parameters.end(), net.parameters().begin());
-  const std::size_t width = static_cast<std::size_t>(features.features());
-  std::vector<float> window(static_cast<std::size_t>(features.window) * width);
+  const std::size_t width = model.spec.input_size, steps = model.spec.window;
+  std::vector<float> y(model.spec.output_size);
   IntegerRanges ranges;
-  for (std::size_t t : split.train) {
-    build_window(series, features, norm, t, window.data());
+  for (std::size_t start = 0; start + steps * width <= windows.size(); start += steps * width) {
     net.reset_state();
-    for (std::size_t s = 0; s < static_cast<std::size_t>(features.window); ++s) {
-      float y = 0;
-      if (net.step(Span<const float>(window.data() + s * width, width), Span<float>(&y, 1)) != Status::kOk) {
+    for (std::size_t s = 0; s < steps; ++s) {
+      const float* x = windows.data() + start + s * width;
+      if (net.step(Span<const float>(x, width), Span<float>(y.data(), y.size())) != Status::kOk) {
         throw InputError("calibration: the float model produced a non-finite value");
       }
-      for (std::size_t k = 0; k < width; ++k) ranges.input = std::fmax(ranges.input, std::fabs(window[s * width + k]));
+      for (std::size_t k = 0; k < width; ++k) ranges.input = std::fmax(ranges.input, std::fabs(x[k]));
       for (std::size_t l = 0; l < model.spec.num_layers; ++l) {
         for (float c : net.cell_state(l)) ranges.cell[l] = std::fmax(ranges.cell[l], std::fabs(c));
       }
@@ -97,7 +106,7 @@ std::size_t integer_device_bytes(const LstmSpec& spec) {
   return integer_weight_count(spec) + 4 * integer_constant_count(spec) + 4 * kIntegerConfigCount;
 }
 
-Status IntegerForecaster::FloatAdapter::step(Span<const float> in, Span<float> out) {
+Status IntegerFloatAdapter::step(Span<const float> in, Span<float> out) {
   x.resize(in.size());
   for (std::size_t k = 0; k < in.size(); ++k) x[k] = net.quantize_input(in[k]);
   std::int32_t y[16];
@@ -107,14 +116,13 @@ Status IntegerForecaster::FloatAdapter::step(Span<const float> in, Span<float> o
   return Status::kOk;
 }
 
-Status IntegerForecaster::FloatAdapter::forward(Span<const float> in, Span<float> out) {
+Status IntegerFloatAdapter::forward(Span<const float> in, Span<float> out) {
   const std::size_t width = net.spec().input_size;
   for (std::size_t s = 0; s < in.size() / width; ++s) EDGELSTM_TRY(step(in.subspan(s * width, width), out));
   return Status::kOk;
 }
 
-IntegerForecaster::IntegerForecaster(const ModelFile& integer_model)
-    : features_(features_of(integer_model)), norm_(normalization_of(integer_model)) {
+BoundIntegerModel::BoundIntegerModel(const ModelFile& integer_model) {
   if (!has_integer_path(integer_model)) throw InputError("the model has no full-integer path (edgelstm quantize --integer)");
   const std::vector<std::uint8_t> bytes = serialize_model(integer_model);
   file_.assign((bytes.size() + 3) / 4, 0);
@@ -125,11 +133,15 @@ IntegerForecaster::IntegerForecaster(const ModelFile& integer_model)
     status = net_.net.bind(view, aligned_arena(arena_, integer_inference_bytes(integer_model.spec)));
   }
   if (status != Status::kOk) throw InputError(std::string("cannot bind the integer model: ") + status_name(status));
+}
+
+IntegerForecaster::IntegerForecaster(const ModelFile& integer_model)
+    : bound_(integer_model), features_(features_of(integer_model)), norm_(normalization_of(integer_model)) {
   window_.resize(static_cast<std::size_t>(features_.window * features_.features()));
 }
 
 double IntegerForecaster::forecast(const Series& series, std::size_t t) {
-  return forecast_with(net_, series, features_, norm_, window_, t);
+  return forecast_with(adapter(), series, features_, norm_, window_, t);
 }
 
 std::vector<double> forecast_targets(const ModelFile& model, const Series& series, const std::vector<std::size_t>& targets) {

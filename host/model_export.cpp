@@ -12,26 +12,21 @@
 
 namespace edgelstm::host {
 
-namespace {
-
-void write_atomically(const std::string& path, const std::string& text) {
+void write_text_atomically(const std::string& path, const std::string& text) {
   const std::string temporary = path + ".tmp";
   {
     std::ofstream file(temporary);
     file << text;
-    if (!file) throw InputError(path + ": cannot write");
+    if (!file) {
+      std::remove(temporary.c_str());
+      throw InputError(path + ": cannot write");
+    }
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) throw InputError(path + ": cannot write");
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw InputError(path + ": cannot write");
+  }
 }
-
-template <typename T>
-void c_array(std::ostringstream& out, const char* type, const std::string& name, const std::vector<T>& values) {
-  out << "alignas(4) inline constexpr " << type << " " << name << "[" << values.size() << "] = {";
-  for (std::size_t k = 0; k < values.size(); ++k) out << (k % 16 == 0 ? "\n    " : " ") << +values[k] << ",";
-  out << "\n};\n";
-}
-
-}  // namespace
 
 void export_model_bytes(const std::string& model_path, const std::string& out_path, const std::string& prefix,
                             const DataOptions& replay_data, int replay_steps) {
@@ -41,7 +36,7 @@ void export_model_bytes(const std::string& model_path, const std::string& out_pa
   out << "// Exported by `edgelstm export --format model-bytes` from " << model_path << "; do not edit.\n"
       << "// The model file itself: read_model(" << prefix << ", &view), then bind the network to the view.\n"
       << "#pragma once\n\n#include <cstdint>\n\n";
-  c_array(out, "std::uint8_t", prefix, bytes);
+  append_c_array(out, "std::uint8_t", prefix, bytes);
   if (!replay_data.path.empty()) {
     if (!has_integer_path(model)) throw InputError(model_path + ": --replay-data needs a model with the integer path");
     IntegerForecaster forecaster(model);
@@ -80,11 +75,11 @@ void export_model_bytes(const std::string& model_path, const std::string& out_pa
         << "ReplayFeatures = " << x.size() << ";\n";
     out << "inline constexpr std::int32_t " << prefix << "NormMean = " << std::lround(norm.mean) << ", " << prefix
         << "NormScaleQ8 = " << std::lround(norm.scale * 256.0) << ";\n";
-    c_array(out, "std::int16_t", prefix + "ReplayInputs", inputs);
-    c_array(out, "std::int32_t", prefix + "ReplayOutputs", outputs);
-    c_array(out, "std::int32_t", prefix + "ReplayActual", actual);
+    append_c_array(out, "std::int16_t", prefix + "ReplayInputs", inputs);
+    append_c_array(out, "std::int32_t", prefix + "ReplayOutputs", outputs);
+    append_c_array(out, "std::int32_t", prefix + "ReplayActual", actual);
   }
-  write_atomically(out_path, out.str());
+  write_text_atomically(out_path, out.str());
   std::printf("wrote %s (%zu model bytes)\n", out_path.c_str(), bytes.size());
 }
 
@@ -128,7 +123,7 @@ void export_c_header(const std::string& model_path, const std::string& out_path,
     array(identifier, values);
   }
   for (const auto& [name, text] : model.texts) out << "// " << name << ": " << text << "\n";
-  write_atomically(out_path, out.str());
+  write_text_atomically(out_path, out.str());
   std::printf("wrote %s\n", out_path.c_str());
 }
 

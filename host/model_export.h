@@ -2,7 +2,9 @@
 // the model file itself as a byte array (bound in place), optionally with a replay stream.
 #pragma once
 
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "host/data_loading.h"
 
@@ -16,5 +18,16 @@ void export_model_bytes(const std::string& model_path, const std::string& out_pa
 
 // `edgelstm export --format c-header`.
 void export_c_header(const std::string& model_path, const std::string& out_path, const std::string& prefix);
+
+// Appends `alignas(4) inline constexpr <type> <name>[N] = {...};` (16 values a line) to a header.
+template <typename T>
+void append_c_array(std::ostringstream& out, const char* type, const std::string& name, const std::vector<T>& values) {
+  out << "alignas(4) inline constexpr " << type << " " << name << "[" << values.size() << "] = {";
+  for (std::size_t k = 0; k < values.size(); ++k) out << (k % 16 == 0 ? "\n    " : " ") << +values[k] << ",";
+  out << "\n};\n";
+}
+
+// Writes `text` to `path` through a temporary file renamed over it (never a half-written file).
+void write_text_atomically(const std::string& path, const std::string& text);
 
 }  // namespace edgelstm::host

@@ -7,9 +7,23 @@
 #include "host/csv_reader.h"
 
 namespace edgelstm::host {
+namespace {
+
+// Text inside a gnuplot single-quoted string: a quote is written twice.
+std::string quoted_text(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += c;
+  }
+  return out;
+}
+
+}  // namespace
 
 void plot_lines(const std::string& directory, const std::string& name, const std::string& title,
-                const std::string& x_label, const std::string& y_label, const std::vector<PlotSeries>& series) {
+                const std::string& x_label, const std::string& y_label, const std::vector<PlotSeries>& series,
+                bool log_x) {
   const std::string data = directory + "/" + name + ".dat";
   const std::string script = directory + "/" + name + ".gp";
   {
@@ -26,11 +40,12 @@ void plot_lines(const std::string& directory, const std::string& name, const std
     out << "set terminal svg size 960,420 dynamic background rgb 'white' font 'sans,11'\n"
         << "set termoption noenhanced\n"
         << "set output '" << directory << "/" << name << ".svg'\n"
-        << "set title '" << title << "'\nset xlabel '" << x_label << "'\nset ylabel '" << y_label << "'\n"
-        << "set grid\nset key outside right top\nplot ";
+        << "set title '" << quoted_text(title) << "'\nset xlabel '" << quoted_text(x_label) << "'\nset ylabel '"
+        << quoted_text(y_label) << "'\n"
+        << "set grid\nset key outside right top\n" << (log_x ? "set logscale x 10\n" : "") << "plot ";
     for (std::size_t s = 0; s < series.size(); ++s) {
       out << (s ? ", " : "") << "'" << data << "' index " << s << " using 1:2 with lines lw 1.5 title '"
-          << series[s].title << "'";
+          << quoted_text(series[s].title) << "'";
     }
     out << "\n";
   }

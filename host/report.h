@@ -11,9 +11,10 @@ struct PlotSeries {
   std::vector<double> x, y;
 };
 
-// Writes <directory>/<name>.svg: a line plot of the series. Throws InputError when gnuplot is
-// missing or fails (the message says how to install it).
+// Writes <directory>/<name>.svg: a line plot of the series (x on a logarithmic scale with `log_x`).
+// Throws InputError when gnuplot is missing or fails (the message says how to install it).
 void plot_lines(const std::string& directory, const std::string& name, const std::string& title,
-                const std::string& x_label, const std::string& y_label, const std::vector<PlotSeries>& series);
+                const std::string& x_label, const std::string& y_label, const std::vector<PlotSeries>& series,
+                bool log_x = false);
 
 }  // namespace edgelstm::host
