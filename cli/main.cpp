@@ -1,7 +1,7 @@
 // The `edgelstm` command line: train, evaluate, forecast and stream a smart-meter series, inspect,
-// export, import and quantize models. Every command has --help; each lives in its own file here and
-// calls the host library (host/). Bad input stops with a message naming the file, the line and what
-// was expected, and exit status 2.
+// export, import and quantize models, study a home battery policy. Every command has --help; each
+// lives in its own file here and calls the host library (host/, policy/). Bad input stops with a
+// message naming the file, the line and what was expected, and exit status 2.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<std::unique_ptr<Command>> commands;
   for (auto make : {make_train_command, make_eval_command, make_predict_command, make_online_command,
-                    make_inspect_command, make_export_command, make_import_torch_command, make_quantize_command}) {
+                    make_inspect_command, make_export_command, make_import_torch_command, make_quantize_command,
+                    make_policy_command}) {
     commands.push_back(make(app));
   }
 
