@@ -58,10 +58,10 @@ def build_plugin():
     return plugin
 
 
-def measure(target, plugin, program):
-    """Runs build/<target>/bench/mcu/<program> under QEMU with the plugin: {(input, hidden, outputs, kind):
+def measure(target, plugin, program, folder=os.path.join("bench", "mcu")):
+    """Runs build/<target>/<folder>/<program> under QEMU with the plugin: {(input, hidden, outputs, kind):
     instructions} (the empty region's count subtracted) and the output text."""
-    firmware = os.path.join("build", target, "bench", "mcu", program)
+    firmware = os.path.join("build", target, folder, program)
     icount = "-icount shift=0 " if target == "xtensa-lx106" else ""
     env = dict(os.environ, EDGELSTM_QEMU_EXTRA=f"{icount}-plugin {plugin} -d plugin")
     result = run(["cmake/qemu/run.sh", target, firmware], env=env)
