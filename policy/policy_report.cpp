@@ -211,8 +211,9 @@ void write_policy_report(const StudyResult& study, const StudyOptions& options, 
      << "^episode, at least " << format("%g", options.q.epsilon_min) << ", " << options.q.episodes
      << " episodes over the training span). The reported Q-learning is the setting whose greedy policy saves most on the "
         "training span (chosen without the test span): alpha "
-     << format("%g", clean.q_chosen.alpha) << ", " << clean.q_chosen.demand_bins << " demand bins without noise; alpha "
-     << format("%g", noisy.q_chosen.alpha) << ", " << noisy.q_chosen.demand_bins << " with noise. Share of the optimal saving:\n\n"
+     << format("%g", clean.q_chosen.alpha) << " and demand bins " << clean.q_chosen.demand_bins << " without noise, alpha "
+     << format("%g", noisy.q_chosen.alpha) << " and demand bins " << noisy.q_chosen.demand_bins
+     << " with noise. Share of the optimal saving:\n\n"
      << "| alpha | demand bins | states | " << clean.name << ": training span | test, at the LSTM's samples | test, at the end | "
      << noisy.name << ": training span | test, at the LSTM's samples | test, at the end |\n"
      << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
@@ -238,7 +239,9 @@ void write_policy_report(const StudyResult& study, const StudyOptions& options, 
     soc.push_back(series);
   };
   add_levels("optimum", study.test_optimum_levels);
-  for (const char* name : {kLstm, kQLearning, kRule}) add_levels(name, method(clean, name).levels);
+  add_levels("LSTM", method(clean, kLstm).levels);
+  add_levels("Q-learning", method(clean, kQLearning).levels);
+  add_levels("rule", method(clean, kRule).levels);
   host::plot_lines(directory, "policy_state_of_charge", "State of charge, first test week (no noise)",
                    "days into the test span", "state of charge (%)", soc);
 

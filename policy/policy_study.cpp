@@ -181,8 +181,8 @@ StudyResult run_policy_study(const Home& home, const StudyOptions& options) {
         condition->q_grid.push_back(cell);
       }
     }
-    say(options, condition->name + ": tabular Q-learning (alpha " + number_text(condition->q_chosen.alpha) + ", " +
-                     std::to_string(condition->q_chosen.demand_bins) + " demand bins), learning curve");
+    say(options, condition->name + ": tabular Q-learning (alpha " + number_text(condition->q_chosen.alpha) + ", demand bins " +
+                     std::to_string(condition->q_chosen.demand_bins) + "), learning curve");
     MethodResult q_result;
     q_result.name = kQLearning;
     QTable table(battery, home, readings, split.train, condition->q_chosen);

@@ -6,7 +6,9 @@
 //   shoulder  07:00-14:00 and 20:00-22:00 on working weekdays, 07:00-22:00 on weekends and public holidays
 //   off-peak  22:00-07:00 every day
 // The prices are representative of NSW retail time-of-use offers of that time (not one retailer's
-// quoted offer): see docs/policy.md. Times are the series' local clock times (no time zone).
+// quoted offer); the feed-in price lies within IPART's benchmark range for NSW voluntary feed-in
+// tariffs (7.7-12.9 c/kWh in 2012/13): see docs/policy.md. Times are the series' local clock
+// times (no time zone).
 #pragma once
 
 #include <cstdint>

@@ -6,8 +6,9 @@
 #      persistence + last week's change,
 #   3. stream the whole series reading by reading (forecast, then learn) as a meter on the device,
 #   4. write report/report.md with the metric table and SVG plots,
-# with PyTorch training the same network beside it, a Seattle weather classifier, and the weight
-# quantization study (report/quantization.md).
+# with PyTorch training the same network beside it, a Seattle weather classifier, the weight
+# quantization study (report/quantization.md), and home battery control: the paper's 6 x 100 LSTM
+# policy trained on a MILP optimiser's actions against tabular Q-learning (report/policy.md).
 # Then the paper's 6 x 100 network learns a sine wave in a static arena (examples/sine_demo.cpp), and
 # emulated boards wired by serial lines run the forecaster split in two and train the paper's network
 # across four 128 KB boards (scripts/cluster_demo.sh: one week of the stream; --full for all of it).
@@ -46,7 +47,12 @@ echo "== 5. weight quantization study: int16 / int8 / int4, per-tensor or per-ro
 echo "      quantization-aware, on the forecaster, the Seattle classifier and a weekday/weekend classifier"
 "$edgelstm" quantize --study --data "$data" --model report/taylor.elstm --classifier report/seattle.elstm \
   --classifier-data "$seattle" --report report
-echo "== the report: report/report.md, report/classification.md and report/quantization.md"
+echo "== 6. home battery control: the 6 x 100 LSTM policy trained on the optimiser's (GLPK) actions against"
+echo "      tabular Q-learning, in closed loop on the last 19 days of an SGSC household, with and without sensor noise"
+"$edgelstm" policy --data data/sgsc_50hh_30min_2013-04-02_2013-05-29.csv --meter 10006664 --report report \
+  --out report/battery_policy.elstm --integer-out report/battery_policy.integer.elstm \
+  --export-firmware report/battery_policy_model.h
+echo "== the report: report/report.md, report/classification.md, report/quantization.md and report/policy.md"
 echo
 echo "== the paper's network on the device side: 6 x 100, static arena, learning a sine wave"
 build/default/examples/edgelstm_sine_demo

@@ -9,6 +9,7 @@ packages=(
   libbenchmark-dev                 # benchmarks
   python3 python3-torch            # reference values for parity tests, peer for benchmarks
   libcli11-dev                     # the edgelstm command line
+  libglpk-dev                      # the battery optimiser's MILP (edgelstm policy)
   gnuplot-nox                      # plots in the reports
   mosquitto libmosquitto-dev openssl  # a real MQTT broker started by the tools, its client library, TLS certificates
   clang-14 libclang-rt-14-dev      # libFuzzer for the fuzz preset

@@ -3,7 +3,7 @@
 # this CPU (SIMD kernels), an AddressSanitizer + UndefinedBehaviorSanitizer build, bounded libFuzzer
 # runs of the CSV reader and the model loader, and the core's
 # tests on the emulated microcontrollers (Cortex-M4F, RV32IMC, RV32IMAFC, Xtensa LX106 under QEMU), then checks
-# that the committed instruction counts of the quantization study are current.
+# that the committed instruction counts of the quantization study and of the battery policy are current.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -17,4 +17,6 @@ done
 # The quantization study's instruction counts (bench/mcu/step_costs.csv) must be those the current
 # code takes on the emulated targets (exact counts; regenerate with cost_table.py --csv).
 python3 bench/mcu/cost_table.py --check bench/mcu/step_costs.csv
-echo "all tests passed (default, native, asan, fuzz, cortex-m4f, rv32imc, rv32imafc, xtensa-lx106; step costs current)"
+# The integer battery policy's instructions per decision (bench/mcu/policy_costs.csv), likewise.
+python3 bench/mcu/policy_cost.py --check bench/mcu/policy_costs.csv
+echo "all tests passed (default, native, asan, fuzz, cortex-m4f, rv32imc, rv32imafc, xtensa-lx106; step and decision costs current)"
