@@ -11,6 +11,7 @@
 #include "host/model_io.h"
 #include "policy/firmware_export.h"
 #include "policy/home.h"
+#include "policy/number_text.h"
 #include "policy/policy_report.h"
 #include "policy/policy_study.h"
 #include "policy/sensor_noise.h"
@@ -97,6 +98,13 @@ class PolicyCommand : public Command {
     if (!report_.empty()) {
       write_policy_report(study, options_, tariff_, home, report_);
       std::printf("wrote %s/policy.md\n", report_.c_str());
+    }
+    // A policy that saves nothing on the test span has not learned: no model file for it.
+    const PolicyScore& lstm = study.clean.find(kLstm)->score;
+    if (!(lstm.saving_share > 0) && (!out_.empty() || !integer_out_.empty() || !firmware_.empty())) {
+      throw host::InputError("the LSTM policy did not learn: it saves " + number_text(100 * lstm.saving_share) +
+                             "% of the optimal saving on the test span (no battery saves 0%); no policy written "
+                             "(train longer: --epochs, --lr)");
     }
     if (!out_.empty()) host::save_model(study.clean.lstm_model, out_);
     if (!integer_out_.empty()) host::save_model(study.clean.integer_model, integer_out_);
