@@ -35,7 +35,8 @@ struct PolicyScore {
   double good_optimum_path = 0;   // 0..1
 };
 
-// The optimum of a span, computed once and shared by every policy scored on it.
+// The optimum of a span, computed once and shared by every policy scored on it (the battery and the
+// home must outlive it).
 struct SpanOptimum {
   StepRange range;
   int start_level = 0;

@@ -16,7 +16,7 @@ namespace edgelstm::policy {
 
 class ValueTable {
  public:
-  // Solves the span (O(steps x levels x actions)).
+  // Solves the span (O(steps x levels x actions)). `battery` and `home` must outlive the table.
   ValueTable(const Battery& battery, const Home& home, StepRange range, double tie_break);
 
   // V(t, s): the optimal objective from step t (absolute index, range.begin..range.end) at level s.

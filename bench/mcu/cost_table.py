@@ -149,18 +149,26 @@ def write_csv(path, results, commit, dirty):
                     out.write(f"{target},{shape[0]},{shape[1]},{shape[2]},{kind},{table[shape + (kind,)]}\n")
 
 
-def check_csv(path, results):
-    """Compares the study shapes' counts with those a committed CSV holds; returns the differences."""
-    committed = {}
+def csv_rows(path, header):
+    """The data rows of a committed counts CSV (its '#' line and header skipped), each a list of fields,
+    exits naming the line when one does not have the header's fields."""
+    width = len(header.split(","))
     with open(path, encoding="utf-8") as text:
         for number, line in enumerate(text, 1):
             line = line.strip()
             if not line or line.startswith("#") or line.startswith("target,"):
                 continue
             fields = line.split(",")
-            if len(fields) != 6:
-                sys.exit(f"{path}:{number}: expected target,input,hidden,outputs,kind,instructions")
-            committed[(fields[0], int(fields[1]), int(fields[2]), int(fields[3]), fields[4])] = int(fields[5])
+            if len(fields) != width:
+                sys.exit(f"{path}:{number}: expected {header}")
+            yield fields
+
+
+def check_csv(path, results):
+    """Compares the study shapes' counts with those a committed CSV holds; returns the differences."""
+    committed = {}
+    for fields in csv_rows(path, "target,input,hidden,outputs,kind,instructions"):
+        committed[(fields[0], int(fields[1]), int(fields[2]), int(fields[3]), fields[4])] = int(fields[5])
     differences = []
     for target in TARGETS:
         table = results[target][0]

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Instructions per decision of the integer battery policy on the emulated microcontrollers.
 
-For each target (cortex-m4f, rv32imc, rv32imafc) this builds examples/policy/policy_integer.cpp (the
-integer LSTM policy of `edgelstm policy`, 6 x 100, bound from flash) and runs it under QEMU with the
-instruction-counting plugin (tools/qemu-plugin/insn_count.c, as bench/mcu/cost_table.py does). Each
-replayed decision -- six integer LSTM steps from a zero state, the softmax head's logits, the choice of
-the best feasible action -- is one counted region; the program also checks every decision against the
-host's. Prints mean, min and max instructions per decision over the replayed day.
+For each target (cortex-m4f, rv32imc, rv32imafc, xtensa-lx106) this builds
+examples/policy/policy_integer.cpp (the integer LSTM policy of `edgelstm policy`, 6 x 100, bound from
+flash) and runs it under QEMU with the instruction-counting plugin (tools/qemu-plugin/insn_count.c,
+as bench/mcu/cost_table.py does). Each replayed decision -- six integer LSTM steps from a zero state,
+the softmax head's logits, the choice of the best feasible action -- is one counted region; the
+program also checks every decision against the host's. Prints mean, min and max instructions per
+decision over the replayed day. On xtensa-lx106 cost_table.measure also checks each count against
+the core's CCOUNT (-icount shift=0).
 
 Usage: bench/mcu/policy_cost.py [--csv PATH | --check PATH]   (from the repository root)
   --csv PATH    also writes target,decisions,mean,min,max (after a '#' line telling how it was made)
@@ -20,8 +22,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cost_table  # noqa: E402  (the plugin build, the QEMU run and the region pairing)
 
-TARGETS = ("cortex-m4f", "rv32imc", "rv32imafc")
+TARGETS = ("cortex-m4f", "rv32imc", "rv32imafc", "xtensa-lx106")
 PROGRAM = "edgelstm_policy_integer"
+HEADER = "target,decisions,mean,min,max"
 
 
 def decision_counts(target, plugin):
@@ -42,17 +45,7 @@ def summary(counts):
 
 
 def read_csv(path):
-    rows = {}
-    with open(path, encoding="utf-8") as text:
-        for number, line in enumerate(text, 1):
-            line = line.strip()
-            if not line or line.startswith("#") or line.startswith("target,"):
-                continue
-            fields = line.split(",")
-            if len(fields) != 5:
-                sys.exit(f"{path}:{number}: expected target,decisions,mean,min,max")
-            rows[fields[0]] = tuple(int(f) for f in fields[1:])
-    return rows
+    return {fields[0]: tuple(int(f) for f in fields[1:]) for fields in cost_table.csv_rows(path, HEADER)}
 
 
 def main():
@@ -81,7 +74,7 @@ def main():
                       f"QEMU {cost_table.qemu_version()} with tools/qemu-plugin/insn_count.c (exact instructions per "
                       f"decision of examples/policy/policy_integer.cpp, marker cost subtracted); commit {commit}; "
                       f"{datetime.date.today().isoformat()}\n")
-            out.write("target,decisions,mean,min,max\n")
+            out.write(HEADER + "\n")
             for target, row in results.items():
                 out.write(f"{target},{','.join(map(str, row))}\n")
 

@@ -31,6 +31,16 @@ int best_feasible_action(const std::int32_t* logits, int level) {
   return best;
 }
 
+// On the LX106 the markers also read the cycle counter CCOUNT, which bench/mcu/cost_table.py checks
+// the plugin's count against ("ccount <region> <ticks>").
+void print_ccount(int region) {
+#if defined(__xtensa__)
+  std::printf("ccount %d %u\n", region, static_cast<unsigned>(edgelstm::bench::region_ccount_ticks()));
+#else
+  (void)region;
+#endif
+}
+
 }  // namespace
 
 int main() {
@@ -56,6 +66,7 @@ int main() {
   EDGELSTM_MARK_BEGIN();
   EDGELSTM_MARK_END();
   std::printf("region 0 0 0 0 empty\n");
+  print_ccount(0);
   unsigned differing = 0;
   for (int k = 0; k < kBatteryPolicyDecisions; ++k) {
     const std::int16_t* inputs = kBatteryPolicyInputs + k * kBatteryPolicyWindow * kBatteryPolicyFeatures;
@@ -72,6 +83,7 @@ int main() {
     if (status != edgelstm::Status::kOk) return 1;
     std::printf("region %d %d %d %d decision-%d\n", k + 1, kBatteryPolicyFeatures, static_cast<int>(view.spec().hidden(0)),
                 kBatteryPolicyClasses, k);
+    print_ccount(k + 1);
     bool same = action == kBatteryPolicyAction[k];
     for (int c = 0; c < kBatteryPolicyClasses; ++c) same = same && logits[c] == kBatteryPolicyLogits[k * kBatteryPolicyClasses + c];
     differing += same ? 0 : 1;
