@@ -47,6 +47,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
     }
     const int in = ::open("/dev/null", O_RDONLY);
     if (in >= 0) ::dup2(in, STDIN_FILENO);
+    // The parent's other descriptors (sockets of its MQTT clients, say) are not the child's.
+    ::close_range(3, static_cast<unsigned>(error_pipe[1]) - 1, 0);
+    ::close_range(static_cast<unsigned>(error_pipe[1]) + 1, ~0u, 0);
     ::execvp(args[0], args.data());
     const int e = errno;
     (void)!::write(error_pipe[1], &e, sizeof e);
@@ -54,7 +57,10 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
   }
   ::close(error_pipe[1]);
   int child_errno = 0;
-  const ssize_t n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
+  ssize_t n = 0;
+  do {
+    n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
   ::close(error_pipe[0]);
   pid_ = pid;
   if (n == static_cast<ssize_t>(sizeof child_errno)) {

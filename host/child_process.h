@@ -1,7 +1,8 @@
 // A program the host tools start and own (a broker, a node, an emulated board): started with its
-// output sent to a file, killed if this process dies (Linux PR_SET_PDEATHSIG), and stopped —
-// SIGTERM, then SIGKILL after a grace period — when the object goes away, so no run leaves a
-// process behind.
+// output sent to a file and none of our other descriptors, killed if this process dies (Linux
+// PR_SET_PDEATHSIG — which fires when the *thread* that started it ends: start children from a
+// thread that outlives them, e.g. the main thread), and stopped — SIGTERM, then SIGKILL after a
+// grace period — when the object goes away, so no run leaves a process behind.
 #pragma once
 
 #include <sys/types.h>

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "host/csv_reader.h"
@@ -22,24 +23,44 @@ void write_text(const std::string& path, const std::string& text) {
   if (!out) throw InputError(path + ": cannot write");
 }
 
+std::streamoff file_size(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  return in ? static_cast<std::streamoff>(in.tellg()) : 0;
+}
+
+// What `path` holds after its first `offset` bytes.
+std::string log_since(const std::string& path, std::streamoff offset) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  in.seekg(offset);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 }  // namespace
 
-int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw InputError("cannot open a socket to find a free port");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
-    throw InputError("cannot find a free loopback port");
+std::vector<int> free_loopback_ports(int count) {
+  // All sockets stay bound until every port is known, so the ports differ from each other.
+  std::vector<int> sockets, ports;
+  for (int k = 0; k < count; ++k) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      if (fd >= 0) ::close(fd);
+      for (int open : sockets) ::close(open);
+      throw InputError("cannot find a free loopback port");
+    }
+    sockets.push_back(fd);
+    ports.push_back(ntohs(address.sin_port));
   }
-  ::close(fd);
-  return ntohs(address.sin_port);
+  for (int fd : sockets) ::close(fd);
+  return ports;
 }
+
+int free_loopback_port() { return free_loopback_ports(1)[0]; }
 
 bool wait_for_listener(int port, double seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -66,10 +87,20 @@ MosquittoBroker::MosquittoBroker(BrokerOptions options) : options_(std::move(opt
   acl_file_ = d + "/acl";
   log_file_ = d + "/mosquitto.log";
   if (options_.tls) make_certificates();
-  port_ = free_loopback_port();
-  if (options_.tls) tls_port_ = free_loopback_port();
-  write_files();
-  start();
+  // A port another program takes between our choice and the broker's bind makes the start fail:
+  // choose again (a restart, by contrast, keeps its ports: clients come back to them).
+  for (int attempt = 1;; ++attempt) {
+    const std::vector<int> ports = free_loopback_ports(options_.tls ? 2 : 1);
+    port_ = ports[0];
+    tls_port_ = options_.tls ? ports[1] : 0;
+    write_files();
+    try {
+      start();
+      return;
+    } catch (const InputError&) {
+      if (attempt == 3 || log_tail().find("Address already in use") == std::string::npos) throw;
+    }
+  }
 }
 
 void MosquittoBroker::make_certificates() {
@@ -133,10 +164,18 @@ void MosquittoBroker::write_files() {
 
 void MosquittoBroker::start() {
   if (process_.running()) return;
+  // The broker is ours and ready when our process logs "running" after this start (a port taken by
+  // another program in the meantime shows as "Address already in use" and the process's exit).
+  const std::streamoff log_start = file_size(log_file_);
   process_ = ChildProcess({"mosquitto", "-c", config_file_}, log_file_ + ".stderr");
-  const bool up = wait_for_listener(port_, options_.start_timeout_seconds) &&
-                  (tls_port_ == 0 || wait_for_listener(tls_port_, options_.start_timeout_seconds));
-  if (!up || !process_.running()) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.start_timeout_seconds);
+  bool ready = false;
+  while (!ready && process_.running() && std::chrono::steady_clock::now() < deadline) {
+    ready = log_since(log_file_, log_start).find(" running") != std::string::npos;
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ready = ready && process_.running() && wait_for_listener(port_, 5) && (tls_port_ == 0 || wait_for_listener(tls_port_, 5));
+  if (!ready) {
     process_.stop(1);
     throw InputError("broker: Mosquitto did not start on 127.0.0.1:" + std::to_string(port_) + " (config " + config_file_ +
                      "); its log ends:\n" + log_tail());

@@ -56,7 +56,8 @@ class MosquittoBroker {
   void stop();
   // SIGKILL: a crash; what was not yet saved is lost, as on a real failure.
   void kill();
-  // Starts it again on the same ports with the same files (after stop() or kill()).
+  // Starts it again on the same ports with the same files (after stop() or kill()) and waits until
+  // this process — not another on the port — logs that it runs.
   void start();
 
   // The last `lines` lines of the broker's log (for error messages).
@@ -73,8 +74,10 @@ class MosquittoBroker {
   ChildProcess process_;
 };
 
-// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's choice).
+// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's choice), and `count`
+// different ones. Another program may take one before it is used: users bind and check.
 int free_loopback_port();
+std::vector<int> free_loopback_ports(int count);
 
 // Waits until something accepts TCP connections on 127.0.0.1:`port`; false after `seconds`.
 bool wait_for_listener(int port, double seconds);

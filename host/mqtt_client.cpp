@@ -46,12 +46,23 @@ MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
 }
 
 MqttClient::~MqttClient() {
-  disconnect();
-  if (loop_started_) mosquitto_loop_stop(handle_, true);
+  stop_network_thread();
   mosquitto_destroy(handle_);
 }
 
+void MqttClient::stop_network_thread() {
+  if (!loop_started_) return;
+  // After DISCONNECT the network thread ends by itself (it also stops retrying a lost broker);
+  // joining it, rather than cancelling it, never interrupts a handler halfway.
+  mosquitto_disconnect_v5(handle_, 0, nullptr);
+  mosquitto_loop_stop(handle_, false);
+  loop_started_ = false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  connected_ = false;
+}
+
 int MqttClient::connect(double timeout_seconds) {
+  stop_network_thread();  // a second connect() must not close the socket a running thread uses
   {
     std::lock_guard<std::mutex> lock(mutex_);
     connack_ = -1;
@@ -64,10 +75,8 @@ int MqttClient::connect(double timeout_seconds) {
                                            nullptr, properties);
   mosquitto_property_free_all(&properties);
   if (rc != MOSQ_ERR_SUCCESS) return -1;
-  if (!loop_started_) {
-    if (mosquitto_loop_start(handle_) != MOSQ_ERR_SUCCESS) return -1;
-    loop_started_ = true;
-  }
+  if (mosquitto_loop_start(handle_) != MOSQ_ERR_SUCCESS) return -1;
+  loop_started_ = true;
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait_until(lock, deadline_after(timeout_seconds), [this] { return connack_ >= 0; });
   return connack_;
@@ -86,10 +95,14 @@ int MqttClient::publish(const std::string& topic, const void* data, std::size_t 
   int mid = 0;
   std::lock_guard<std::mutex> lock(mutex_);  // held so on_publish cannot run before the mid is recorded
   const int rc = mosquitto_publish_v5(handle_, &mid, topic.c_str(), static_cast<int>(size), data, qos, retain, nullptr);
-  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
-    throw InputError("mqtt: cannot publish on '" + topic + "': " + mosquitto_strerror(rc));
+  if (rc == MOSQ_ERR_NO_CONN) return -1;  // not connected and not queued: the caller keeps the message
+  if (rc != MOSQ_ERR_SUCCESS) throw InputError("mqtt: cannot publish on '" + topic + "': " + mosquitto_strerror(rc));
+  if (qos > 0) {
+    // Message ids wrap after 65,535: a reused id starts pending again (the map holds at most that many).
+    int& reason = puback_[mid];
+    reason = -1;
+    ++pending_;
   }
-  if (qos > 0) puback_.emplace(mid, -1);
   ++counters_.published;
   counters_.published_payload_bytes += size;
   return qos > 0 ? mid : 0;
@@ -103,12 +116,7 @@ int MqttClient::publish_result(int mid) const {
 
 bool MqttClient::wait_published(double timeout_seconds) {
   std::unique_lock<std::mutex> lock(mutex_);
-  return changed_.wait_until(lock, deadline_after(timeout_seconds), [this] {
-    for (const auto& [mid, reason] : puback_) {
-      if (reason < 0) return false;
-    }
-    return true;
-  });
+  return changed_.wait_until(lock, deadline_after(timeout_seconds), [this] { return pending_ == 0; });
 }
 
 int MqttClient::subscribe(const std::string& pattern, int qos, double timeout_seconds) {
@@ -163,7 +171,10 @@ void MqttClient::on_publish(mosquitto*, void* self, int mid, int reason, const m
   auto* client = static_cast<MqttClient*>(self);
   std::lock_guard<std::mutex> lock(client->mutex_);
   const auto it = client->puback_.find(mid);
-  if (it != client->puback_.end()) it->second = reason;
+  if (it != client->puback_.end() && it->second < 0) {
+    it->second = reason;
+    --client->pending_;
+  }
   client->changed_.notify_all();
 }
 

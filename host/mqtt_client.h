@@ -50,13 +50,15 @@ class MqttClient {
 
   // Connects and waits for the broker's answer. Returns the CONNACK reason code: 0 accepted, e.g.
   // 134 bad user name or password, 135 not authorized; -1 when no answer came within the timeout
-  // (or the TCP/TLS connection failed). After success the network thread reconnects by itself.
+  // (or the TCP/TLS connection failed). After success the network thread reconnects by itself; a
+  // second connect() (after disconnect(), say) first stops that thread.
   int connect(double timeout_seconds);
   void disconnect();
   bool connected() const;
 
-  // Publishes; returns the message id (0 for QoS 0), or throws InputError when the client cannot
-  // queue it. With QoS 1 the broker's PUBACK reason code becomes available (publish_result).
+  // Publishes; returns the message id (0 for QoS 0), -1 when the client is not connected and did
+  // not queue the message (the caller keeps it), or throws InputError for a bad topic or payload.
+  // With QoS 1 the broker's PUBACK reason code becomes available (publish_result).
   int publish(const std::string& topic, const void* data, std::size_t size, int qos, bool retain = false);
   int publish(const std::string& topic, const std::string& text, int qos, bool retain = false) {
     return publish(topic, text.data(), text.size(), qos, retain);
@@ -96,9 +98,12 @@ class MqttClient {
   bool loop_started_ = false;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
+  void stop_network_thread();
+
   int connack_ = -1;
   bool connected_ = false;
-  std::map<int, int> puback_;      // mid -> reason code, -1 pending
+  int pending_ = 0;                // QoS 1 messages not yet acknowledged
+  std::map<int, int> puback_;      // mid -> reason code, -1 pending (the last use of each mid)
   std::map<int, int> suback_;      // mid -> granted QoS / reason, -1 pending
   std::deque<MqttMessage> inbox_;
   std::function<void(const MqttMessage&)> handler_;

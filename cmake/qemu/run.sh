@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a bare-metal test program under QEMU with semihosting: its output on stdout, its exit code
-# as ours. Every run is bounded by a timeout (a guest that faults in a loop never exits): exit 124.
+# as ours. Every run is bounded by a timeout (a guest that faults in a loop never exits): exit 124
+# (and SIGKILL 5 s later if QEMU ignores the SIGTERM).
 #
 # usage: run.sh <cortex-m4f|rv32imc|rv32imafc|stm32f405|xtensa-lx106> <program.elf> [arguments...]
 # EDGELSTM_QEMU_TIMEOUT (seconds, default 300) and EDGELSTM_QEMU_EXTRA (more QEMU flags, e.g. a
@@ -11,12 +12,13 @@ program="$2"
 shift 2
 # picolibc's semihosting start-up supplies argv[0] itself; arg= entries become argv[1...]. QEMU's
 # Xtensa simcall layer hands the guest exactly the arg= list, so there the program's name comes first.
+# A comma inside a value is written twice (QEMU's option syntax).
 semihosting="enable=on,target=native,chardev=sh0"
 if [ "$target" = xtensa-lx106 ]; then
-  semihosting="$semihosting,arg=$program"
+  semihosting="$semihosting,arg=${program//,/,,}"
 fi
 for argument in "$@"; do
-  semihosting="$semihosting,arg=$argument"
+  semihosting="$semihosting,arg=${argument//,/,,}"
 done
 case "$target" in
   cortex-m4f) machine=(qemu-system-arm -M mps2-an386) ;;
@@ -28,5 +30,5 @@ case "$target" in
   *) echo "run.sh: unknown target '$target'" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2086
-exec timeout "${EDGELSTM_QEMU_TIMEOUT:-300}" "${machine[@]}" -display none -monitor none -serial none \
+exec timeout -k 5 "${EDGELSTM_QEMU_TIMEOUT:-300}" "${machine[@]}" -display none -monitor none -serial none \
   -chardev stdio,id=sh0 -semihosting-config "$semihosting" ${EDGELSTM_QEMU_EXTRA:-} -kernel "$program"
