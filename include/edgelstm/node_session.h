@@ -108,8 +108,7 @@ class NodeSession : public SessionLinks<NodeSession<Node>> {
       return Status::kInvalidArgument;
     }
     const detail::SessionPlan plan = detail::plan_session(spec, partition, index, training);
-    if (memory.data() == nullptr || memory.size() < plan.total_bytes) return Status::kBufferTooSmall;
-    if (reinterpret_cast<std::uintptr_t>(memory.data()) % kArenaAlignment != 0) return Status::kMisalignedBuffer;
+    EDGELSTM_TRY(detail::check_arena(memory, plan.total_bytes));
     node_ = node;
     share_ = node->share();
     training_ = training;
