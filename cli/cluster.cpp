@@ -54,6 +54,7 @@ class ClusterCommand : public Command {
     options_.train = flags_.train_config();
     options_.session = flags_.session();
     options_.faults = flags_.faults();
+    options_.checkpoint_every = flags_.checkpoint_every;
     options_.node_program = this_program();
     const auto print = [](const std::string& line) {
       std::printf("%s\n", line.c_str());

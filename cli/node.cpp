@@ -60,6 +60,7 @@ class NodeCommand : public Command {
     options.train = flags_.train_config();
     options.session = flags_.session();
     options.checkpoint_path = checkpoint_;
+    options.checkpoint_every = flags_.checkpoint_every;
     const TransportUrl url = parse_transport_url(transport_);
     refuse_unless(url.kind == TransportUrl::Kind::kUdp, {"--loss", "--duplicate", "--reorder"}, "udp transports");
     const std::unique_ptr<Transport> base =

@@ -16,6 +16,10 @@ void NodeFlags::add(CLI::App* app) {
   app->add_option("--lr", learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--optimizer", optimizer, "sgd, momentum or adam")->capture_default_str();
   app->add_option("--clip", clip, "global gradient-norm clipping (0: off)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app->add_option("--checkpoint-every", checkpoint_every,
+                  "training: windows between checkpoints (0: none; a restarted node resumes only from the last "
+                  "committed window's)")
+      ->capture_default_str();
   app->add_option("--loss", loss, "UDP: probability a sent frame is lost (fault injection)")->check(CLI::Range(0.0, 0.9));
   app->add_option("--duplicate", duplicate, "UDP: probability a sent frame is duplicated")->check(CLI::Range(0.0, 0.9));
   app->add_option("--reorder", reorder, "UDP: probability a sent frame is overtaken by the next")->check(CLI::Range(0.0, 0.9));

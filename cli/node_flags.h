@@ -18,6 +18,7 @@ struct NodeFlags {
   bool train = false;
   float learning_rate = 3e-3f, clip = 0.0f;
   std::string optimizer = "adam";
+  std::uint32_t checkpoint_every = 1;
   double loss = 0, duplicate = 0, reorder = 0;
   std::uint64_t seed = 1;
 

@@ -65,7 +65,8 @@ std::vector<std::string> node_command(const ClusterOptions& options, std::size_t
     argv.insert(argv.end(), {"--train", "--lr", number(options.train.learning_rate), "--clip", number(options.train.clip_norm),
                              "--optimizer", options.train.optimizer == OptimizerKind::kAdam ? "adam"
                                             : options.train.optimizer == OptimizerKind::kMomentum ? "momentum" : "sgd",
-                             "--checkpoint", base + ".checkpoint"});
+                             "--checkpoint", base + ".checkpoint", "--checkpoint-every",
+                             std::to_string(options.checkpoint_every)});
   }
   if (options.faults.any()) {
     argv.insert(argv.end(), {"--loss", number(options.faults.loss), "--duplicate", number(options.faults.duplication),
@@ -175,6 +176,7 @@ ClusterReport run_cluster(const ClusterOptions& options, const std::function<voi
   node_options.train = options.train;
   node_options.session = options.session;
   if (options.stream.learn) node_options.checkpoint_path = options.directory + "/node0.checkpoint";
+  node_options.checkpoint_every = options.checkpoint_every;
   const std::unique_ptr<Transport> base_transport = make_transport(parse_transport_url(urls[0]), 0, partition, prefix);
   FaultyTransport faulty(*base_transport, options.faults);
   Transport& transport = options.faults.any() ? static_cast<Transport&>(faulty) : *base_transport;

@@ -28,6 +28,7 @@ struct ClusterOptions {
   TrainConfig train{};            // learn: every node's optimizer (the same everywhere)
   SessionConfig session{};        // timers and activation encoding of every node
   LinkFaults faults{};            // UDP: losses injected on every node's sends
+  std::uint32_t checkpoint_every = 1;  // learn: windows between the nodes' checkpoints (0: none)
   std::string directory;          // broker files, node logs, checkpoints, figures (created)
   std::string node_program;       // the `edgelstm` executable that runs a node
 };

@@ -190,16 +190,23 @@ std::uint32_t NodeRuntime::now_ms() const {
 
 void NodeRuntime::pump(int timeout_ms, const std::function<void(const SessionEvent&)>& on_event) {
   const auto drain = [&] {
+    bool any = false;
     for (SessionEvent event = engine_->poll(now_ms()); event.kind != SessionEventKind::kNone;
          event = engine_->poll(now_ms())) {
-      if (event.kind == SessionEventKind::kWindowDone && event.status == Status::kOk && !options_.checkpoint_path.empty()) {
+      if (event.kind == SessionEventKind::kWindowDone && event.status == Status::kOk && !options_.checkpoint_path.empty() &&
+          options_.checkpoint_every != 0 && engine_->committed() % options_.checkpoint_every == 0) {
         write_checkpoint();
       }
       on_event(event);
+      any = true;
     }
+    return any;
   };
-  drain();  // what is due now (a submitted round starts, timers) goes out before waiting
-  transport_.receive(timeout_ms, [&](Span<const std::uint8_t> frame) { (void)engine_->receive(frame, now_ms()); });
+  // What is due now (a submitted round starts, timers) goes out before waiting; after an event
+  // (a round that ended without frames, on one node) the caller gets control back at once.
+  const bool events = drain();
+  transport_.receive(events ? 0 : timeout_ms,
+                     [&](Span<const std::uint8_t> frame) { (void)engine_->receive(frame, now_ms()); });
   drain();
 }
 

@@ -27,6 +27,8 @@ struct NodeOptions {
   TrainConfig train{};
   SessionConfig session{};      // timers, activation encoding (model_id and incarnation are set here)
   std::string checkpoint_path;  // training: where the node keeps its slice after each commit
+  std::uint32_t checkpoint_every = 1;  // windows between checkpoints (a restarted node resumes only
+                                       // from a checkpoint of the last committed window)
 };
 
 class NodeRuntime {

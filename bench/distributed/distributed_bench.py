@@ -71,7 +71,7 @@ def make_models(edgelstm, work):
 
 def cluster(edgelstm, model, partition, transport, learn, steps, work):
     command = [edgelstm, "cluster", "--model", model, "--partition", partition, "--data", DATA, "--transport", transport,
-               "--steps", str(steps), "--work", work] + (["--learn", "--lr", "0.001"] if learn else [])
+               "--steps", str(steps), "--work", work] + (["--learn", "--lr", "0.001", "--checkpoint-every", "0"] if learn else [])
     text = run(command, timeout=900).stdout
     median, p99 = map(float, re.search(r"latency per step: median ([\d.]+) ms, p99 ([\d.]+) ms", text).groups())
     links = [(int(a), int(b), float(f), float(by), float(ack), int(r)) for a, b, f, by, ack, r in
@@ -100,13 +100,14 @@ def node_costs(plugin):
 
 
 def esp32_model(config, nodes, kind, costs, figures, layers, window):
-    """Seconds per step (kind step) or window on ESP32s linked by ESP-NOW: the busiest node's
-    instructions at 240 MHz (split: nodes compute in parallel; pipeline: an inference step passes
-    every stage in turn, so their instructions add up), plus the exchanges on the critical path at
-    ESPNOW_HOP_S each, plus the air time of every frame of the step (one shared channel)."""
+    """Seconds per step (kind step) or window on ESP32s linked by ESP-NOW: the nodes' instructions
+    at 240 MHz (split: nodes compute side by side, the busiest counts; pipeline: a step or window
+    passes every stage in turn, forward and back, so their instructions add up), plus the exchanges
+    on the critical path at ESPNOW_HOP_S each, plus the air time of every frame of the step (one
+    shared channel: frames do not overlap)."""
     per_node = [costs.get((config, nodes, k, kind), 0) for k in range(nodes)]
     split = "1x" in config
-    compute = (max(per_node) if split or kind == "window" else sum(per_node)) / ESP32_HZ
+    compute = (max(per_node) if split else sum(per_node)) / ESP32_HZ
     if nodes == 1:
         return compute, compute, 0.0
     if kind == "step":
