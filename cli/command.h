@@ -44,5 +44,7 @@ std::unique_ptr<Command> make_export_command(CLI::App& app);
 std::unique_ptr<Command> make_import_torch_command(CLI::App& app);
 std::unique_ptr<Command> make_quantize_command(CLI::App& app);
 std::unique_ptr<Command> make_policy_command(CLI::App& app);
+std::unique_ptr<Command> make_node_command(CLI::App& app);
+std::unique_ptr<Command> make_cluster_command(CLI::App& app);
 
 }  // namespace edgelstm::cli

@@ -54,14 +54,23 @@ MqttTransport::MqttTransport(const MqttLinkOptions& options) : options_(options)
   }
   outbound_.resize(options.partition.nodes);
   for (std::size_t j = 0; j < options.partition.nodes; ++j) {
-    if (!nodes_linked(options.partition, options.index, j)) continue;
-    outbound_[j] = link_topic(options.prefix, options.index, j);
-    const std::string inbound = link_topic(options.prefix, j, options.index);
-    const int granted = client_->subscribe(inbound, 1, options.connect_timeout_seconds);
-    if (granted != 1) {
-      throw host::InputError("mqtt: subscription to '" + inbound + "' refused (" + std::to_string(granted) + ")");
+    if (nodes_linked(options.partition, options.index, j)) outbound_[j] = link_topic(options.prefix, options.index, j);
+  }
+  if (!subscribe_inbound()) throw host::InputError("mqtt: " + options.username + ": a subscription was refused or not answered");
+}
+
+// The broker keeps a persistent session's subscriptions, but not when it lost its state (a crash
+// before it saved): after every reconnection the node subscribes again (harmless when kept).
+bool MqttTransport::subscribe_inbound() {
+  const std::uint64_t connects = client_->counters().connects;
+  for (std::size_t j = 0; j < options_.partition.nodes; ++j) {
+    if (!nodes_linked(options_.partition, options_.index, j)) continue;
+    if (client_->subscribe(link_topic(options_.prefix, j, options_.index), 1, options_.connect_timeout_seconds) != 1) {
+      return false;  // tried again at the next receive
     }
   }
+  connects_ = connects;
+  return true;
 }
 
 void MqttTransport::send(std::size_t peer, Span<const std::uint8_t> frame) {
@@ -70,6 +79,7 @@ void MqttTransport::send(std::size_t peer, Span<const std::uint8_t> frame) {
 }
 
 std::size_t MqttTransport::receive(int timeout_ms, const std::function<void(Span<const std::uint8_t>)>& on_frame) {
+  if (client_->connected() && client_->counters().connects != connects_) (void)subscribe_inbound();
   std::size_t count = 0;
   host::MqttMessage message;
   double wait = timeout_ms / 1000.0;

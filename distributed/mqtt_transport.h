@@ -48,9 +48,12 @@ class MqttTransport : public Transport {
   host::MqttClient& client() { return *client_; }
 
  private:
+  bool subscribe_inbound();
+
   MqttLinkOptions options_;
   std::unique_ptr<host::MqttClient> client_;
   std::vector<std::string> outbound_;  // topic per peer (empty when not linked)
+  std::uint64_t connects_ = 0;         // connections seen: a new one subscribes again
 };
 
 }  // namespace edgelstm::distributed

@@ -148,6 +148,7 @@ void MosquittoBroker::write_files() {
   config += "password_file " + password_file_ + "\nacl_file " + acl_file_ + "\n";
   config += "log_dest file " + log_file_ + "\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
   config += "connection_messages true\n";
+  config += "set_tcp_nodelay true\n";  // forward small messages at once (no Nagle delay)
   config += "sys_interval " + std::to_string(options_.sys_interval_seconds) + "\n";
   // Generous queues: a client offline for hours of compressed time must get everything back.
   config += "max_queued_messages 1000000\nmax_inflight_messages 100\n";

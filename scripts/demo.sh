@@ -7,8 +7,9 @@
 #   3. stream the whole series reading by reading (forecast, then learn) as a meter on the device,
 #   4. write report/report.md with the metric table and SVG plots,
 # with PyTorch training the same network beside it, a Seattle weather classifier, the weight
-# quantization study (report/quantization.md), and home battery control: the paper's 6 x 100 LSTM
-# policy trained on a MILP optimiser's actions against tabular Q-learning (report/policy.md).
+# quantization study (report/quantization.md), home battery control: the paper's 6 x 100 LSTM
+# policy trained on a MILP optimiser's actions against tabular Q-learning (report/policy.md), and the
+# forecaster shared between two devices (`edgelstm cluster`, docs/distributed.md).
 # Then the paper's 6 x 100 network learns a sine wave in a static arena (examples/sine_demo.cpp), and
 # emulated boards wired by serial lines run the forecaster split in two and train the paper's network
 # across four 128 KB boards (scripts/cluster_demo.sh: one week of the stream; --full for all of it).
@@ -52,6 +53,13 @@ echo "      tabular Q-learning, in closed loop on the last 19 days of an SGSC ho
 "$edgelstm" policy --data data/sgsc_50hh_30min_2013-04-02_2013-05-29.csv --meter 10006664 --report report \
   --out report/battery_policy.elstm --integer-out report/battery_policy.integer.elstm \
   --export-firmware report/battery_policy_model.h
+echo "== 7. one network over two devices: the forecaster split in two (a process per device, a Mosquitto"
+echo "      broker with a user and an ACL per node) forecasting then learning at each of 96 readings (two"
+echo "      days); then the integer model split in two over UDP (standing for ESP-NOW)"
+"$edgelstm" cluster --model report/taylor.elstm --partition split:2 --data "$data" --transport mqtt --learn \
+  --steps 96 --work report/cluster | grep -v '^step ' | tail -n 14
+"$edgelstm" cluster --model report/taylor.integer.elstm --partition split:2 --data "$data" --transport udp \
+  --steps 96 --work report/cluster_integer | grep -v '^step ' | tail -n 8
 echo "== the report: report/report.md, report/classification.md, report/quantization.md and report/policy.md"
 echo
 echo "== the paper's network on the device side: 6 x 100, static arena, learning a sine wave"

@@ -345,4 +345,33 @@ EDGELSTM_TEST(DistributedFaults, TrainingResumesFromACheckpointAndRefusesAStaleO
   }
 }
 
+// Every node must train with the same options: node 0 refuses a node whose greeting carries
+// another configuration (here another learning rate), before any round.
+EDGELSTM_TEST(DistributedFaults, NodesWithOtherTrainingOptionsAreRefused) {
+  const LstmSpec spec = recovery_spec();
+  const Partition partition = edgelstm::make_hidden_split(spec, 2);
+  FloatCluster& c = g_faulty;
+  c.clear();
+  c.spec = spec;
+  c.partition = partition;
+  c.training = true;
+  edgelstm::TrainConfig config;
+  Network single;
+  ASSERT_OK(single.bind_inference(spec, g_single_arena));
+  ASSERT_OK(single.initialize(4));
+  for (std::size_t k = 0; k < 2; ++k) {
+    if (k == 1) config.learning_rate = 0.02f;
+    ASSERT_OK(bind_node(c, k, true, single.parameters(), config));
+    ASSERT_OK(c.attach(k));
+  }
+  bool inconsistent = false;
+  c.bus.run([&] { return inconsistent; },
+            [&](std::size_t k, const edgelstm::SessionEvent& e) {
+              inconsistent |= k == 0 && e.kind == SessionEventKind::kPeerInconsistent && e.peer == 1;
+            },
+            3000);
+  EXPECT_TRUE(inconsistent);
+  EXPECT_TRUE(!c.sessions[0].ready());
+}
+
 }  // namespace

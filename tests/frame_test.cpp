@@ -2,6 +2,7 @@
 // reassembly of vectors: every refusal reason, on the host and on every target.
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 
 #include "edgelstm/edgelstm.h"
 #include "support/micro_test.h"
@@ -115,6 +116,22 @@ EDGELSTM_TEST(Frame, EveryDamageIsRefusedWithItsReason) {
   std::uint8_t big[edgelstm::kMaxFramePayloadBytes + 4] = {};
   EXPECT_EQ_INT(edgelstm::encode_frame(sample_header(), big, Span<std::uint8_t>(frame, sizeof frame)), 0);
   EXPECT_EQ_INT(edgelstm::encode_frame(sample_header(), payload, Span<std::uint8_t>(frame, 20)), 0);
+}
+
+// The frames' table-driven CRC-32 is zlib's, as the bitwise one the model files use.
+EDGELSTM_TEST(Frame, TableCrcEqualsTheBitwiseCrc) {
+  const std::uint8_t check[] = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
+  EXPECT_EQ_INT(edgelstm::crc32_update_table(0, check, 9), 0xCBF43926u);
+  EXPECT_EQ_INT(edgelstm::crc32_update(0, check, 9), 0xCBF43926u);
+  std::uint8_t bytes[300];
+  edgelstm::Random random(9);
+  for (std::uint8_t& b : bytes) b = static_cast<std::uint8_t>(random.next_u32());
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{250}, std::size_t{300}}) {
+    EXPECT_EQ_INT(edgelstm::crc32_update_table(0, bytes, size), edgelstm::crc32_update(0, bytes, size));
+    // Continuing a CRC over a second part gives the CRC of the whole.
+    EXPECT_EQ_INT(edgelstm::crc32_update_table(edgelstm::crc32_update_table(0, bytes, size / 2), bytes + size / 2, size - size / 2),
+                  edgelstm::crc32_update(0, bytes, size));
+  }
 }
 
 EDGELSTM_TEST(Frame, FramesFitAnEspNowPayloadAndVectorsFragment) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "edgelstm/edgelstm.h"
@@ -179,5 +180,75 @@ int main() {
     if (fast.load_parameters(net.parameters()) != edgelstm::Status::kOk) std::abort();
   });
   failures += check("packed inference: bind, step, window, repack: 0 allocations", packed == 0);
+  const int distributed = allocations_during([] {
+    // A network split over two nodes, both in this program: binding, greetings, a step, an Adam
+    // training window with its commit.
+    constexpr auto kSpec = edgelstm::make_spec(3, 32, 2, 1, 6);
+    constexpr auto kSplit = edgelstm::make_hidden_split(kSpec, 2);
+    using Session = edgelstm::NodeSession<edgelstm::PartitionNode>;
+    static edgelstm::PartitionNode nodes[2];
+    static Session sessions[2];
+    struct Frame {
+      std::size_t to;
+      std::size_t size;
+      std::uint8_t bytes[edgelstm::kMaxFrameBytes];
+    };
+    static Frame queue[256];
+    static std::size_t queued = 0;
+    edgelstm::TrainConfig config;
+    config.optimizer = edgelstm::OptimizerKind::kAdam;
+    edgelstm::Network net;
+    if (net.bind_inference(kSpec, g_arena) != edgelstm::Status::kOk || net.initialize(5) != edgelstm::Status::kOk) std::abort();
+    std::uint8_t* memory = g_arena + 256 * 1024;
+    for (std::size_t k = 0; k < 2; ++k) {
+      const std::size_t compute = edgelstm::node_compute_bytes(kSpec, kSplit, k, edgelstm::Purpose::kTraining, config.optimizer);
+      const std::size_t links = edgelstm::session_bytes(kSpec, kSplit, k, true);
+      if (nodes[k].bind_training(kSpec, kSplit, k, config, edgelstm::Span<std::uint8_t>(memory, compute)) != edgelstm::Status::kOk ||
+          nodes[k].load_parameters(net.parameters()) != edgelstm::Status::kOk) {
+        std::abort();
+      }
+      memory += (compute + 15) / 16 * 16;
+      const auto output = [](void*, std::size_t peer, edgelstm::Span<const std::uint8_t> frame) {
+        queue[queued].to = peer;
+        queue[queued].size = frame.size();
+        std::memcpy(queue[queued++].bytes, frame.data(), frame.size());
+      };
+      if (sessions[k].bind(&nodes[k], kSplit, edgelstm::SessionConfig{}, true, edgelstm::Span<std::uint8_t>(memory, links), output,
+                           nullptr) != edgelstm::Status::kOk) {
+        std::abort();
+      }
+      memory += (links + 15) / 16 * 16;
+    }
+    int done = 0;
+    std::uint32_t now = 0;
+    // Polls both nodes and delivers what they sent, until `finished` or the clock runs out.
+    const auto run = [&](auto finished) {
+      for (; !finished() && now < 100000; ++now) {
+        for (std::size_t k = 0; k < 2; ++k) {
+          for (auto e = sessions[k].poll(now); e.kind != edgelstm::SessionEventKind::kNone; e = sessions[k].poll(now)) {
+            done += e.kind == edgelstm::SessionEventKind::kStepDone || e.kind == edgelstm::SessionEventKind::kWindowDone;
+          }
+        }
+        static Frame delivering[256];
+        const std::size_t n = queued;
+        std::memcpy(delivering, queue, n * sizeof(Frame));
+        queued = 0;
+        for (std::size_t f = 0; f < n; ++f) {
+          (void)sessions[delivering[f].to].receive(edgelstm::Span<const std::uint8_t>(delivering[f].bytes, delivering[f].size), now);
+        }
+      }
+    };
+    run([&] { return sessions[0].ready(); });
+    float x[18] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, target[1] = {0.7f};
+    if (sessions[0].submit_step(edgelstm::Span<const float>(x, 3)) != edgelstm::Status::kOk) std::abort();
+    run([&] { return done == 2; });
+    if (sessions[0].submit_window(edgelstm::Span<const float>(x, 18), edgelstm::Span<const float>(target, 1),
+                                  edgelstm::WindowStart::kCarryState) != edgelstm::Status::kOk) {
+      std::abort();
+    }
+    run([&] { return done == 4; });
+    if (done != 4 || sessions[1].committed_windows() != 1) std::abort();
+  });
+  failures += check("two nodes of a split: greetings, a step, an Adam window and its commit: 0 allocations", distributed == 0);
   return failures == 0 ? 0 : 1;
 }

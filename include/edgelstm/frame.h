@@ -162,7 +162,7 @@ inline std::size_t encode_frame(const FrameHeader& header, Span<const std::uint8
   p[25] = header.flags;
   detail::frame_put16(p + 26, static_cast<std::uint32_t>(payload.size()));
   if (!payload.empty()) std::memcpy(p + kFrameHeaderBytes, payload.data(), payload.size());
-  detail::frame_put32(p + kFrameHeaderBytes + payload.size(), crc32_update(0, p, kFrameHeaderBytes + payload.size()));
+  detail::frame_put32(p + kFrameHeaderBytes + payload.size(), crc32_update_table(0, p, kFrameHeaderBytes + payload.size()));
   return total;
 }
 
@@ -178,7 +178,7 @@ inline FrameError parse_frame(Span<const std::uint8_t> bytes, FrameHeader* heade
   const std::size_t total = kFrameHeaderBytes + payload_bytes + kFrameTrailerBytes;
   if (bytes.size() < total) return FrameError::kTruncated;
   if (bytes.size() > total) return FrameError::kBadLength;
-  if (crc32_update(0, p, total - kFrameTrailerBytes) != detail::frame_get32(p + total - kFrameTrailerBytes)) {
+  if (crc32_update_table(0, p, total - kFrameTrailerBytes) != detail::frame_get32(p + total - kFrameTrailerBytes)) {
     return FrameError::kBadChecksum;
   }
   const std::uint8_t kind = p[3], encoding = p[22], fragment = p[23], fragments = p[24];

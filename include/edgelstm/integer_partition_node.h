@@ -86,8 +86,7 @@ class IntegerPartitionNode {
       }
     }
     const IntegerNodePlan plan = plan_integer_node(spec, share);
-    if (arena.data() == nullptr || arena.size() < plan.total_bytes) return Status::kBufferTooSmall;
-    if (reinterpret_cast<std::uintptr_t>(arena.data()) % kArenaAlignment != 0) return Status::kMisalignedBuffer;
+    EDGELSTM_TRY(detail::check_arena(arena, plan.total_bytes));
     spec_ = spec;
     partition_ = partition;
     share_ = share;

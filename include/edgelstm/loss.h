@@ -6,6 +6,8 @@
 #include <cstdint>
 
 #include "activations.h"
+#include "span.h"
+#include "status.h"
 
 namespace edgelstm {
 
@@ -65,6 +67,36 @@ inline T softmax_cross_entropy(const T* logits, std::size_t classes, std::size_t
     }
   }
   return Math<T>::log(sum) + largest - logits[label];
+}
+
+// The mean regression loss of n outputs y against their targets (MSE or Huber), dy receiving
+// dLoss/dy: kNonFinite for a non-finite target or loss. Network and the nodes of a partitioned
+// network share it.
+template <typename T>
+inline Status regression_loss(LossKind kind, T huber_delta, const T* y, const T* targets, std::size_t n, T* dy,
+                              T* loss) {
+  if (!all_finite(targets, n)) return Status::kNonFinite;
+  *loss = kind == LossKind::kHuber ? huber_loss(y, targets, n, huber_delta, dy) : mse_loss(y, targets, n, dy);
+  return Math<T>::is_finite(*loss) ? Status::kOk : Status::kNonFinite;
+}
+
+// The mean softmax cross-entropy of `rows` rows of logits against class labels, dlogits receiving
+// dLoss/dlogits: kInvalidArgument for a wrong number of labels, kLabelOutOfRange for a label >=
+// classes, kNonFinite for a non-finite loss.
+template <typename T>
+inline Status classification_loss(const T* logits, std::size_t rows, std::size_t classes,
+                                  Span<const std::uint16_t> labels, T* dlogits, T* loss) {
+  if (labels.size() != rows) return Status::kInvalidArgument;
+  for (std::uint16_t label : labels) {
+    if (label >= classes) return Status::kLabelOutOfRange;
+  }
+  T sum = 0;
+  const T scale = T(1) / static_cast<T>(rows);
+  for (std::size_t s = 0; s < rows; ++s) {
+    sum += softmax_cross_entropy(logits + s * classes, classes, labels[s], scale, dlogits + s * classes);
+  }
+  *loss = sum * scale;
+  return Math<T>::is_finite(*loss) ? Status::kOk : Status::kNonFinite;
 }
 
 }  // namespace edgelstm

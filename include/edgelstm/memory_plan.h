@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "span.h"
 #include "spec.h"
+#include "status.h"
 
 namespace edgelstm {
 
@@ -83,6 +85,13 @@ struct PlanBuilder {
     return region;
   }
 };
+
+// kOk when `arena` holds at least `bytes` bytes from a kArenaAlignment boundary.
+inline Status check_arena(Span<std::uint8_t> arena, std::size_t bytes) {
+  if (arena.data() == nullptr || arena.size() < bytes) return Status::kBufferTooSmall;
+  if (reinterpret_cast<std::uintptr_t>(arena.data()) % kArenaAlignment != 0) return Status::kMisalignedBuffer;
+  return Status::kOk;
+}
 
 }  // namespace detail
 

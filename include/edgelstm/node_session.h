@@ -14,7 +14,8 @@
 // Network::train_step on one device).
 //
 // Recovery and state policy. When a peer is lost or restarts, the round in flight is abandoned on
-// every node (nothing is committed) and node 0, once every peer is back, resets the cluster: every
+// every node (nothing is committed; a node that has already voted waits for node 0's decision,
+// which its link delivers before any reset) and node 0, once every peer is back, resets the cluster: every
 // node's recurrent state goes to zero from a new round on (kReset) and node 0 runs the abandoned
 // step or window again. The network thus restarts from the zero state; node 0 flags the next
 // `window` steps as warm-up (kStepDone.warm_up). Weights are untouched by inference; in training a
@@ -52,6 +53,32 @@ enum FramePart : std::uint8_t {
 constexpr std::size_t frame_part(std::uint16_t index) { return index >> 12; }
 }  // namespace detail
 
+// A CRC-32 of what every node must agree on: the activations' encoding, whether the cluster
+// trains, and then every training option (the same optimizer, rates and clipping everywhere).
+inline std::uint32_t session_digest(PayloadEncoding activations, bool training, const TrainConfig& config) {
+  std::uint8_t bytes[64] = {};
+  std::size_t n = 0;
+  const auto put = [&](const void* value, std::size_t size) {
+    std::memcpy(bytes + n, value, size);
+    n += size;
+  };
+  bytes[n++] = static_cast<std::uint8_t>(activations);
+  bytes[n++] = training ? 1 : 0;
+  if (training) {
+    bytes[n++] = static_cast<std::uint8_t>(config.optimizer);
+    bytes[n++] = static_cast<std::uint8_t>(config.loss);
+    put(&config.learning_rate, 4);
+    put(&config.momentum, 4);
+    put(&config.beta1, 8);
+    put(&config.beta2, 8);
+    put(&config.epsilon, 4);
+    put(&config.weight_decay, 4);
+    put(&config.clip_norm, 4);
+    put(&config.huber_delta, 4);
+  }
+  return crc32_update(0, bytes, n);
+}
+
 template <typename Node>
 class NodeSession : public SessionLinks<NodeSession<Node>> {
   using Links = SessionLinks<NodeSession<Node>>;
@@ -81,8 +108,7 @@ class NodeSession : public SessionLinks<NodeSession<Node>> {
       return Status::kInvalidArgument;
     }
     const detail::SessionPlan plan = detail::plan_session(spec, partition, index, training);
-    if (memory.data() == nullptr || memory.size() < plan.total_bytes) return Status::kBufferTooSmall;
-    if (reinterpret_cast<std::uintptr_t>(memory.data()) % kArenaAlignment != 0) return Status::kMisalignedBuffer;
+    EDGELSTM_TRY(detail::check_arena(memory, plan.total_bytes));
     node_ = node;
     share_ = node->share();
     training_ = training;
@@ -91,7 +117,10 @@ class NodeSession : public SessionLinks<NodeSession<Node>> {
     value_encoding_ = float_values ? config.activations : PayloadEncoding::kInt16;
     input_encoding_ = float_values ? PayloadEncoding::kFloat32 : PayloadEncoding::kInt16;
     output_encoding_ = float_values ? PayloadEncoding::kFloat32 : PayloadEncoding::kInt32;
-    this->bind_links(spec, partition, index, config, plan, base_, output, context);
+    TrainConfig train_config{};
+    if constexpr (Node::kTrains) train_config = node->train_config();
+    this->bind_links(spec, partition, index, config, session_digest(config.activations, training, train_config), plan,
+                     base_, output, context);
     phase_ = Phase::kIdle;
     pending_ = false;
     warm_up_left_ = 0;
@@ -226,15 +255,26 @@ class NodeSession : public SessionLinks<NodeSession<Node>> {
   }
 
   // Called by SessionLinks.
+  // A node that has voted never gives its round up on its own: node 0 may have committed it, and
+  // its decision comes (the link delivers it, before any later reset). Called by SessionLinks.
   void abandon_round() {
+    if (phase_ == Phase::kTrainAwaitDecision) return;
+    give_up_round();
+  }
+  void give_up_round() {
     if (!this->busy_) return;
     this->busy_ = false;
     phase_ = Phase::kIdle;
     if (this->me_ != 0) this->next_round_ = this->round_ + 1;
     this->push_event(SessionEventKind::kRoundAborted);
   }
+  // A reset from node 0: a decision that arrived with it (just before it, on the same link) is
+  // applied first; a round node 0 never decided is given up.
   void on_reset(std::uint32_t first) {
-    abandon_round();
+    if constexpr (Node::kTrains) {
+      if (phase_ == Phase::kTrainAwaitDecision && this->decision_round_ == this->round_) (void)advance_training();
+    }
+    give_up_round();
     restart_from(first);
   }
 

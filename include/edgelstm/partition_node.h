@@ -199,29 +199,13 @@ class BasicPartitionNode {
   Status compute_loss(Span<const T> targets, T* loss) {
     if (!share_.head || spec_.task != Task::kRegression) return Status::kInvalidArgument;
     if (targets.size() != plan_.outputs.count) return Status::kInvalidArgument;
-    if (!all_finite(targets.data(), targets.size())) return Status::kNonFinite;
-    const T* y = at(plan_.outputs);
-    T* dy = at(plan_.output_grad);
-    *loss = config_.loss == LossKind::kHuber
-                ? huber_loss(y, targets.data(), targets.size(), static_cast<T>(config_.huber_delta), dy)
-                : mse_loss(y, targets.data(), targets.size(), dy);
-    return Math<T>::is_finite(*loss) ? Status::kOk : Status::kNonFinite;
+    return regression_loss(config_.loss, static_cast<T>(config_.huber_delta), at(plan_.outputs), targets.data(),
+                           targets.size(), at(plan_.output_grad), loss);
   }
   Status compute_loss(Span<const std::uint16_t> labels, T* loss) {
     if (!share_.head || spec_.task != Task::kClassification) return Status::kInvalidArgument;
-    const std::size_t rows = spec_.output_steps(), classes = spec_.output_size;
-    if (labels.size() != rows) return Status::kInvalidArgument;
-    for (std::uint16_t label : labels) {
-      if (label >= classes) return Status::kLabelOutOfRange;
-    }
-    T sum = 0;
-    const T scale = T(1) / static_cast<T>(rows);
-    for (std::size_t s = 0; s < rows; ++s) {
-      sum += softmax_cross_entropy(at(plan_.outputs) + s * classes, classes, labels[s], scale,
-                                   at(plan_.output_grad) + s * classes);
-    }
-    *loss = sum * scale;
-    return Math<T>::is_finite(*loss) ? Status::kOk : Status::kNonFinite;
+    return classification_loss(at(plan_.outputs), spec_.output_steps(), spec_.output_size, labels,
+                               at(plan_.output_grad), loss);
   }
 
   // Head node: the head's weight gradients, and dL/dh of the whole top layer at every step (zero
@@ -340,8 +324,7 @@ class BasicPartitionNode {
     if (index >= partition.nodes) return Status::kInvalidArgument;
     const NodeShare share = node_share(spec, partition, index);
     const NodeMemoryPlan plan = plan_node_memory(spec, share, purpose, config.optimizer, sizeof(T));
-    if (arena.data() == nullptr || arena.size() < plan.total_bytes) return Status::kBufferTooSmall;
-    if (reinterpret_cast<std::uintptr_t>(arena.data()) % kArenaAlignment != 0) return Status::kMisalignedBuffer;
+    EDGELSTM_TRY(detail::check_arena(arena, plan.total_bytes));
     spec_ = spec;
     partition_ = partition;
     share_ = share;

@@ -6,7 +6,8 @@
 // clock. Heap-free: its buffers are carved from the memory given to NodeSession::bind.
 //
 // Liveness. A node greets each linked peer (kHello: its incarnation, which changes at every
-// restart, the peer's incarnation as it knows it, its committed training windows and round) until
+// restart, the peer's incarnation as it knows it, its committed training windows and round, and a
+// digest of its training options and encodings, which node 0 checks) until
 // the peer's greeting echoes its incarnation (joined). A link quiet for heartbeat_ms carries a
 // heartbeat. A peer not heard from for peer_timeout_ms, or whose link ran out of retransmissions,
 // is lost; a greeting with a new incarnation means the peer restarted (its links start over).
@@ -52,7 +53,8 @@ enum class SessionEventKind : std::uint8_t {
   kWindowDone,        // a training window ended: status kOk (committed) or kNonFinite (refused)
   kRoundAborted,      // the round in flight was abandoned on this node (nothing committed)
   kReset,             // the cluster restarted from the zero state; `round` is the first new round
-  kPeerInconsistent,  // a restarted peer's committed windows differ from node 0's: cannot resume
+  kPeerInconsistent,  // a peer joined with other training options, encodings or committed windows than
+                      // node 0's (another configuration, a stale checkpoint): node 0 stops
   kProtocolError,     // a peer sent a vector the protocol does not allow here (dropped, round reset)
 };
 
@@ -213,8 +215,10 @@ class SessionLinks {
   };
 
   void bind_links(const LstmSpec& spec, const Partition& partition, std::size_t index, const SessionConfig& config,
-                  const detail::SessionPlan& plan, std::uint8_t* base, FrameOutput output, void* context) {
+                  std::uint32_t digest, const detail::SessionPlan& plan, std::uint8_t* base, FrameOutput output,
+                  void* context) {
     spec_ = spec;
+    digest_ = digest;
     partition_ = partition;
     partition_id_ = edgelstm::partition_id(partition);
     me_ = index;
@@ -429,6 +433,7 @@ class SessionLinks {
     detail::frame_put32(payload + 8, committed_);
     detail::frame_put32(payload + 12, round_);
     payload[16] = peers_[p].joined ? 1 : 0;
+    detail::frame_put32(payload + 17, digest_);
     peers_[p].hello_sent = true;
     peers_[p].last_hello_ms = now_ms_;
     send_unsequenced(p, FrameKind::kHello, 0, Span<const std::uint8_t>(payload, kHelloBytes));
@@ -444,6 +449,14 @@ class SessionLinks {
     const std::uint32_t echo = detail::frame_get32(payload.data() + 4);
     const bool it_joined_us = payload[16] != 0;
     peer.committed = detail::frame_get32(payload.data() + 8);
+    // Node 0 checks every node that joins (first, or after a restart): the same training options
+    // and encodings, and as many committed training windows (a node restarted from a stale
+    // checkpoint would otherwise train on with other weights). It refuses to go on otherwise.
+    if (me_ == 0 && incarnation != peer.incarnation &&
+        (peer.committed != committed_ || detail::frame_get32(payload.data() + 17) != digest_)) {
+      inconsistent_ = true;
+      push_event(SessionEventKind::kPeerInconsistent, p);
+    }
     if (peer.incarnation != 0 && incarnation != peer.incarnation) {
       // The peer restarted: both directions of the link start over, its vectors are gone.
       peer.sender.reset();
@@ -454,10 +467,6 @@ class SessionLinks {
       self().abandon_round();
       if (me_ == 0) {
         recovering_ = true;
-        if (peer.committed != committed_) {
-          inconsistent_ = true;
-          push_event(SessionEventKind::kPeerInconsistent, p);
-        }
       } else {
         request_reset();
       }
@@ -589,11 +598,12 @@ class SessionLinks {
   }
 
   static constexpr std::size_t kEventCapacity = 16;
-  static constexpr std::size_t kHelloBytes = 17;
+  static constexpr std::size_t kHelloBytes = 21;
 
   LstmSpec spec_{};
   Partition partition_{};
   std::uint16_t partition_id_ = 0;
+  std::uint32_t digest_ = 0;  // training options and encodings (session_digest)
   std::size_t me_ = 0;
   SessionConfig config_{};
   FrameOutput output_ = nullptr;

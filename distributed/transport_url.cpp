@@ -1,0 +1,77 @@
+#include "distributed/transport_url.h"
+
+#include <cstdlib>
+
+#include "distributed/mqtt_transport.h"
+#include "distributed/udp_transport.h"
+#include "host/csv_reader.h"
+
+namespace edgelstm::distributed {
+namespace {
+
+[[noreturn]] void refuse(const std::string& text, const std::string& why) {
+  throw host::InputError("--transport '" + text + "': " + why);
+}
+
+int parse_port(const std::string& text, const std::string& port) {
+  char* end = nullptr;
+  const long value = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || value < 1 || value > 65535) refuse(text, "expected a port 1..65535, found '" + port + "'");
+  return static_cast<int>(value);
+}
+
+}  // namespace
+
+TransportUrl parse_transport_url(const std::string& text) {
+  TransportUrl url;
+  const std::size_t scheme_end = text.find("://");
+  if (scheme_end == std::string::npos) refuse(text, "expected udp://HOST:PORT or mqtt://USER:PASSWORD@HOST:PORT");
+  const std::string scheme = text.substr(0, scheme_end);
+  std::string rest = text.substr(scheme_end + 3);
+  if (scheme == "udp") {
+    url.kind = TransportUrl::Kind::kUdp;
+  } else if (scheme == "mqtt" || scheme == "mqtts") {
+    url.kind = TransportUrl::Kind::kMqtt;
+    const std::size_t at = rest.rfind('@');
+    if (at == std::string::npos) refuse(text, "expected USER:PASSWORD@ before the host");
+    const std::string credentials = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    const std::size_t colon = credentials.find(':');
+    if (colon == std::string::npos || colon == 0) refuse(text, "expected USER:PASSWORD@");
+    url.user = credentials.substr(0, colon);
+    url.password = credentials.substr(colon + 1);
+    const std::size_t query = rest.find("?ca=");
+    if (query != std::string::npos) {
+      url.ca_file = rest.substr(query + 4);
+      rest = rest.substr(0, query);
+    }
+    if ((scheme == "mqtts") != !url.ca_file.empty()) refuse(text, "mqtts:// needs ?ca=FILE (and mqtt:// takes none)");
+  } else {
+    refuse(text, "unknown scheme '" + scheme + "' (udp or mqtt)");
+  }
+  const std::size_t colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0) refuse(text, "expected HOST:PORT");
+  url.host = rest.substr(0, colon);
+  url.port = parse_port(text, rest.substr(colon + 1));
+  if (url.host != "127.0.0.1" && url.host != "localhost") refuse(text, "nodes talk over loopback only (127.0.0.1)");
+  url.host = "127.0.0.1";
+  url.text = scheme + "://" + (url.user.empty() ? "" : url.user + ":***@") + url.host + ":" + std::to_string(url.port);
+  return url;
+}
+
+std::unique_ptr<Transport> make_transport(const TransportUrl& url, std::size_t index, const Partition& partition,
+                                          const std::string& prefix) {
+  if (url.kind == TransportUrl::Kind::kUdp) return std::make_unique<UdpTransport>(index, url.port);
+  MqttLinkOptions options;
+  options.host = url.host;
+  options.port = url.port;
+  options.username = url.user;
+  options.password = url.password;
+  options.ca_file = url.ca_file;
+  options.prefix = prefix;
+  options.index = index;
+  options.partition = partition;
+  return std::make_unique<MqttTransport>(options);
+}
+
+}  // namespace edgelstm::distributed
