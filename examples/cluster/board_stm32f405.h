@@ -2,8 +2,11 @@
 // 30; QEMU's first three -serial devices; interrupts 37, 38, 39) and timer TIM2 (section 18).
 // On the chip USART1 sits on APB2 (84 MHz with the core at 168 MHz), USART2 and USART3 on APB1
 // (42 MHz); their pins are PA9/PA10, PA2/PA3 and PB10/PB11, alternate function 7. QEMU models the
-// USARTs but neither clocks nor pins (those writes land on its placeholders), so the same code
-// serves a real board.
+// USARTs but neither clocks nor pins (those writes land on its placeholders). This file is written
+// for the emulator: it enables the peripherals' clocks and muxes the pins as the chip needs, but
+// it does not start the PLL (RM0090 section 6.3: HSE, PLLM/N/P, flash wait states, APB
+// prescalers). A real chip leaves reset on its 16 MHz HSI, where the baud divisors below (made for
+// 84 and 42 MHz buses) are wrong; a port to a board adds that clock set-up first.
 #pragma once
 
 #include <cstddef>

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     }
     g_lines.receive(now + 50);
   }
-  g_lines.linger(1500);  // the last acknowledgements may still be on their way
+  g_lines.linger(g_lines.linger_for(config.link));  // the last acknowledgements may still be on their way
   std::printf("node %u: %u steps in %u ms, %u bytes sent and %u received on the line, stack high water %u bytes\n",
               static_cast<unsigned>(kMe), done, static_cast<unsigned>(cluster::board::milliseconds() - start),
               static_cast<unsigned>(g_lines.line(0).bytes_sent()), static_cast<unsigned>(g_lines.line(0).bytes_received()),

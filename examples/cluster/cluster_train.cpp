@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
     }
     g_lines.receive(now + 50);
   }
-  g_lines.linger(2000);  // the last acknowledgements may still be on their way
+  g_lines.linger(g_lines.linger_for(config.link));  // the last acknowledgements may still be on their way
   std::printf("node %u: %ld windows in %u ms\n", static_cast<unsigned>(kMe), done,
               static_cast<unsigned>(cluster::board::milliseconds() - start));
   const edgelstm::Span<const float> parameters = static_cast<const edgelstm::PartitionNode&>(g_node).parameters();

@@ -42,7 +42,10 @@ class SessionLines {
   }
 
   // Keeps the lines served for `duration_ms` after the last round: acknowledgements and
-  // retransmissions a peer may still need.
+  // retransmissions a peer may still need. A peer whose last frame, or our acknowledgement of it,
+  // was lost sends it again one retransmit interval later, and may lose it once more: lingering
+  // for less than two intervals (plus a frame's time on the line) can leave that peer retransmitting
+  // to a node that is gone until its own timeout; `linger_for` gives that duration.
   void linger(std::uint32_t duration_ms) {
     const std::uint32_t until = board::milliseconds() + duration_ms;
     while (static_cast<std::int32_t>(board::milliseconds() - until) < 0) {
@@ -50,6 +53,10 @@ class SessionLines {
       }
       receive(board::milliseconds() + 20);
     }
+  }
+
+  static constexpr std::uint32_t linger_for(const edgelstm::LinkTimers& timers) {
+    return 2 * timers.retransmit_ms + 1000;
   }
 
   std::size_t line_to(std::size_t peer) const { return peer < me_ ? peer : peer - 1; }
