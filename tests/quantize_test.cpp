@@ -337,7 +337,14 @@ EDGELSTM_TEST(Quantize, QuantizationAwareStepAppliesTheQuantizedNetworksGradient
       const edgelstm::TrainResult expected = reference.train_step(edgelstm::Span<const float>(x, 15), edgelstm::Span<const float>(targets, 10),
                                                                   edgelstm::WindowStart::kZeroState);
       ASSERT_OK(expected.status);
+#if defined(__FP_FAST_FMAF)
+      // Where the CPU fuses multiply-adds (-march=native, Cortex-M4F), the compiler contracts the
+      // same forward and loss code differently in the two call sites it inlines it into, so the two
+      // losses may differ in their last bits (1 ulp measured; with -ffp-contract=off they are equal).
+      EXPECT_LE(std::fabs(static_cast<double>(r.loss) - expected.loss), 4.0 * 1.2e-7 * std::fabs(expected.loss));
+#else
       EXPECT_TRUE(r.loss == expected.loss);
+#endif
       EXPECT_LE(edgelstm::test::max_relative_error(qat.gradients().data(), reference.gradients().data(), count), 1e-6);
       for (std::size_t k = 0; k < count; ++k) g_expected[k] = g_before[k] - config.learning_rate * reference.gradients()[k];
       EXPECT_LE(edgelstm::test::max_relative_error(qat.parameters().data(), g_expected, count), 1e-6);
