@@ -3,6 +3,7 @@
 #pragma once
 
 #include "activations.h"
+#include "checkpoint.h"
 #include "cobs_framing.h"
 #include "crc32.h"
 #include "kernels.h"
@@ -16,6 +17,8 @@
 #include "loss.h"
 #include "lstm_cell.h"
 #include "memory_plan.h"
+#include "meter_forecaster.h"
+#include "meter_messages.h"
 #include "model_format.h"
 #include "network.h"
 #include "node_session.h"

@@ -124,6 +124,27 @@ class BasicNetwork {
   // dLoss/dparameters of the last backward(), same order as parameters(). Training only.
   Span<const T> gradients() const { return Span<const T>(at(plan_.gradients), plan_.gradients.count); }
 
+  // The optimizer's state, for a checkpoint to save and restore (training only; empty for SGD):
+  // momentum's velocity, or Adam's first then second moments, each in parameters() order.
+  Span<T> optimizer_state() {
+    return bound_for_training() ? Span<T>(at(plan_.optimizer_state), plan_.optimizer_state.count) : Span<T>();
+  }
+  // Adam's bias-correction terms beta1^t and beta2^t after t committed updates (1 before the
+  // first), saved with optimizer_state() so a restored network continues the same sequence.
+  double adam_beta1_power() const { return beta1_power_; }
+  double adam_beta2_power() const { return beta2_power_; }
+  // Refuses powers outside [0, 1] (kInvalidArgument; beta1^t underflows to 0 after some thousand
+  // steps) and an unbound network.
+  Status restore_adam_powers(double beta1_power, double beta2_power) {
+    if (!bound_for_training()) return Status::kNotBound;
+    if (!(beta1_power >= 0.0 && beta1_power <= 1.0 && beta2_power >= 0.0 && beta2_power <= 1.0)) {
+      return Status::kInvalidArgument;
+    }
+    beta1_power_ = beta1_power;
+    beta2_power_ = beta2_power;
+    return Status::kOk;
+  }
+
   LstmLayerParameters<T> layer_parameters(std::size_t layer) {
     T* p = mutable_weights_ + layer_offset(layer);
     const std::size_t hidden = spec_.hidden(layer), input = spec_.layer_input(layer);

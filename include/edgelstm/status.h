@@ -23,6 +23,9 @@ enum class [[nodiscard]] Status : std::uint8_t {
   kTruncated,           // shorter than its header says
   kChecksumMismatch,    // CRC-32 differs: the file is corrupt
   kMalformedModel,      // a field is out of range or tensors do not match the spec
+  // Flash and checkpoints (checkpoint.h):
+  kFlashError,  // a flash erase, program or read did not complete (e.g. the power failed)
+  kNotFound,    // no valid checkpoint in flash
 };
 
 // A short, stable, human-readable name ("ok", "buffer too small", ...) for logs and CLIs.
@@ -41,6 +44,8 @@ constexpr const char* status_name(Status status) {
     case Status::kTruncated: return "model file truncated";
     case Status::kChecksumMismatch: return "model file checksum mismatch (corrupt)";
     case Status::kMalformedModel: return "malformed model file";
+    case Status::kFlashError: return "flash operation failed";
+    case Status::kNotFound: return "no valid checkpoint";
   }
   return "unknown status";
 }
