@@ -46,5 +46,6 @@ std::unique_ptr<Command> make_quantize_command(CLI::App& app);
 std::unique_ptr<Command> make_policy_command(CLI::App& app);
 std::unique_ptr<Command> make_node_command(CLI::App& app);
 std::unique_ptr<Command> make_cluster_command(CLI::App& app);
+std::unique_ptr<Command> make_gateway_command(CLI::App& app);
 
 }  // namespace edgelstm::cli

@@ -1,9 +1,13 @@
 #include "host/mqtt_client.h"
 
+#include <linux/tcp.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <chrono>
+#include <cstddef>
 
 #include "host/csv_reader.h"
 
@@ -21,7 +25,21 @@ std::chrono::steady_clock::time_point deadline_after(double seconds) {
          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
 }
 
+std::size_t varint_bytes(std::size_t value) {
+  std::size_t bytes = 1;
+  while (value >= 128) {
+    value /= 128;
+    ++bytes;
+  }
+  return bytes;
+}
+
 }  // namespace
+
+std::size_t mqtt_publish_packet_bytes(std::size_t topic_bytes, std::size_t payload_bytes, int qos) {
+  const std::size_t remaining = 2 + topic_bytes + (qos > 0 ? 2 : 0) + 1 + payload_bytes;
+  return 1 + varint_bytes(remaining) + remaining;
+}
 
 MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
   init_library_once();
@@ -32,6 +50,7 @@ MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
   // each exchange of a node step waited ~40 ms.
   mosquitto_int_option(handle_, MOSQ_OPT_TCP_NODELAY, 1);
   mosquitto_max_inflight_messages_set(handle_, options_.max_inflight);
+  mosquitto_int_option(handle_, MOSQ_OPT_TCP_NODELAY, options_.tcp_nodelay ? 1 : 0);
   mosquitto_reconnect_delay_set(handle_, 1, 2, false);
   if (!options_.username.empty() &&
       mosquitto_username_pw_set(handle_, options_.username.c_str(), options_.password.c_str()) != MOSQ_ERR_SUCCESS) {
@@ -86,7 +105,20 @@ int MqttClient::connect(double timeout_seconds) {
 }
 
 void MqttClient::disconnect() {
-  if (handle_ != nullptr) mosquitto_disconnect_v5(handle_, 0, nullptr);
+  if (handle_ == nullptr) return;
+  const bool was_connected = connected();
+  if (was_connected) {
+    wire_counters();
+    std::lock_guard<std::mutex> lock(mutex_);
+    wire_last_.bytes_sent += 2;  // the DISCONNECT packet (MQTT 5, reason 0, no properties)
+  }
+  mosquitto_disconnect_v5(handle_, 0, nullptr);
+  if (was_connected && loop_started_) {
+    // Until the network thread has sent the DISCONNECT and closed: stopping the thread sooner
+    // would drop it, and the broker would see a lost connection instead.
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_until(lock, deadline_after(2.0), [this] { return !connected_; });
+  }
 }
 
 bool MqttClient::connected() const {
@@ -108,6 +140,7 @@ int MqttClient::publish(const std::string& topic, const void* data, std::size_t 
   }
   ++counters_.published;
   counters_.published_payload_bytes += size;
+  counters_.published_packet_bytes += mqtt_publish_packet_bytes(topic.size(), size, qos);
   return qos > 0 ? mid : 0;
 }
 
@@ -151,6 +184,44 @@ bool MqttClient::next_message(MqttMessage* message, double timeout_seconds) {
 MqttClient::Counters MqttClient::counters() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return counters_;
+}
+
+MqttClient::WireCounters MqttClient::wire_counters() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const int socket = mosquitto_socket(handle_);
+  tcp_info info{};
+  socklen_t length = sizeof info;
+  const bool sampled = socket >= 0 && ::getsockopt(socket, IPPROTO_TCP, TCP_INFO, &info, &length) == 0;
+  WireCounters now;
+  if (sampled) {
+    // Bytes handed to the network (less retransmissions) when the kernel reports them (4.19 and
+    // later); bytes the peer has acknowledged otherwise (the last few may not be yet).
+    const bool has_sent = length >= offsetof(tcp_info, tcpi_bytes_retrans) + sizeof info.tcpi_bytes_retrans;
+    now.bytes_sent = has_sent ? info.tcpi_bytes_sent - info.tcpi_bytes_retrans : info.tcpi_bytes_acked;
+    now.bytes_received = info.tcpi_bytes_received;
+    now.segments_sent = info.tcpi_segs_out;
+    now.segments_received = info.tcpi_segs_in;
+  }
+  // A new connection (another descriptor, or counts that went back): the old one is closed.
+  if (socket != wire_socket_ || (sampled && now.bytes_received < wire_last_.bytes_received) ||
+      (sampled && now.bytes_sent < wire_last_.bytes_sent)) {
+    if (wire_socket_ >= 0) {
+      wire_closed_.bytes_sent += wire_last_.bytes_sent;
+      wire_closed_.bytes_received += wire_last_.bytes_received;
+      wire_closed_.segments_sent += wire_last_.segments_sent;
+      wire_closed_.segments_received += wire_last_.segments_received;
+      ++wire_closed_.closed_connections;
+    }
+    wire_last_ = WireCounters{};
+    wire_socket_ = socket;
+  }
+  if (sampled) wire_last_ = now;
+  WireCounters total = wire_closed_;
+  total.bytes_sent += wire_last_.bytes_sent;
+  total.bytes_received += wire_last_.bytes_received;
+  total.segments_sent += wire_last_.segments_sent;
+  total.segments_received += wire_last_.segments_received;
+  return total;
 }
 
 void MqttClient::on_connect(mosquitto*, void* self, int rc, int, const mqtt5__property*) {
@@ -201,6 +272,8 @@ void MqttClient::on_message(mosquitto*, void* self, const mosquitto_message* m, 
     std::lock_guard<std::mutex> lock(client->mutex_);
     ++client->counters_.received;
     client->counters_.received_payload_bytes += message.payload.size();
+    client->counters_.received_packet_bytes +=
+        mqtt_publish_packet_bytes(message.topic.size(), message.payload.size(), message.qos);
     handler = client->handler_;
     if (!handler) {
       client->inbox_.push_back(std::move(message));

@@ -32,6 +32,9 @@ struct MqttOptions {
   std::uint32_t session_expiry_seconds = 0;
   int keepalive_seconds = 10;
   unsigned max_inflight = 20;  // QoS 1 messages in flight before publish() queues them locally
+  // TCP_NODELAY: small packets go out at once instead of waiting for the peer's delayed ACK (Nagle),
+  // which otherwise adds ~40 ms to a request and its answer.
+  bool tcp_nodelay = true;
 };
 
 struct MqttMessage {
@@ -78,13 +81,26 @@ class MqttClient {
   // The next queued message; false when none arrived within the timeout.
   bool next_message(MqttMessage* message, double timeout_seconds);
 
-  // Counters at this client.
+  // Counters at this client. *_packet_bytes: the whole MQTT PUBLISH packets (fixed header, topic,
+  // packet id, properties, payload), computed from what was sent or received.
   struct Counters {
     std::uint64_t published = 0, published_payload_bytes = 0;
     std::uint64_t received = 0, received_payload_bytes = 0;
     std::uint64_t connects = 0, disconnects = 0;
+    std::uint64_t published_packet_bytes = 0, received_packet_bytes = 0;
   };
   Counters counters() const;
+
+  // Bytes this client's TCP connections carried (the kernel's TCP_INFO: every MQTT packet, or the
+  // TLS records around them), summed over its connections. Sampled on each call and by
+  // disconnect() (which adds the 2-byte DISCONNECT it sends): a connection the network thread lost
+  // and replaced contributes what the last sample saw of it.
+  struct WireCounters {
+    std::uint64_t bytes_sent = 0, bytes_received = 0;  // TCP payload bytes sent (not counting retransmissions) / received
+    std::uint64_t segments_sent = 0, segments_received = 0;
+    std::uint64_t closed_connections = 0;
+  };
+  WireCounters wire_counters();
 
  private:
   static void on_connect(mosquitto*, void* self, int rc, int flags, const ::mqtt5__property* props);
@@ -108,6 +124,13 @@ class MqttClient {
   std::deque<MqttMessage> inbox_;
   std::function<void(const MqttMessage&)> handler_;
   Counters counters_;
+  // TCP_INFO bookkeeping: totals of closed connections, and the last sample of the open one.
+  WireCounters wire_closed_, wire_last_;
+  int wire_socket_ = -1;
 };
+
+// Bytes of an MQTT 5 PUBLISH packet with no properties: fixed header, remaining length, topic,
+// packet identifier (QoS > 0), property length, payload.
+std::size_t mqtt_publish_packet_bytes(std::size_t topic_bytes, std::size_t payload_bytes, int qos);
 
 }  // namespace edgelstm::host
