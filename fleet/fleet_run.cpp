@@ -290,11 +290,20 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
     if (wait) {
       const auto deadline = Clock::now() + std::chrono::duration<double>(options.step_timeout_seconds);
       auto next_check = Clock::now();
+      auto next_nudge = Clock::now() + std::chrono::duration<double>(options.acknowledgement_timeout_seconds);
       while (reached.load() < meters && Clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::microseconds(200));
         if (Clock::now() > next_check) {
           for (const auto& g : gateways) g->check_alive();
           next_check = Clock::now() + std::chrono::milliseconds(500);
+        }
+        if (Clock::now() > next_nudge) {
+          // A meter whose message was lost (in flight to a gateway that died) sends it again
+          // after its acknowledgement timeout, as it would in real time.
+          for (const auto& meter : fleet) {
+            if (meter->acknowledged_through() < ts) meter->flush();
+          }
+          next_nudge = Clock::now() + std::chrono::duration<double>(options.acknowledgement_timeout_seconds);
         }
       }
       if (reached.load() < meters) ++result.late_steps;

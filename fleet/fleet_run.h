@@ -69,6 +69,8 @@ struct FleetOptions {
   std::vector<BrokerRestart> broker_restarts;
   std::vector<MeterReboot> reboots;
   double step_timeout_seconds = 120;  // waiting for acknowledgements (a nightly training included)
+  // A meter sends what is unacknowledged again after this long (wall time) within a step.
+  double acknowledgement_timeout_seconds = 3;
   double drain_timeout_seconds = 120;
   bool keep_forecasts = true;
   std::function<void(const std::string&)> progress;  // one line a simulated day

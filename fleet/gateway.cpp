@@ -134,7 +134,9 @@ void Gateway::run(const std::atomic<bool>& stop) {
   ReadingStore store(options_.database);
   CentralModel model(options_.model);
   std::int64_t model_time = -1;
-  if (!options_.train && modification_time(options_.model_file) >= 0) {
+  if (modification_time(options_.model_file) >= 0) {
+    // A restart (or a gateway that does not train) goes on with the last model written; a training
+    // gateway's Adam state starts again from zero.
     model.load(options_.model_file);
     model_time = modification_time(options_.model_file);
   }
@@ -145,9 +147,13 @@ void Gateway::run(const std::atomic<bool>& stop) {
   mqtt.client_id = options_.client_id;
   mqtt.username = options_.user;
   mqtt.password = options_.password;
-  // A persistent session: what arrives while the gateway is down waits at the broker.
-  mqtt.clean_start = false;
-  mqtt.session_expiry_seconds = options_.session_expiry_seconds;
+  // Alone, a persistent session: what arrives while the gateway is down waits at the broker. In a
+  // shared group, a session that ends with the connection: the broker then gives a dead gateway's
+  // share to the live ones at once, instead of queueing it for a gateway that may not come back
+  // (what was in flight to it the meters send again: they keep it until it is acknowledged).
+  const bool shared = !options_.shared_group.empty();
+  mqtt.clean_start = shared;
+  mqtt.session_expiry_seconds = shared ? 0 : options_.session_expiry_seconds;
   mqtt.max_inflight = 1000;
   host::MqttClient client(mqtt);
   const int connack = client.connect(10);
@@ -166,6 +172,7 @@ void Gateway::run(const std::atomic<bool>& stop) {
   }
   const std::int64_t interval = 86400 / options_.model.features.readings_per_day;
   std::int64_t next_training = -1;  // set from the first reading
+  double next_stats = 0;
   while (!stop.load()) {
     std::vector<host::MqttMessage> batch;
     host::MqttMessage message;
@@ -278,6 +285,13 @@ void Gateway::run(const std::atomic<bool>& stop) {
     }
     ingest_cpu += thread_cpu_seconds() - answer_start;
     stats_.ingest_cpu_seconds += ingest_cpu;
+    if (!options_.stats_file.empty() && wall_seconds() > next_stats) {
+      // A few times a second, so a gateway that is killed leaves what it did.
+      stats_.process_cpu_seconds = process_cpu_seconds();
+      stats_.max_rss_kb = max_rss_kb();
+      write_gateway_stats(stats_, options_.stats_file);
+      next_stats = wall_seconds() + 0.2;
+    }
   }
   (void)client.wait_published(10);
   const host::MqttClient::WireCounters wire = client.wire_counters();

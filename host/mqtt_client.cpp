@@ -162,6 +162,7 @@ int MqttClient::subscribe(const std::string& pattern, int qos, double timeout_se
     const int rc = mosquitto_subscribe_v5(handle_, &mid, pattern.c_str(), qos, 0, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) throw InputError("mqtt: cannot subscribe to '" + pattern + "': " + mosquitto_strerror(rc));
     suback_[mid] = -1;
+    subscriptions_.emplace_back(pattern, qos);
   }
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait_until(lock, deadline_after(timeout_seconds), [&] { return suback_[mid] >= 0; });
@@ -224,13 +225,25 @@ MqttClient::WireCounters MqttClient::wire_counters() {
   return total;
 }
 
-void MqttClient::on_connect(mosquitto*, void* self, int rc, int, const mqtt5__property*) {
+void MqttClient::on_connect(mosquitto* handle, void* self, int rc, int flags, const mqtt5__property*) {
   auto* client = static_cast<MqttClient*>(self);
   std::lock_guard<std::mutex> lock(client->mutex_);
   client->connack_ = rc;
   client->connected_ = rc == 0;
   if (rc == 0) ++client->counters_.connects;
+  // Session present is bit 0 of the CONNACK flags. Without it the broker forgot the subscriptions.
+  if (rc == 0 && (flags & 1) == 0 && !client->subscriptions_.empty() && client->counters_.connects > 1) {
+    for (const auto& [pattern, qos] : client->subscriptions_) {
+      (void)mosquitto_subscribe_v5(handle, nullptr, pattern.c_str(), qos, 0, nullptr);
+    }
+    ++client->sessions_renewed_;
+  }
   client->changed_.notify_all();
+}
+
+std::uint64_t MqttClient::sessions_renewed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sessions_renewed_;
 }
 
 void MqttClient::on_disconnect(mosquitto*, void* self, int, const mqtt5__property*) {

@@ -73,8 +73,12 @@ class MqttClient {
   bool wait_published(double timeout_seconds);
 
   // Subscribes and waits for the SUBACK: returns the granted QoS (0..2) or the refusal reason code
-  // (>= 128, e.g. 135 not authorized), or -1 on timeout.
+  // (>= 128, e.g. 135 not authorized), or -1 on timeout. The subscription is remembered: when the
+  // client reconnects and the broker has no session for it any more (a broker that crashed before
+  // saving it, an expired session), it is made again.
   int subscribe(const std::string& pattern, int qos, double timeout_seconds);
+  // Reconnections on which the broker had lost this client's session (and the subscriptions were renewed).
+  std::uint64_t sessions_renewed() const;
 
   // Messages go to `handler` (called on the network thread) instead of the queue.
   void set_handler(std::function<void(const MqttMessage&)> handler);
@@ -121,6 +125,8 @@ class MqttClient {
   int pending_ = 0;                // QoS 1 messages not yet acknowledged
   std::map<int, int> puback_;      // mid -> reason code, -1 pending (the last use of each mid)
   std::map<int, int> suback_;      // mid -> granted QoS / reason, -1 pending
+  std::vector<std::pair<std::string, int>> subscriptions_;  // pattern, QoS
+  std::uint64_t sessions_renewed_ = 0;
   std::deque<MqttMessage> inbox_;
   std::function<void(const MqttMessage&)> handler_;
   Counters counters_;
