@@ -47,5 +47,6 @@ std::unique_ptr<Command> make_policy_command(CLI::App& app);
 std::unique_ptr<Command> make_node_command(CLI::App& app);
 std::unique_ptr<Command> make_cluster_command(CLI::App& app);
 std::unique_ptr<Command> make_gateway_command(CLI::App& app);
+std::unique_ptr<Command> make_fleet_command(CLI::App& app);
 
 }  // namespace edgelstm::cli

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Command>> commands;
   for (auto make : {make_train_command, make_eval_command, make_predict_command, make_online_command,
                     make_inspect_command, make_export_command, make_import_torch_command, make_quantize_command,
-                    make_policy_command, make_node_command, make_cluster_command, make_gateway_command}) {
+                    make_policy_command, make_node_command, make_cluster_command, make_gateway_command,
+                    make_fleet_command}) {
     commands.push_back(make(app));
   }
 

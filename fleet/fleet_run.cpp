@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -80,6 +81,7 @@ class GatewayProcess {
   }
 
   bool up() const { return up_; }
+  pid_t pid() const { return process_.pid(); }
   // Throws when a gateway that should be running has ended (its log says why).
   void check_alive() {
     if (up_ && !process_.running()) {
@@ -125,6 +127,44 @@ void add_stats(GatewayStats& total, const GatewayStats& s) {
   total.wire_bytes_in += s.wire_bytes_in;
   total.wire_bytes_out += s.wire_bytes_out;
   total.trainings.insert(total.trainings.end(), s.trainings.begin(), s.trainings.end());
+}
+
+// CPU seconds a process has used so far (/proc/<pid>/stat: utime + stime), 0 when unreadable.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(in, text);
+  const std::size_t end = text.rfind(')');
+  if (end == std::string::npos) return 0;
+  std::istringstream fields(text.substr(end + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int k = 3; k <= 15 && fields >> field; ++k) {
+    if (k == 14) utime = std::stod(field);
+    if (k == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+// Creates `path` and the directories above it that are missing.
+void make_directories(const std::string& path) {
+  for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    host::ensure_directory(path.substr(0, slash));
+  }
+  host::ensure_directory(path);
+}
+
+double percentile(std::vector<float> values, double p) {
+  if (values.empty()) return NAN;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())))];
 }
 
 }  // namespace
@@ -182,8 +222,7 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
   const std::size_t steps = options.steps == 0 ? data.steps() : std::min(options.steps, data.steps());
   const std::uint32_t interval = data.interval_seconds;
   const std::string& dir = options.work_directory;
-  host::ensure_directory(dir);
-  host::ensure_directory(dir + "/flash");
+  make_directories(dir + "/flash");
   auto report = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
@@ -227,6 +266,7 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
     records.push_back(std::make_unique<MeterRecord>());
     records.back()->id = identities[m].id;
     records.back()->keep_forecasts = options.keep_forecasts;
+    records.back()->keep_latencies = !options.open_loop_rates.empty();
     ::unlink(flash_path(m).c_str());  // a new meter: erased flash
     fleet.push_back(std::make_unique<SimulatedMeter>(identities[m].id, identities[m].password, flash_path(m), settings,
                                                      records.back().get()));
@@ -239,6 +279,7 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
   std::vector<std::vector<MeterTraffic>> traffic_by_day(meters);
   const std::size_t per_day = 86400 / interval;
 
+  const auto stepping_start = Clock::now();
   for (std::size_t s = 0; s < steps; ++s) {
     const std::uint32_t ts = data.timestamps[s];
     // Events before this step's readings.
@@ -316,25 +357,75 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
     }
   }
 
+  result.stepping_seconds = seconds_since(stepping_start);
+
   // Drain: everything logged must be acknowledged (after an outage the backlog takes a while).
-  bool any_gateway = false;
-  for (const auto& g : gateways) any_gateway = any_gateway || g->up();
-  if (any_gateway) {
+  auto drain = [&]() {
     const auto deadline = Clock::now() + std::chrono::duration<double>(options.drain_timeout_seconds);
     auto next_flush = Clock::now() + std::chrono::seconds(5);
     for (;;) {
       std::size_t pending = 0;
       for (const auto& meter : fleet) pending += meter->all_acknowledged() ? 0 : 1;
-      if (pending == 0 || Clock::now() > deadline) break;
+      if (pending == 0) return true;
+      if (Clock::now() > deadline) return false;
       if (Clock::now() > next_flush) {
         for (const auto& meter : fleet) {
           if (!meter->all_acknowledged()) meter->flush();
         }
         next_flush = Clock::now() + std::chrono::seconds(5);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+  };
+
+  // Open loop: the meters send at a given rate, whatever the answers do (the scale benchmark).
+  std::size_t next_step = steps;
+  for (double rate : options.open_loop_rates) {
+    if (!drain()) throw host::InputError("fleet: the backlog before an open-loop phase did not drain");
+    for (auto& r : records) {
+      std::lock_guard<std::mutex> lock(r->mutex);
+      r->acknowledgement_ms.clear();
+    }
+    OpenLoopPhase phase;
+    phase.target_rate = rate;
+    const double interval_seconds = static_cast<double>(meters) / rate;
+    const std::size_t phase_steps = std::max<std::size_t>(1, static_cast<std::size_t>(options.open_loop_seconds / interval_seconds));
+    if (next_step + phase_steps > data.steps()) throw host::InputError("fleet: not enough readings for the open-loop phases");
+    const double broker_cpu = process_cpu_seconds(broker.pid()), gateway_cpu = process_cpu_seconds(gateways[0]->pid());
+    const double meters_cpu = own_cpu_seconds();
+    const auto phase_start = Clock::now();
+    for (std::size_t k = 0; k < phase_steps; ++k, ++next_step) {
+      std::this_thread::sleep_until(phase_start + std::chrono::duration_cast<Clock::duration>(
+                                                      std::chrono::duration<double>(k * interval_seconds)));
+      for (std::size_t m = 0; m < meters; ++m) fleet[m]->read(data.timestamps[next_step], data.readings[m][next_step]);
+    }
+    const double sending = seconds_since(phase_start);
+    phase.drained = drain();
+    const double until_drained = seconds_since(phase_start);
+    phase.readings = static_cast<std::uint64_t>(phase_steps * meters);
+    phase.offered_rate = static_cast<double>(phase.readings) / std::max(sending, interval_seconds);
+    phase.acknowledged_rate = static_cast<double>(phase.readings) / until_drained;
+    std::vector<float> latencies;
+    for (auto& r : records) {
+      std::lock_guard<std::mutex> lock(r->mutex);
+      latencies.insert(latencies.end(), r->acknowledgement_ms.begin(), r->acknowledgement_ms.end());
+    }
+    phase.p50_ms = percentile(latencies, 0.5);
+    phase.p99_ms = percentile(latencies, 0.99);
+    phase.max_ms = percentile(latencies, 1.0);
+    phase.broker_cpu = (process_cpu_seconds(broker.pid()) - broker_cpu) / until_drained;
+    phase.gateway_cpu = (process_cpu_seconds(gateways[0]->pid()) - gateway_cpu) / until_drained;
+    phase.meters_cpu = (own_cpu_seconds() - meters_cpu) / until_drained;
+    result.phases.push_back(phase);
+    report("open loop at " + std::to_string(static_cast<int>(rate)) + " readings/s: acknowledged " +
+           std::to_string(static_cast<int>(phase.acknowledged_rate)) + "/s, p99 " +
+           std::to_string(static_cast<int>(phase.p99_ms)) + " ms");
   }
+  result.steps = next_step;
+
+  bool any_gateway = false;
+  for (const auto& g : gateways) any_gateway = any_gateway || g->up();
+  if (any_gateway) (void)drain();
   for (std::size_t m = 0; m < meters; ++m) {
     fleet[m]->shutdown();
     traffic_by_day[m].back() = records[m]->traffic_before_boot;
@@ -372,9 +463,9 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
     MeterRecord& r = *records[m];
     MeterResult out;
     out.id = r.id;
-    out.forecasts.assign(steps, NAN);
+    out.forecasts.assign(result.steps, NAN);
     const auto& forecasts = options.platform == Platform::kGateway ? r.gateway_forecasts : r.own_forecasts;
-    for (std::size_t s = 0; s < steps; ++s) {
+    for (std::size_t s = 0; s < result.steps; ++s) {
       const auto it = forecasts.find(data.timestamps[s]);
       if (it != forecasts.end()) out.forecasts[s] = it->second;
     }
@@ -393,9 +484,10 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
     out.boots = r.boots;
     out.refused_steps = r.refused_steps;
     if (options.platform == Platform::kGateway) {
-      const std::vector<StoredReading> rows = store.readings(r.id, 0, static_cast<std::int64_t>(data.timestamps[steps - 1]) + 1);
+      const std::vector<StoredReading> rows =
+          store.readings(r.id, 0, static_cast<std::int64_t>(data.timestamps[result.steps - 1]) + 1);
       std::size_t k = 0;
-      for (std::size_t s = 0; s < steps; ++s) {
+      for (std::size_t s = 0; s < result.steps; ++s) {
         const std::int64_t wh = std::lround(static_cast<double>(data.readings[m][s]) * 1000.0);
         while (k < rows.size() && rows[k].interval_start < data.timestamps[s]) ++k;
         if (k < rows.size() && rows[k].interval_start == data.timestamps[s] && rows[k].energy_wh == wh) {

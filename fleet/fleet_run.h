@@ -74,6 +74,21 @@ struct FleetOptions {
   double drain_timeout_seconds = 120;
   bool keep_forecasts = true;
   std::function<void(const std::string&)> progress;  // one line a simulated day
+  // After the lockstep steps: phases in which the meters send at these rates (readings per second,
+  // all meters together) without waiting for the answers; each lasts open_loop_seconds and then
+  // drains (the scale benchmark).
+  std::vector<double> open_loop_rates;
+  double open_loop_seconds = 5;
+};
+
+struct OpenLoopPhase {
+  double target_rate = 0;      // readings per second asked for
+  double offered_rate = 0;     // readings per second the meters managed to send
+  double acknowledged_rate = 0;  // acknowledgements per second, until the last one came
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;  // from sending a reading to its acknowledgement
+  double broker_cpu = 0, gateway_cpu = 0, meters_cpu = 0;  // cores busy (CPU seconds per second)
+  std::uint64_t readings = 0;
+  bool drained = false;
 };
 
 struct MeterResult {
@@ -102,6 +117,8 @@ struct FleetResult {
   std::size_t steps_without_gateway = 0;
   std::int64_t meter_process_max_rss_kb = 0;
   double meter_process_cpu_seconds = 0;
+  double stepping_seconds = 0;          // wall time of the lockstep steps
+  std::vector<OpenLoopPhase> phases;
 };
 
 FleetResult run_fleet(const FleetData& data, const FleetOptions& options);

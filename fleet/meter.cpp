@@ -150,6 +150,10 @@ void SimulatedMeter::read(std::uint32_t timestamp, float kwh) {
   }
   const std::uint32_t interval = 86400u / settings_.spec.readings_per_day;
   if (settings_.platform == Platform::kGateway) {
+    if (record_->keep_latencies) {
+      std::lock_guard<std::mutex> lock(log_mutex_);
+      sent_at_[timestamp] = std::chrono::steady_clock::now();
+    }
     publish_readings({LoggedReading{timestamp, wh, kNoForecast, false, false}});
     (void)resend_if_due(timestamp);  // in the same radio session
     std::lock_guard<std::mutex> lock(record_->mutex);
@@ -292,16 +296,27 @@ void SimulatedMeter::on_message(const host::MqttMessage& message) {
     return;  // not for us: ignored (the ACL lets only the gateway write here)
   }
   const std::uint32_t interval = 86400u / settings_.spec.readings_per_day;
+  std::vector<float> latencies;
   {
     std::lock_guard<std::mutex> lock(log_mutex_);
+    const auto now = std::chrono::steady_clock::now();
     for (std::uint32_t k = 0; k < frame.acknowledged_count; ++k) {
       const std::uint32_t t = frame.acknowledged_first_timestamp + k * interval;
       if (settings_.platform == Platform::kGateway) {
         (void)log_->acknowledge(t);
+        const auto sent = sent_at_.find(t);
+        if (sent != sent_at_.end()) {
+          latencies.push_back(std::chrono::duration<float, std::milli>(now - sent->second).count());
+          sent_at_.erase(sent);
+        }
       } else {
         (void)log_->acknowledge_summary(t + (86400u - interval));  // the summary of the day starting at t
       }
     }
+  }
+  if (!latencies.empty()) {
+    std::lock_guard<std::mutex> lock(record_->mutex);
+    record_->acknowledgement_ms.insert(record_->acknowledgement_ms.end(), latencies.begin(), latencies.end());
   }
   std::uint32_t newest_logged = 0;
   {
@@ -380,6 +395,8 @@ MeterTraffic SimulatedMeter::traffic() {
   t.packet_bytes_down += c.received_packet_bytes;
   t.wire_bytes_up += w.bytes_sent;
   t.wire_bytes_down += w.bytes_received;
+  t.segments_up += w.segments_sent;
+  t.segments_down += w.segments_received;
   t.connects += c.connects;
   return t;
 }

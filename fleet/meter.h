@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -57,6 +58,7 @@ struct MeterTraffic {
   std::uint64_t messages_up = 0, payload_bytes_up = 0, packet_bytes_up = 0;
   std::uint64_t messages_down = 0, payload_bytes_down = 0, packet_bytes_down = 0;
   std::uint64_t wire_bytes_up = 0, wire_bytes_down = 0;  // TCP payload (TLS records when TLS)
+  std::uint64_t segments_up = 0, segments_down = 0;      // TCP segments
   std::uint64_t connects = 0;
 };
 
@@ -64,6 +66,8 @@ struct MeterTraffic {
 struct MeterRecord {
   std::int64_t id = 0;
   bool keep_forecasts = true;
+  bool keep_latencies = false;
+  std::vector<float> acknowledgement_ms;  // per reading: from its first sending to its acknowledgement
   std::mutex mutex;
   std::map<std::uint32_t, float> own_forecasts;      // self-learning: its forecast of x[t], kWh
   std::map<std::uint32_t, float> gateway_forecasts;  // gateway platform: the forecast received for x[t]
@@ -138,6 +142,7 @@ class SimulatedMeter {
   std::size_t power_cut_budget_ = FileFlash::kNoPowerCut;
   std::unique_ptr<host::MqttClient> client_;
   std::uint32_t next_resend_ = 0, resend_interval_ = 0, readings_seen_ = 0;
+  std::map<std::uint32_t, std::chrono::steady_clock::time_point> sent_at_;  // keep_latencies only
   std::atomic<std::uint32_t> last_forecast_{0};
   std::atomic<std::uint32_t> acknowledged_through_{0};
   std::atomic<std::uint64_t> acknowledgements_{0};
