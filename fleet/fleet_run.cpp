@@ -18,6 +18,7 @@
 #include "host/csv_reader.h"
 #include "host/data_loading.h"
 #include "host/mosquitto_broker.h"
+#include "host/mqtt_network_loop.h"
 
 namespace edgelstm::fleet {
 namespace {
@@ -252,11 +253,15 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
 
   std::atomic<std::uint32_t> target{0};
   std::atomic<std::size_t> reached{0};
+  // One network thread for all the meters (libmosquitto's own, one per client, stops at a few
+  // hundred: its select() cannot watch descriptors past 1024).
+  host::MqttNetworkLoop network_loop;
   MeterSettings settings = options.meter;
   settings.platform = options.platform;
   settings.mqtt.host = broker.host();
   settings.mqtt.port = options.tls ? broker.tls_port() : broker.port();
   settings.mqtt.ca_file = options.tls ? broker.ca_file() : "";
+  settings.mqtt.network_loop = &network_loop;
   settings.target = &target;
   settings.reached = &reached;
   std::vector<std::unique_ptr<MeterRecord>> records;

@@ -122,9 +122,12 @@ void write_scale_report(const std::string& dir, const FleetData& data, const Sca
      << "| readings per second, on average | 1 per " << data.interval_seconds << " s | " << format("%.0f", average_rate)
      << " |\n"
      << "| readings per second if every meter sends within 60 s of the half-hour | | " << format("%.0f", million / 60) << " |\n"
-     << "| gateway ingest CPU per day, core-hours | " << format("%.2f ms", 1000 * ingest_per_meter_day) << " | "
+     << "| gateway ingest CPU per day, core-hours (a forecast answered on the second day only) | "
+     << format("%.2f ms", 1000 * ingest_per_meter_day) << " | "
      << format("%.1f", million * ingest_per_meter_day / 3600) << " |\n"
-     << "| nightly training CPU, core-hours (the global model, linear in the examples) | "
+     << "| nightly training CPU, core-hours (the global model on " << format("%.0f", days) << " days of readings; "
+     << "linear in the examples: x " << format("%.0f", options.fleet.central.history_days / std::max(1.0, days - 1))
+     << " for a " << options.fleet.central.history_days << "-day span) | "
      << format("%.2f ms", 1000 * train_per_meter) << " | " << format("%.1f", million * train_per_meter / 3600) << " |\n"
      << "| SQLite growth per day, GB | " << format("%.0f B", db_per_meter_day) << " | "
      << format("%.1f", million * db_per_meter_day / 1e9) << " |\n"

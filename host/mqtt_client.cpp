@@ -10,6 +10,7 @@
 #include <cstddef>
 
 #include "host/csv_reader.h"
+#include "host/mqtt_network_loop.h"
 
 namespace edgelstm::host {
 namespace {
@@ -48,9 +49,10 @@ MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
   mosquitto_int_option(handle_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
   // Small messages go out at once: with Nagle's algorithm and the peer's delayed acknowledgements
   // each exchange of a node step waited ~40 ms.
-  mosquitto_int_option(handle_, MOSQ_OPT_TCP_NODELAY, 1);
-  mosquitto_max_inflight_messages_set(handle_, options_.max_inflight);
   mosquitto_int_option(handle_, MOSQ_OPT_TCP_NODELAY, options_.tcp_nodelay ? 1 : 0);
+  mosquitto_max_inflight_messages_set(handle_, options_.max_inflight);
+  // With a shared loop another thread drives the connection: libmosquitto must lock for that.
+  if (options_.network_loop != nullptr) mosquitto_threaded_set(handle_, true);
   mosquitto_reconnect_delay_set(handle_, 1, 2, false);
   if (!options_.username.empty() &&
       mosquitto_username_pw_set(handle_, options_.username.c_str(), options_.password.c_str()) != MOSQ_ERR_SUCCESS) {
@@ -68,16 +70,24 @@ MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
 }
 
 MqttClient::~MqttClient() {
+  disconnect();  // sends DISCONNECT (and counts it) while the network thread still runs
   stop_network_thread();
   mosquitto_destroy(handle_);
 }
 
 void MqttClient::stop_network_thread() {
   if (!loop_started_) return;
-  // After DISCONNECT the network thread ends by itself (it also stops retrying a lost broker);
-  // joining it, rather than cancelling it, never interrupts a handler halfway.
-  mosquitto_disconnect_v5(handle_, 0, nullptr);
-  mosquitto_loop_stop(handle_, false);
+  if (options_.network_loop != nullptr) {
+    // The shared loop stops retrying, and once remove() returns it no longer touches this client.
+    options_.network_loop->set_reconnect(handle_, false);
+    mosquitto_disconnect_v5(handle_, 0, nullptr);
+    options_.network_loop->remove(handle_);
+  } else {
+    // After DISCONNECT the network thread ends by itself (it also stops retrying a lost broker);
+    // joining it, rather than cancelling it, never interrupts a handler halfway.
+    mosquitto_disconnect_v5(handle_, 0, nullptr);
+    mosquitto_loop_stop(handle_, false);
+  }
   loop_started_ = false;
   std::lock_guard<std::mutex> lock(mutex_);
   connected_ = false;
@@ -97,7 +107,13 @@ int MqttClient::connect(double timeout_seconds) {
                                            nullptr, properties);
   mosquitto_property_free_all(&properties);
   if (rc != MOSQ_ERR_SUCCESS) return -1;
-  if (mosquitto_loop_start(handle_) != MOSQ_ERR_SUCCESS) return -1;
+  if (options_.network_loop != nullptr) {
+    options_.network_loop->add(handle_);
+    options_.network_loop->set_reconnect(handle_, true);
+    options_.network_loop->wake();
+  } else if (mosquitto_loop_start(handle_) != MOSQ_ERR_SUCCESS) {
+    return -1;
+  }
   loop_started_ = true;
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait_until(lock, deadline_after(timeout_seconds), [this] { return connack_ >= 0; });
@@ -112,7 +128,9 @@ void MqttClient::disconnect() {
     std::lock_guard<std::mutex> lock(mutex_);
     wire_last_.bytes_sent += 2;  // the DISCONNECT packet (MQTT 5, reason 0, no properties)
   }
+  if (options_.network_loop != nullptr && loop_started_) options_.network_loop->set_reconnect(handle_, false);
   mosquitto_disconnect_v5(handle_, 0, nullptr);
+  if (options_.network_loop != nullptr && loop_started_) options_.network_loop->wake();
   if (was_connected && loop_started_) {
     // Until the network thread has sent the DISCONNECT and closed: stopping the thread sooner
     // would drop it, and the broker would see a lost connection instead.
@@ -138,6 +156,7 @@ int MqttClient::publish(const std::string& topic, const void* data, std::size_t 
     reason = -1;
     ++pending_;
   }
+  if (options_.network_loop != nullptr) options_.network_loop->wake();
   ++counters_.published;
   counters_.published_payload_bytes += size;
   counters_.published_packet_bytes += mqtt_publish_packet_bytes(topic.size(), size, qos);
@@ -163,6 +182,7 @@ int MqttClient::subscribe(const std::string& pattern, int qos, double timeout_se
     if (rc != MOSQ_ERR_SUCCESS) throw InputError("mqtt: cannot subscribe to '" + pattern + "': " + mosquitto_strerror(rc));
     suback_[mid] = -1;
     subscriptions_.emplace_back(pattern, qos);
+    if (options_.network_loop != nullptr) options_.network_loop->wake();
   }
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait_until(lock, deadline_after(timeout_seconds), [&] { return suback_[mid] >= 0; });

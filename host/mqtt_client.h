@@ -20,6 +20,8 @@ struct mqtt5__property;
 
 namespace edgelstm::host {
 
+class MqttNetworkLoop;
+
 struct MqttOptions {
   std::string host = "127.0.0.1";
   int port = 1883;
@@ -35,6 +37,9 @@ struct MqttOptions {
   // TCP_NODELAY: small packets go out at once instead of waiting for the peer's delayed ACK (Nagle),
   // which otherwise adds ~40 ms to a request and its answer.
   bool tcp_nodelay = true;
+  // Null: the client has libmosquitto's own network thread. Otherwise this shared loop serves it
+  // (host/mqtt_network_loop.h: one thread and poll() for hundreds of clients); it must outlive it.
+  MqttNetworkLoop* network_loop = nullptr;
 };
 
 struct MqttMessage {

@@ -8,8 +8,10 @@
 #   4. write report/report.md with the metric table and SVG plots,
 # with PyTorch training the same network beside it, a Seattle weather classifier, the weight
 # quantization study (report/quantization.md), home battery control: the paper's 6 x 100 LSTM
-# policy trained on a MILP optimiser's actions against tabular Q-learning (report/policy.md), and the
-# forecaster shared between two devices (`edgelstm cluster`, docs/distributed.md).
+# policy trained on a MILP optimiser's actions against tabular Q-learning (report/policy.md), the
+# forecaster shared between two devices (`edgelstm cluster`, docs/distributed.md), and a fleet of
+# self-learning meters against a gateway platform on a real broker (report/fleet/fleet.md, with the
+# scale benchmark).
 # Then the paper's 6 x 100 network learns a sine wave in a static arena (examples/sine_demo.cpp), and
 # emulated boards wired by serial lines run the forecaster split in two and train the paper's network
 # across four 128 KB boards (scripts/cluster_demo.sh: one week of the stream; --full for all of it).
@@ -60,7 +62,13 @@ echo "      days); then the integer model split in two over UDP (standing for ES
   --steps 96 --work report/cluster | grep -v '^step ' | tail -n 14
 "$edgelstm" cluster --model report/taylor.integer.elstm --partition split:2 --data "$data" --transport udp \
   --steps 96 --work report/cluster_integer | grep -v '^step ' | tail -n 8
-echo "== the report: report/report.md, report/classification.md, report/quantization.md and report/policy.md"
+echo "== 8. a fleet of 50 real household meters (SGSC, 58 days) on a real Mosquitto (TLS, an ACL per meter):"
+echo "      self-learning meters against a gateway platform (SQLite, nightly central training), the same readings"
+"$edgelstm" fleet --report report/fleet
+echo "== 8b. scale: 1,000 meters on one broker and one gateway, lockstep then open loop at rising rates"
+"$edgelstm" fleet --scale --meters 1000 --report report/fleet
+echo "== the report: report/report.md, report/classification.md, report/quantization.md, report/policy.md,"
+echo "   report/fleet/fleet.md and report/fleet/fleet_scale.md"
 echo
 echo "== the paper's network on the device side: 6 x 100, static arena, learning a sine wave"
 build/default/examples/edgelstm_sine_demo

@@ -12,6 +12,7 @@ packages=(
   libglpk-dev                      # the battery optimiser's MILP (edgelstm policy)
   gnuplot-nox                      # plots in the reports
   mosquitto libmosquitto-dev openssl  # a real MQTT broker started by the tools, its client library, TLS certificates
+  libsqlite3-dev                   # the gateway platform's reading store (fleet/)
   clang-14 libclang-rt-14-dev      # libFuzzer for the fuzz preset
   # Microcontroller targets, run under QEMU (see cmake/toolchains/)
   gcc-arm-none-eabi picolibc-arm-none-eabi libstdc++-arm-none-eabi-picolibc

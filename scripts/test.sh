@@ -3,7 +3,8 @@
 # this CPU (SIMD kernels), an AddressSanitizer + UndefinedBehaviorSanitizer build, bounded libFuzzer
 # runs of the CSV reader and the model loader, and the core's
 # tests on the emulated microcontrollers (Cortex-M4F, RV32IMC, RV32IMAFC, Xtensa LX106 under QEMU), then checks
-# that the committed instruction counts of the quantization study and of the battery policy are current.
+# that the committed instruction counts of the quantization study, of the battery policy and of the
+# fleet's meter are current.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -19,4 +20,6 @@ done
 python3 bench/mcu/cost_table.py --check bench/mcu/step_costs.csv
 # The integer battery policy's instructions per decision (bench/mcu/policy_costs.csv), likewise.
 python3 bench/mcu/policy_cost.py --check bench/mcu/policy_costs.csv
-echo "all tests passed (default, native, asan, fuzz, cortex-m4f, rv32imc, rv32imafc, xtensa-lx106; step and decision costs current)"
+# The fleet meter's counts (bench/mcu/meter_costs.csv, read by edgelstm fleet) likewise.
+python3 bench/mcu/meter_costs.py --check bench/mcu/meter_costs.csv
+echo "all tests passed (default, native, asan, fuzz, cortex-m4f, rv32imc, rv32imafc, xtensa-lx106; step, decision and meter costs current)"

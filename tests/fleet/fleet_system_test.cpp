@@ -166,6 +166,7 @@ TEST(Fleet, AGatewayOutageLosesNoReadingAndLeavesNoFreshForecasts) {
 
 TEST(Fleet, SelfLearningMetersForecastThroughAnOutageAndTheirSummariesArrive) {
   FleetOptions o = small_fleet("self_learning_outage", Platform::kSelfLearning, 3, 3 * 48);
+  o.tls = true;  // the meters on TLS, through the shared network loop
   o.outages.push_back({0, 40, 20, /*crash=*/false});  // over the end of day 1: its summary waits
   const FleetResult r = run_fleet(sgsc(), o);
   EXPECT_EQ(r.integrity, "ok");

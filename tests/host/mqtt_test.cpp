@@ -4,14 +4,19 @@
 // process left behind.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include <cstdlib>
 #include <string>
 
 #include "host/mosquitto_broker.h"
 #include "host/mqtt_client.h"
+#include "host/mqtt_network_loop.h"
 
 namespace {
 
@@ -158,6 +163,44 @@ TEST(Mqtt, QueuedMessagesOfAPersistentSessionSurviveABrokerRestart) {
     ASSERT_TRUE(gateway.next_message(&m, kWait)) << "message " << k;
     EXPECT_EQ(std::string(m.payload.begin(), m.payload.end()), std::to_string(k));
   }
+}
+
+TEST(Mqtt, ClientsOnASharedNetworkLoopWorkWithDescriptorsPast1024) {
+  // libmosquitto's own loop watches its socket with select(), which stops at descriptor 1024: a
+  // process with hundreds of clients needs the shared poll() loop. Use up the low descriptors first.
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_max < 1200) GTEST_SKIP() << "the hard limit of open files is " << limit.rlim_max;
+  const rlimit saved = limit;
+  limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4096);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+  MosquittoBroker broker(two_meters("many_descriptors"));
+  std::vector<int> filler;
+  while (filler.empty() || filler.back() < 1100) filler.push_back(::open("/dev/null", O_RDONLY));
+  {
+    MqttNetworkLoop loop;
+    MqttOptions a_options = client(broker, "meter-a", "secret-a"), g_options = client(broker, "gateway", "secret-g");
+    a_options.network_loop = g_options.network_loop = &loop;
+    MqttClient a(a_options), gateway(g_options);
+    ASSERT_EQ(a.connect(kWait), 0);
+    ASSERT_EQ(gateway.connect(kWait), 0);
+    ASSERT_EQ(gateway.subscribe("meters/+/readings", 1, kWait), 1);
+    ASSERT_EQ(a.subscribe("meters/meter-a/model", 1, kWait), 1);
+    for (int k = 0; k < 20; ++k) a.publish("meters/meter-a/readings", std::to_string(k), 1);
+    ASSERT_TRUE(a.wait_published(kWait));
+    gateway.publish("meters/meter-a/model", "model", 1);
+    for (int k = 0; k < 20; ++k) {
+      MqttMessage m;
+      ASSERT_TRUE(gateway.next_message(&m, kWait)) << "message " << k;
+      EXPECT_EQ(std::string(m.payload.begin(), m.payload.end()), std::to_string(k));
+    }
+    MqttMessage m;
+    ASSERT_TRUE(a.next_message(&m, kWait));
+    EXPECT_EQ(std::string(m.payload.begin(), m.payload.end()), "model");
+    EXPECT_GT(a.wire_counters().bytes_sent, 0u);
+  }
+  for (int fd : filler) ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
 }
 
 TEST(Mqtt, TheBrokerStopsWithItsObject) {
