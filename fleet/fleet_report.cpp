@@ -304,7 +304,7 @@ ComparisonSummary write_fleet_report(const std::string& dir, const ComparisonInp
         "one reading = forecast scored, 1 + " << options.meter.spec.replay << " training steps, the next forecast:\n\n"
      << "| target | per reading | per day (48 readings) | checkpoint | restore at boot | firmware flash (B) | RAM: arena + "
         "checkpoint buffer (B) |\n|---|---:|---:|---:|---:|---:|---:|\n";
-  for (const char* target : {"cortex-m4f", "rv32imafc", "rv32imc"}) {
+  for (const char* target : {"cortex-m4f", "rv32imafc", "rv32imc", "xtensa-lx106"}) {
     const double observe = static_cast<double>(cost(in.costs, target, "observe", in.costs_path));
     md << "| " << target << " | " << count(observe) << " | " << count(48 * observe) << " | "
        << count(static_cast<double>(cost(in.costs, target, "checkpoint", in.costs_path))) << " | "

@@ -29,7 +29,14 @@ std::uint32_t g_reading_wh[1] = {412};  // in RAM, as a measured reading would b
 std::uint8_t g_frame[edgelstm::readings_frame_bytes(1)];
 int g_region = 0;
 
-void announce(const char* kind) { std::printf("region %d 7 16 1 %s\n", g_region++, kind); }
+// "region <index> 7 16 1 <kind>" (the format cost_table.py pairs with the plugin's counts; on the
+// LX106 also the region's CCOUNT ticks, which it checks the counts against).
+void announce(const char* kind) {
+  std::printf("region %d 7 16 1 %s\n", g_region++, kind);
+#if defined(__xtensa__)
+  std::printf("ccount %d %u\n", g_region - 1, static_cast<unsigned>(edgelstm::bench::region_ccount_ticks()));
+#endif
+}
 
 // A household-like day in kWh per half-hour (night, morning peak, evening peak), varying by day.
 float reading(std::uint32_t n) {
@@ -46,6 +53,9 @@ int main() {
   EDGELSTM_MARK_BEGIN();
   EDGELSTM_MARK_END();
   std::printf("region %d 0 0 0 empty\n", g_region++);
+#if defined(__xtensa__)
+  std::printf("ccount 0 %u\n", static_cast<unsigned>(edgelstm::bench::region_ccount_ticks()));
+#endif
   edgelstm::MeterForecaster meter;
   if (meter.bind(kSpec, edgelstm::MeterForecasterConfig{}, g_arena) != edgelstm::Status::kOk) return 1;
   constexpr std::uint32_t kStart = 1365984000u;  // a Monday, 00:00
