@@ -154,6 +154,15 @@ double own_cpu_seconds() {
          1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
+// The machine's one-minute load average (/proc/loadavg): how many threads wanted a core, ours and
+// everyone else's. The scale figures only mean something beside it. -1 when unreadable.
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double one_minute = -1;
+  in >> one_minute;
+  return in ? one_minute : -1;
+}
+
 // Creates `path` and the directories above it that are missing.
 void make_directories(const std::string& path) {
   for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
@@ -363,6 +372,7 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
   }
 
   result.stepping_seconds = seconds_since(stepping_start);
+  result.stepping_load_average = load_average();
 
   // Drain: everything logged must be acknowledged (after an outage the backlog takes a while).
   auto drain = [&]() {
@@ -421,6 +431,7 @@ FleetResult run_fleet(const FleetData& data, const FleetOptions& options) {
     phase.broker_cpu = (process_cpu_seconds(broker.pid()) - broker_cpu) / until_drained;
     phase.gateway_cpu = (process_cpu_seconds(gateways[0]->pid()) - gateway_cpu) / until_drained;
     phase.meters_cpu = (own_cpu_seconds() - meters_cpu) / until_drained;
+    phase.load_average = load_average();
     result.phases.push_back(phase);
     report("open loop at " + std::to_string(static_cast<int>(rate)) + " readings/s: acknowledged " +
            std::to_string(static_cast<int>(phase.acknowledged_rate)) + "/s, p99 " +

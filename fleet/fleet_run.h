@@ -87,6 +87,7 @@ struct OpenLoopPhase {
   double acknowledged_rate = 0;  // acknowledgements per second, until the last one came
   double p50_ms = 0, p99_ms = 0, max_ms = 0;  // from sending a reading to its acknowledgement
   double broker_cpu = 0, gateway_cpu = 0, meters_cpu = 0;  // cores busy (CPU seconds per second)
+  double load_average = -1;    // the machine's, one minute, at the phase's end (other work included)
   std::uint64_t readings = 0;
   bool drained = false;
 };
@@ -118,6 +119,7 @@ struct FleetResult {
   std::int64_t meter_process_max_rss_kb = 0;
   double meter_process_cpu_seconds = 0;
   double stepping_seconds = 0;          // wall time of the lockstep steps
+  double stepping_load_average = -1;    // the machine's one-minute load average at their end
   std::vector<OpenLoopPhase> phases;
 };
 

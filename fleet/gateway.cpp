@@ -155,6 +155,9 @@ void Gateway::run(const std::atomic<bool>& stop) {
   mqtt.clean_start = shared;
   mqtt.session_expiry_seconds = shared ? 0 : options_.session_expiry_seconds;
   mqtt.max_inflight = 1000;
+  // Every meter's readings come to this one client: with the default Receive Maximum (20) the
+  // broker would hand it at most 20 messages per round trip, whatever the fleet's size.
+  mqtt.receive_maximum = 1000;
   host::MqttClient client(mqtt);
   const int connack = client.connect(10);
   if (connack != 0) {

@@ -56,7 +56,11 @@ void write_scale_report(const std::string& dir, const FleetData& data, const Sca
     last_training = t.cpu_seconds;
     last_examples = static_cast<double>(t.examples);
   }
-  const double readings_per_second = meters * steps / l.stepping_seconds;
+  // The steps wait for the nightly trainings too: the rate of the readings themselves is outside them.
+  double training_wall = 0;
+  for (const TrainingRecord& t : g.trainings) training_wall += t.wall_seconds;
+  const double reading_seconds = std::max(1e-9, l.stepping_seconds - training_wall);
+  const double readings_per_second = meters * steps / reading_seconds;
   const double ingest_per_message_us = 1e6 * g.ingest_cpu_seconds / std::max<double>(1, g.messages);
   const double ingest_per_meter_day = g.ingest_cpu_seconds / (meters * days);
   const double train_per_meter = last_training / meters;
@@ -69,9 +73,10 @@ void write_scale_report(const std::string& dir, const FleetData& data, const Sca
      << "Every meter sends its reading, the next only once every meter has its acknowledgement and forecast.\n\n"
      << "| | |\n|---|---:|\n"
      << "| readings, all meters | " << format("%.0f", meters * steps) << " |\n"
-     << "| wall time of the steps, s | " << format("%.1f", l.stepping_seconds) << " |\n"
-     << "| readings per second (each: a PUBLISH up, a PUBLISH down, their PUBACKs) | " << format("%.0f", readings_per_second)
-     << " |\n"
+     << "| wall time of the steps, s (of which the nightly trainings) | " << format("%.1f", l.stepping_seconds) << " ("
+     << format("%.1f", training_wall) << ") |\n"
+     << "| readings per second outside the trainings (each: a PUBLISH up, a PUBLISH down, their PUBACKs) | "
+     << format("%.0f", readings_per_second) << " |\n"
      << "| compressed time: simulated days per wall minute | " << format("%.1f", days / (l.stepping_seconds / 60)) << " |\n"
      << "| gateway ingest CPU per message (decode, store, commit, forecast, answer), us | "
      << format("%.0f", ingest_per_message_us) << " |\n"
@@ -84,21 +89,26 @@ void write_scale_report(const std::string& dir, const FleetData& data, const Sca
      << "| gateway peak RAM, MB | " << format("%.1f", g.max_rss_kb / 1024.0) << " |\n"
      << "| meter clients' process: CPU s, peak RAM MB | " << format("%.1f", l.meter_process_cpu_seconds) << ", "
      << format("%.0f", l.meter_process_max_rss_kb / 1024.0) << " |\n"
-     << "| readings stored / sent | " << l.stored_readings << " / " << format("%.0f", meters * steps) << " |\n";
+     << "| readings stored / sent | " << l.stored_readings << " / " << format("%.0f", meters * steps) << " |\n"
+     << "| the machine's load average (1 min) at the end, all its users | " << format("%.1f", l.stepping_load_average)
+     << " |\n";
 
   double saturation = 0;
   if (!result.open_loop.phases.empty()) {
     md << "\n## Open loop: rising rates\n\nThe meters send at a fixed rate without waiting for answers ("
        << format("%.0f", options.fleet.open_loop_seconds) << " s a phase, then drained); latency is from a reading's "
-       << "PUBLISH to its acknowledgement's arrival. CPU: cores busy on average over the phase.\n\n"
-       << "| asked, readings/s | sent | acknowledged | p50 ms | p99 ms | max ms | broker CPU | gateway CPU | meters' CPU |\n"
-       << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+       << "PUBLISH to its acknowledgement's arrival. CPU: cores busy on average over the phase. Load: the machine's "
+       << "one-minute load average at the phase's end, every user of the machine included (on " << std::thread::hardware_concurrency()
+       << " cores, a load above that means the run's processes waited for a core).\n\n"
+       << "| asked, readings/s | sent | acknowledged | p50 ms | p99 ms | max ms | broker CPU | gateway CPU | meters' CPU | load |\n"
+       << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     host::PlotSeries acknowledged{"acknowledged readings/s", {}, {}}, latency{"p99 latency, ms", {}, {}};
     for (const OpenLoopPhase& p : result.open_loop.phases) {
       md << "| " << format("%.0f", p.target_rate) << " | " << format("%.0f", p.offered_rate) << " | "
          << format("%.0f", p.acknowledged_rate) << " | " << format("%.1f", p.p50_ms) << " | " << format("%.1f", p.p99_ms)
          << " | " << format("%.0f", p.max_ms) << " | " << format("%.2f", p.broker_cpu) << " | "
-         << format("%.2f", p.gateway_cpu) << " | " << format("%.2f", p.meters_cpu) << " |\n";
+         << format("%.2f", p.gateway_cpu) << " | " << format("%.2f", p.meters_cpu) << " | "
+         << format("%.1f", p.load_average) << " |\n";
       acknowledged.x.push_back(p.offered_rate);
       acknowledged.y.push_back(p.acknowledged_rate);
       latency.x.push_back(p.offered_rate);

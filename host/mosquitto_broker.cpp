@@ -150,7 +150,6 @@ void MosquittoBroker::write_files() {
   config += "connection_messages true\n";
   config += "set_tcp_nodelay true\n";  // forward small messages at once (no Nagle delay)
   config += "sys_interval " + std::to_string(options_.sys_interval_seconds) + "\n";
-  if (options_.tcp_nodelay) config += "set_tcp_nodelay true\n";
   // Generous queues: a client offline for hours of compressed time must get everything back.
   config += "max_queued_messages 1000000\nmax_inflight_messages 100\n";
   if (options_.persistence) {

@@ -31,7 +31,6 @@ struct BrokerOptions {
   bool tls = false;               // also a TLS listener (certificates made at start)
   bool persistence = true;        // QoS 1 sessions and queued messages survive a restart
   int sys_interval_seconds = 1;   // how often the broker publishes its $SYS counters
-  bool tcp_nodelay = true;        // set_tcp_nodelay: no Nagle delay on the broker's small packets
   double start_timeout_seconds = 20;
 };
 

@@ -49,8 +49,9 @@ MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
   mosquitto_int_option(handle_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
   // Small messages go out at once: with Nagle's algorithm and the peer's delayed acknowledgements
   // each exchange of a node step waited ~40 ms.
-  mosquitto_int_option(handle_, MOSQ_OPT_TCP_NODELAY, options_.tcp_nodelay ? 1 : 0);
+  mosquitto_int_option(handle_, MOSQ_OPT_TCP_NODELAY, 1);
   mosquitto_max_inflight_messages_set(handle_, options_.max_inflight);
+  mosquitto_int_option(handle_, MOSQ_OPT_RECEIVE_MAXIMUM, static_cast<int>(options_.receive_maximum));
   // With a shared loop another thread drives the connection: libmosquitto must lock for that.
   if (options_.network_loop != nullptr) mosquitto_threaded_set(handle_, true);
   mosquitto_reconnect_delay_set(handle_, 1, 2, false);

@@ -34,9 +34,10 @@ struct MqttOptions {
   std::uint32_t session_expiry_seconds = 0;
   int keepalive_seconds = 10;
   unsigned max_inflight = 20;  // QoS 1 messages in flight before publish() queues them locally
-  // TCP_NODELAY: small packets go out at once instead of waiting for the peer's delayed ACK (Nagle),
-  // which otherwise adds ~40 ms to a request and its answer.
-  bool tcp_nodelay = true;
+  // MQTT 5 Receive Maximum: QoS 1 messages the broker may have in flight to this client before it
+  // waits for the PUBACKs (libmosquitto's default, 20). A client that takes many publishers'
+  // messages (a gateway) needs more: with 20, its intake is 20 per round trip.
+  unsigned receive_maximum = 20;
   // Null: the client has libmosquitto's own network thread. Otherwise this shared loop serves it
   // (host/mqtt_network_loop.h: one thread and poll() for hundreds of clients); it must outlive it.
   MqttNetworkLoop* network_loop = nullptr;
