@@ -25,7 +25,9 @@ bool parse_meter_topic(const std::string& topic, std::int64_t* meter_id, std::st
   const std::string prefix = "meters/";
   if (topic.compare(0, prefix.size(), prefix) != 0) return false;
   const std::size_t slash = topic.find('/', prefix.size());
-  if (slash == std::string::npos || slash == prefix.size() || topic.find('/', slash + 1) != std::string::npos) {
+  // One level of digits, then one non-empty level: the kind (found by fuzzing: "meters/12/" passed).
+  if (slash == std::string::npos || slash == prefix.size() || slash + 1 == topic.size() ||
+      topic.find('/', slash + 1) != std::string::npos) {
     return false;
   }
   const std::string digits = topic.substr(prefix.size(), slash - prefix.size());

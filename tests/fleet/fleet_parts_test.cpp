@@ -159,6 +159,8 @@ TEST(FleetProtocol, TopicsUsersAndTheAccessList) {
   EXPECT_FALSE(parse_meter_topic("meters/+/readings", &id, &kind));
   EXPECT_FALSE(parse_meter_topic("meters/12/readings/extra", &id, &kind));
   EXPECT_FALSE(parse_meter_topic("other/12/readings", &id, &kind));
+  EXPECT_FALSE(parse_meter_topic("meters/12/", &id, &kind));
+  EXPECT_FALSE(parse_meter_topic("meters//readings", &id, &kind));
   EXPECT_EQ(gateway_subscriptions("g")[0], "$share/g/meters/+/readings");
   EXPECT_EQ(gateway_subscriptions("")[1], "meters/+/summary");
   const auto users = fleet_broker_users({{5, "p5"}, {6, "p6"}}, "pg", "pm");
