@@ -12,20 +12,13 @@
 #include "cli/command.h"
 #include "cli/node_flags.h"
 #include "distributed/cluster.h"
+#include "host/child_process.h"
 #include "host/csv_reader.h"
 
 namespace edgelstm::cli {
 namespace {
 
 using namespace edgelstm::distributed;
-
-std::string this_program() {
-  char path[PATH_MAX];
-  const ssize_t size = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  if (size <= 0) throw host::InputError("cluster: cannot find the edgelstm program to start the nodes");
-  path[size] = '\0';
-  return path;
-}
 
 class ClusterCommand : public Command {
  public:
@@ -55,7 +48,7 @@ class ClusterCommand : public Command {
     options_.session = flags_.session();
     options_.faults = flags_.faults();
     options_.checkpoint_every = flags_.checkpoint_every;
-    options_.node_program = this_program();
+    options_.node_program = host::this_program("cluster", "to start the nodes");
     const auto print = [](const std::string& line) {
       std::printf("%s\n", line.c_str());
       std::fflush(stdout);

@@ -8,19 +8,12 @@
 #include "fleet/fleet_report.h"
 #include "fleet/fleet_run.h"
 #include "fleet/scale_run.h"
+#include "host/child_process.h"
 #include "host/csv_reader.h"
 #include "host/data_loading.h"
 
 namespace edgelstm::cli {
 namespace {
-
-std::string own_executable() {
-  char path[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  if (n <= 0) throw host::InputError("fleet: cannot find the edgelstm executable (/proc/self/exe) to start the gateway");
-  path[n] = '\0';
-  return path;
-}
 
 class FleetCommand : public Command {
  public:
@@ -63,7 +56,7 @@ class FleetCommand : public Command {
     host::ensure_directory(report_dir_);
     host::ensure_directory(work_dir_);
     const fleet::FleetData data = fleet::load_fleet_data(data_path_, meters_);
-    options_.gateway_program = own_executable();
+    options_.gateway_program = host::this_program("fleet", "to start the gateway");
     options_.meters = data.meter_ids.size();
     options_.steps = days_ == 0 ? 0 : static_cast<std::size_t>(days_) * (86400 / data.interval_seconds);
     options_.tls = !no_tls_;

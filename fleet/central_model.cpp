@@ -10,13 +10,14 @@
 #include "host/model_io.h"
 
 namespace edgelstm::fleet {
-namespace {
 
 double thread_cpu_seconds() {
   timespec t{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
+
+namespace {
 
 // One meter's readings as the training loop sees them.
 struct MeterSeries {

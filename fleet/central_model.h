@@ -83,4 +83,7 @@ class CentralModel {
   std::vector<float> window_;
 };
 
+// CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID): the gateway's ingest and training.
+double thread_cpu_seconds();
+
 }  // namespace edgelstm::fleet

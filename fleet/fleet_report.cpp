@@ -12,11 +12,7 @@
 namespace edgelstm::fleet {
 namespace {
 
-std::string format(const char* pattern, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, pattern, value);
-  return text;
-}
+using host::format;
 
 // 12,345 (thousands separated), for counts.
 std::string count(double value) {
@@ -187,7 +183,10 @@ ComparisonSummary write_fleet_report(const std::string& dir, const ComparisonInp
   }
   md << "\n";
   for (const GatewayOutage& o : options.outages) {
-    const std::size_t a = o.start + 1, b = std::min(steps, o.start + o.steps + 1);
+    // Readings start .. start + steps - 1 go up while the gateway is down; the forecasts of the
+    // readings after the first need it. (Whether the forecast of the first reading after its return
+    // comes in time depends on how fast it answers the queued readings: not counted.)
+    const std::size_t a = o.start + 1, b = std::min(steps, o.start + o.steps);
     if (a >= b) continue;
     md << "\nDuring the outage (forecasts of readings " << a << " to " << b - 1 << "):";
     for (std::size_t p = 0; p < platforms; ++p) {

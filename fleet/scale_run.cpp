@@ -13,11 +13,7 @@
 namespace edgelstm::fleet {
 namespace {
 
-std::string format(const char* pattern, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, pattern, value);
-  return text;
-}
+using host::format;
 
 }  // namespace
 

@@ -128,4 +128,12 @@ int run_program(const std::vector<std::string>& argv, const std::string& log_pat
   return child.exit_status();
 }
 
+std::string this_program(const std::string& who, const std::string& purpose) {
+  char path[4096];
+  const ssize_t size = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (size <= 0) throw InputError(who + ": cannot find the edgelstm program (/proc/self/exe) " + purpose);
+  path[size] = '\0';
+  return path;
+}
+
 }  // namespace edgelstm::host

@@ -46,4 +46,8 @@ class ChildProcess {
 // (or discarded); returns its exit status (124 when it timed out).
 int run_program(const std::vector<std::string>& argv, const std::string& log_path, double timeout_seconds);
 
+// The path of this program (/proc/self/exe), for a command that starts copies of itself (nodes,
+// gateways); throws InputError naming `who` and what it needed it for when it cannot be read.
+std::string this_program(const std::string& who, const std::string& purpose);
+
 }  // namespace edgelstm::host

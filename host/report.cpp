@@ -7,6 +7,12 @@
 #include "host/csv_reader.h"
 
 namespace edgelstm::host {
+
+std::string format(const char* pattern, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, pattern, value);
+  return text;
+}
 namespace {
 
 // Text inside a gnuplot single-quoted string: a quote is written twice.

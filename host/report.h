@@ -17,4 +17,7 @@ void plot_lines(const std::string& directory, const std::string& name, const std
                 const std::string& x_label, const std::string& y_label, const std::vector<PlotSeries>& series,
                 bool log_x = false);
 
+// One number as printf's `pattern` writes it ("%.1f", "%.0f%%"), for the reports' tables.
+std::string format(const char* pattern, double value);
+
 }  // namespace edgelstm::host

@@ -15,11 +15,7 @@
 namespace edgelstm::policy {
 namespace {
 
-std::string format(const char* pattern, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, pattern, value);
-  return text;
-}
+using host::format;
 std::string percent(double share) { return format("%.1f%%", 100.0 * share); }
 std::string aud(double value) { return format("%.2f", value); }
 std::string count(std::size_t n) {
