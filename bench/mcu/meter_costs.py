@@ -44,17 +44,7 @@ def measure(target, plugin):
 
 
 def read_csv(path):
-    committed = {}
-    with open(path, encoding="utf-8") as text:
-        for number, line in enumerate(text, 1):
-            line = line.strip()
-            if not line or line.startswith("#") or line.startswith("target,"):
-                continue
-            fields = line.split(",")
-            if len(fields) != 3:
-                sys.exit(f"{path}:{number}: expected target,kind,value")
-            committed[(fields[0], fields[1])] = int(fields[2])
-    return committed
+    return {(target, kind): int(value) for target, kind, value in cost_table.csv_rows(path, "target,kind,value")}
 
 
 def main():
