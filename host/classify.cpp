@@ -178,7 +178,7 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
     return 100.0 - 100.0 * correct / split.validation.size();
   };
   std::vector<float> history, master;
-  const std::vector<float> best = train_with_early_stopping(
+  EarlyStopping chosen = train_with_early_stopping(
       net, split.train.size(), options,
       [&](std::size_t k) {
         const std::uint16_t label = static_cast<std::uint16_t>(data.labels[split.train[k]]);
@@ -186,9 +186,12 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
                               Span<const std::uint16_t>(&label, 1), master);
       },
       validation_error, progress, &history);
+  chosen.measure = "validation error %";
+  const std::vector<float>& best = chosen.parameters;
   ModelFile model;
   model.spec = spec;
   model.parameters = best;
+  model.texts["train.early_stopping"] = chosen.encode();
   std::vector<float> stored;
   for (double m : norm.mean) stored.push_back(static_cast<float>(m));
   for (double s : norm.scale) stored.push_back(static_cast<float>(s));

@@ -41,7 +41,12 @@ void export_model_bytes(const std::string& model_path, const std::string& out_pa
     if (!has_integer_path(model)) throw InputError(model_path + ": --replay-data needs a model with the integer path");
     IntegerForecaster forecaster(model);
     FeatureConfig one_step = features_of(model);
-    const ModelData loaded = load_model_data(replay_data, one_step);
+    if (one_step.base != Base::kNone || !one_step.covariates.empty()) {
+      throw InputError(model_path + ": --replay-data carries the readings only; this model also needs " +
+                       (one_step.base != Base::kNone ? "its Holt-Winters base forecasts" : "covariate columns") +
+                       " (replay a model trained with --base none and no --feature-columns)");
+    }
+    const ModelData loaded = load_model_data(replay_data, model);
     const Series& series = loaded.series;
     const Split& split = loaded.split;
     if (replay_steps <= 0 || static_cast<std::size_t>(replay_steps) > split.test.size()) {
