@@ -75,7 +75,8 @@ class OnlineCommand : public Command {
     for (double v : series.values) zero_reading = zero_reading || v == 0;
     const char* percent = zero_reading ? "sMAPE" : "MAPE";
     const auto percent_of = [zero_reading](const Metrics& m) { return zero_reading || !m.mape ? m.smape : *m.mape; };
-    const int decimals = decimals_for(persistence_scale(series.values, series.values.size()));
+    // A tenth of persistence's typical step: forecasters worth streaming are well below it.
+    const int decimals = decimals_for(persistence_scale(series.values, series.values.size()) / 10);
 
     std::ostringstream table, csv;
     table << "| week | span | online MAE | RMSE | " << percent << " |" << (frozen ? " frozen MAE | RMSE | " + std::string(percent) + " |" : "")
