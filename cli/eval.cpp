@@ -41,6 +41,7 @@ class EvalCommand : public Command {
   void run() override {
     const ModelFile model = load_model(model_path_);
     if (model.spec.task == Task::kClassification) {
+      refuse_unless(false, {"--reference-mape", "--allow-overlap"}, "a forecaster");
       evaluate_classifier(model);
     } else {
       evaluate_forecaster(model);

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <sstream>
 
 #include "host/csv_reader.h"
+#include "host/settings_text.h"
 #include "host/nelder_mead.h"
 
 namespace edgelstm::host {
@@ -72,27 +72,22 @@ std::string DshwParameters::encode() const {
 }
 
 DshwParameters DshwParameters::decode(const std::string& text) {
+  const char* names[] = {"alpha", "beta", "gamma", "omega", "phi"};
+  const auto values = parse_settings(text, "double seasonal Holt-Winters parameters", {"alpha", "beta", "gamma", "omega", "phi"});
   DshwParameters p;
   double* fields[] = {&p.alpha, &p.beta, &p.gamma, &p.omega, &p.phi};
-  const char* names[] = {"alpha", "beta", "gamma", "omega", "phi"};
-  std::istringstream in(text);
-  std::string item;
-  std::size_t k = 0;
-  while (std::getline(in, item, ';')) {
-    const std::size_t eq = item.find('=');
-    if (k >= 5 || eq == std::string::npos || item.substr(0, eq) != names[k]) break;
+  for (int k = 0; k < 5; ++k) {
+    const std::string& value = values.at(names[k]);
+    std::size_t used = 0;
     try {
-      std::size_t used = 0;
-      *fields[k] = std::stod(item.substr(eq + 1), &used);
-      if (used != item.size() - eq - 1 || !(*fields[k] >= 0 && *fields[k] <= 1)) break;
+      *fields[k] = std::stod(value, &used);
     } catch (const std::logic_error&) {
-      break;
+      used = 0;
     }
-    ++k;
-  }
-  if (k != 5 || in.rdbuf()->in_avail() != 0) {
-    throw InputError("double seasonal Holt-Winters parameters: expected alpha, beta, gamma, omega, phi in [0, 1], found '" +
-                     text.substr(0, 120) + "'");
+    if (used == 0 || used != value.size() || !(*fields[k] >= 0 && *fields[k] <= 1)) {
+      throw InputError(std::string("double seasonal Holt-Winters parameters: ") + names[k] + " must be in [0, 1], found '" +
+                       value.substr(0, 40) + "'");
+    }
   }
   return p;
 }

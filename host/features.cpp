@@ -5,12 +5,15 @@
 #include <sstream>
 
 #include "host/csv_reader.h"
+#include "host/settings_text.h"
 
 namespace edgelstm::host {
 namespace {
 
 constexpr double kTwoPi = 6.283185307179586;
 constexpr std::int64_t kDay = 86400, kWeek = 7 * kDay;
+
+}  // namespace
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> items;
@@ -20,7 +23,11 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-}  // namespace
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
 
 int FeatureConfig::calendar_features() const {
   if (!calendar) return 0;
@@ -66,54 +73,40 @@ std::string FeatureConfig::encode() const {
   out << "window=" << window << ";lags=";
   for (std::size_t k = 0; k < lags.size(); ++k) out << (k ? "," : "") << lags[k];
   out << ";calendar=" << (calendar ? 1 : 0) << ";interval=" << interval_seconds;
-  if (!covariates.empty()) {
-    out << ";covariates=";
-    for (std::size_t k = 0; k < covariates.size(); ++k) out << (k ? "," : "") << covariates[k];
-  }
+  if (!covariates.empty()) out << ";covariates=" << join_list(covariates);
   if (base == Base::kDoubleSeasonal) out << ";base=dshw";
   return out.str();
 }
 
 FeatureConfig FeatureConfig::decode(const std::string& text) {
+  const auto values =
+      parse_settings(text, "feature settings", {"window", "lags", "calendar", "interval"}, {"covariates", "base"});
   FeatureConfig config;
   config.lags.clear();
-  std::istringstream in(text);
-  std::string item;
-  int required = 0;
-  while (std::getline(in, item, ';')) {
-    const std::size_t eq = item.find('=');
-    if (eq == std::string::npos) throw InputError("feature settings: expected key=value, found '" + item + "'");
-    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
-    try {
-      if (key == "window") {
-        config.window = std::stoi(value);
-        ++required;
-      } else if (key == "lags") {
-        for (const std::string& lag : split_list(value)) config.lags.push_back(std::stoi(lag));
-        ++required;
-      } else if (key == "calendar") {
-        config.calendar = value == "1";
-        ++required;
-      } else if (key == "interval") {
-        config.interval_seconds = std::stoll(value);
-        ++required;
-      } else if (key == "covariates") {
-        config.covariates = split_list(value);
-        for (const std::string& column : config.covariates) {
-          if (column.empty()) throw InputError("feature settings: an empty covariate column name in '" + value + "'");
-        }
-      } else if (key == "base") {
-        if (value != "dshw") throw InputError("feature settings: unknown base '" + value + "' (expected dshw)");
-        config.base = Base::kDoubleSeasonal;
-      } else {
-        throw InputError("feature settings: unknown key '" + key + "'");
-      }
-    } catch (const std::logic_error&) {
-      throw InputError("feature settings: bad value for '" + key + "': '" + value + "'");
+  std::string key;
+  try {
+    key = "window";
+    config.window = std::stoi(values.at(key));
+    key = "lags";
+    for (const std::string& lag : split_list(values.at(key))) config.lags.push_back(std::stoi(lag));
+    config.calendar = values.at("calendar") == "1";
+    key = "interval";
+    config.interval_seconds = std::stoll(values.at(key));
+  } catch (const std::logic_error&) {
+    throw InputError("feature settings: bad value for '" + key + "': '" + values.at(key).substr(0, 40) + "'");
+  }
+  if (values.count("covariates") != 0) {
+    config.covariates = split_list(values.at("covariates"));
+    for (const std::string& column : config.covariates) {
+      if (column.empty()) throw InputError("feature settings: an empty covariate column name in '" + text + "'");
     }
   }
-  if (required != 4 || config.window < 1 || config.interval_seconds <= 0) {
-    throw InputError("feature settings: expected window, lags, calendar and interval, found '" + text + "'");
+  if (values.count("base") != 0) {
+    if (values.at("base") != "dshw") throw InputError("feature settings: unknown base '" + values.at("base") + "' (expected dshw)");
+    config.base = Base::kDoubleSeasonal;
+  }
+  if (config.window < 1 || config.interval_seconds <= 0) {
+    throw InputError("feature settings: window and interval must be positive, found '" + text + "'");
   }
   return config;
 }

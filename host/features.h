@@ -76,6 +76,10 @@ float target_of(const Series& series, const FeatureConfig& features, const Norma
 double forecast_of(const Series& series, const FeatureConfig& features, const Normalization& norm, std::size_t t,
                    float y);
 
+// Comma-separated lists as model files store them (column names, class names, lags).
+std::vector<std::string> split_list(const std::string& text);
+std::string join_list(const std::vector<std::string>& items);
+
 // Mean and scale (population standard deviation, in double) of values[k] for k in `span`; throws
 // InputError naming `what` when they are constant there.
 void fit_mean_scale(const std::vector<double>& values, const std::vector<std::size_t>& span, const std::string& what,

@@ -1,9 +1,9 @@
 #include "host/splits.h"
 
 #include <ctime>
-#include <sstream>
 
 #include "host/csv_reader.h"
+#include "host/settings_text.h"
 
 namespace edgelstm::host {
 
@@ -74,27 +74,12 @@ std::string SplitSpans::encode() const {
 }
 
 SplitSpans SplitSpans::decode(const std::string& text) {
+  const auto values = parse_settings(text, "split spans", {"column", "train", "validation", "test"});
   SplitSpans spans;
-  std::istringstream in(text);
-  std::string item;
-  int seen = 0;
-  while (std::getline(in, item, ';')) {
-    const std::size_t eq = item.find('=');
-    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
-    if (key == "column") {
-      spans.value_column = value;
-    } else if (key == "train") {
-      spans.train = decode_span(value, text);
-    } else if (key == "validation") {
-      spans.validation = decode_span(value, text);
-    } else if (key == "test") {
-      spans.test = decode_span(value, text);
-    } else {
-      throw InputError("split spans: unknown key '" + key + "' in '" + text + "'");
-    }
-    ++seen;
-  }
-  if (seen != 4) throw InputError("split spans: expected column, train, validation and test, found '" + text + "'");
+  spans.value_column = values.at("column");
+  spans.train = decode_span(values.at("train"), text);
+  spans.validation = decode_span(values.at("validation"), text);
+  spans.test = decode_span(values.at("test"), text);
   return spans;
 }
 

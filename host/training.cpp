@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
-#include <sstream>
 
 #include "host/csv_reader.h"
+#include "host/settings_text.h"
 
 namespace edgelstm::host {
 namespace {
@@ -28,33 +28,18 @@ std::string EarlyStopping::encode() const {
 }
 
 EarlyStopping EarlyStopping::decode(const std::string& text) {
+  const auto values = parse_settings(text, "train.early_stopping",
+                                     {"measure", "chosen_epoch", "epochs_run", "validation", "initial_validation"});
   EarlyStopping out;
-  std::istringstream in(text);
-  std::string item;
-  int seen = 0;
   try {
-    while (std::getline(in, item, ';')) {
-      const std::size_t eq = item.find('=');
-      const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
-      if (key == "measure") {
-        out.measure = value;
-      } else if (key == "chosen_epoch") {
-        out.chosen_epoch = std::stoi(value);
-      } else if (key == "epochs_run") {
-        out.epochs_run = std::stoi(value);
-      } else if (key == "validation") {
-        out.validation_error = std::stod(value);
-      } else if (key == "initial_validation") {
-        out.initial_validation_error = std::stod(value);
-      } else {
-        break;
-      }
-      ++seen;
-    }
+    out.measure = values.at("measure");
+    out.chosen_epoch = std::stoi(values.at("chosen_epoch"));
+    out.epochs_run = std::stoi(values.at("epochs_run"));
+    out.validation_error = std::stod(values.at("validation"));
+    out.initial_validation_error = std::stod(values.at("initial_validation"));
   } catch (const std::logic_error&) {
-    seen = -1;
+    throw InputError("train.early_stopping: a value is not a number in '" + text.substr(0, 120) + "'");
   }
-  if (seen != 5) throw InputError("train.early_stopping: malformed record '" + text.substr(0, 120) + "'");
   return out;
 }
 
