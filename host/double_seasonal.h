@@ -2,7 +2,7 @@
 // one-step error): J. W. Taylor (2003), "Short-term electricity demand forecasting using double
 // seasonal exponential smoothing", J. Operational Research Society 54, 799-805. The same
 // recursions, initial state and parameter fit as R's forecast::dshw (checked against R by the
-// test host.DoubleSeasonalMatchesR), so eval's baseline is the published method, not a look-alike.
+// test host.DoubleSeasonalR), so eval's baseline is the published method, not a look-alike.
 #pragma once
 
 #include <cstddef>

@@ -57,12 +57,13 @@ TEST(DoubleSeasonal, ParametersRoundTripAndBadOnesAreRefused) {
   EXPECT_FALSE(double_seasonal_unavailable(std::vector<double>(900, 1.0), 86400, 800).empty());
 }
 
+// (Suite DoubleSeasonalR: R's fit takes ~30 s of R code, so it runs in the portable build only.)
 // R fits dshw on all of Taylor but the last two weeks and runs it one step ahead over them
 // (fitted(dshw(y, model = fit))), and also runs the recursions with given parameters. The project's
 // fit as R (kAsR) must find R's parameters and R's forecasts, and its recursions must give R's
 // one-step forecasts for the same parameters over the whole series; the converged fit must reach
 // a lower criterion than R's.
-TEST(DoubleSeasonal, MatchesRsDshwOnTaylor) {
+TEST(DoubleSeasonalR, MatchesRsDshwOnTaylor) {
   const std::vector<double> y = taylor();
   const std::size_t test = 672, n = y.size();
   const std::vector<double> before(y.begin(), y.end() - static_cast<std::ptrdiff_t>(test));
