@@ -46,6 +46,7 @@ class OnlineCommand : public Command {
   }
 
   void run() override {
+    refuse_unless(false, {"--validation-days", "--test-days"}, "train, eval and predict (online streams every reading)");
     const bool from_model = !model_path_.empty();
     refuse_unless(!from_model, {"--hidden", "--window", "--lags", "--no-calendar", "--feature-columns", "--seed"},
                   "online from scratch (a trained model's features and shape are its own)");
