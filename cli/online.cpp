@@ -58,8 +58,7 @@ class OnlineCommand : public Command {
     std::int64_t interval = 0;
     if (from_model) {
       model = load_model(model_path_);
-      ModelData loaded = load_model_data(data_, model);
-      series = std::move(loaded.series);
+      series = load_model_series(data_, model);
       interval = features_of(model).interval_seconds;
       has_spans = split_spans_of(model, &spans) && spans.value_column == data_.value_column;
     } else {

@@ -32,12 +32,12 @@ std::size_t steps_per_day(std::int64_t interval) {
   return static_cast<std::size_t>(86400 / interval);
 }
 
-ModelData load_model_data(const DataOptions& data, const ModelFile& model) {
+Series load_model_series(const DataOptions& data, const ModelFile& model) {
   const FeatureConfig features = features_of(model);
-  ModelData out;
   std::int64_t interval = 0;
+  Series series;
   try {
-    out.series = load_series(data, features.covariates, &interval);
+    series = load_series(data, features.covariates, &interval);
   } catch (const InputError& error) {
     if (features.covariates.empty()) throw;
     std::string names;
@@ -49,7 +49,15 @@ ModelData load_model_data(const DataOptions& data, const ModelFile& model) {
     throw InputError(data.path + ": readings every " + std::to_string(interval) + " s, the model was trained on " +
                      std::to_string(features.interval_seconds) + " s");
   }
-  attach_base(out.series, features, model);
+  attach_base(series, features, model);
+  return series;
+}
+
+ModelData load_model_data(const DataOptions& data, const ModelFile& model) {
+  const FeatureConfig features = features_of(model);
+  ModelData out;
+  out.series = load_model_series(data, model);
+  const std::int64_t interval = features.interval_seconds;
   out.day = steps_per_day(interval);
   out.split = chronological_split(out.series, features, data.validation_days * out.day, data.test_days * out.day);
   out.mase_scale = persistence_scale(out.series.values, out.split.test.front());

@@ -26,6 +26,11 @@ Series load_series(const DataOptions& data, const std::vector<std::string>& cova
 
 std::size_t steps_per_day(std::int64_t interval);
 
+// A forecaster model's series: `data`'s readings with the model's covariate columns (a missing one
+// is an InputError naming it) and its base forecasts, refused when its readings are not the
+// model's interval apart. What a stream of the model's forecasts (online, a cluster) reads.
+Series load_model_series(const DataOptions& data, const ModelFile& model);
+
 // A forecaster model's data: the series of `data` with the model's covariate columns (a missing
 // one is an InputError naming it) and its base forecasts, refused when its readings are not the
 // model's interval apart, and its chronological split for the model's features.

@@ -35,7 +35,7 @@ inline host::Series taylor_series() {
   host::DataOptions data;
   data.path = std::string(EDGELSTM_SOURCE_DIR) + "/data/taylor_england_wales_halfhourly_demand_2000.csv";
   std::int64_t interval = 0;
-  return host::load_series(data, &interval);
+  return host::load_series(data, {}, &interval);
 }
 
 // An untrained forecaster with the Taylor features (window 12, lags 48 and 336, calendar: 7
