@@ -31,7 +31,7 @@ std::string join_list(const std::vector<std::string>& items) {
 
 int FeatureConfig::calendar_features() const {
   if (!calendar) return 0;
-  return interval_seconds >= kDay ? 2 : 4;
+  return interval_seconds >= kDay && !daily_time_of_day ? 2 : 4;
 }
 
 int FeatureConfig::features() const {
@@ -75,12 +75,13 @@ std::string FeatureConfig::encode() const {
   out << ";calendar=" << (calendar ? 1 : 0) << ";interval=" << interval_seconds;
   if (!covariates.empty()) out << ";covariates=" << join_list(covariates);
   if (base == Base::kDoubleSeasonal) out << ";base=dshw";
+  if (daily_time_of_day && calendar && interval_seconds >= kDay) out << ";time_of_day=1";
   return out.str();
 }
 
 FeatureConfig FeatureConfig::decode(const std::string& text) {
   const auto values =
-      parse_settings(text, "feature settings", {"window", "lags", "calendar", "interval"}, {"covariates", "base"});
+      parse_settings(text, "feature settings", {"window", "lags", "calendar", "interval"}, {"covariates", "base", "time_of_day"});
   FeatureConfig config;
   config.lags.clear();
   std::string key;
@@ -105,6 +106,7 @@ FeatureConfig FeatureConfig::decode(const std::string& text) {
     if (values.at("base") != "dshw") throw InputError("feature settings: unknown base '" + values.at("base") + "' (expected dshw)");
     config.base = Base::kDoubleSeasonal;
   }
+  config.daily_time_of_day = values.count("time_of_day") != 0 && values.at("time_of_day") == "1";
   if (config.window < 1 || config.interval_seconds <= 0) {
     throw InputError("feature settings: window and interval must be positive, found '" + text + "'");
   }

@@ -29,6 +29,9 @@ struct FeatureConfig {
   std::int64_t interval_seconds = 1800;
   std::vector<std::string> covariates;  // column names
   Base base = Base::kNone;
+  // Daily data with the time of day as well (a constant there): what model files written before
+  // daily data got the day of week only hold (features_of recognises them by their input size).
+  bool daily_time_of_day = false;
 
   int calendar_features() const;  // 4, 2 for daily data (no time of day), 0 without calendar
   int features() const;           // inputs per window step

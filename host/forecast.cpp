@@ -273,6 +273,9 @@ FeatureConfig features_of(const ModelFile& model) {
   const auto found = model.texts.find("meta.features");
   if (found == model.texts.end()) throw InputError("the model holds no feature settings (meta.features)");
   FeatureConfig config = FeatureConfig::decode(found->second);
+  if (config.calendar && config.calendar_features() == 2 && config.features() + 2 == model.spec.input_size) {
+    config.daily_time_of_day = true;  // an older daily model: its calendar kept the (constant) time of day
+  }
   if (config.features() != model.spec.input_size || config.window != model.spec.window) {
     throw InputError("the model's feature settings (" + found->second + ") do not match its input size " +
                      std::to_string(model.spec.input_size) + " and window " + std::to_string(model.spec.window));

@@ -224,3 +224,48 @@ TEST(ForecastSettings, EarlyStoppingSaysWhenNoEpochImproved) {
 }
 
 }  // namespace
+
+namespace {
+
+// Model files written before this version: a half-hourly forecaster (no base, no covariates, no
+// stored spans) loads with the features it was trained on; a daily one, whose calendar then kept a
+// (constant) time of day, loads with those 4 calendar inputs and builds them, and says so when
+// written again.
+TEST(ForecastSettings, OlderModelFilesLoad) {
+  ModelFile half_hourly;
+  half_hourly.spec = edgelstm::make_spec(7, 4, 1, 1, 12);
+  half_hourly.texts["meta.features"] = "window=12;lags=48,336;calendar=1;interval=1800";
+  half_hourly.floats["norm.value"] = {30000.0f, 5000.0f};
+  const FeatureConfig old = features_of(half_hourly);
+  EXPECT_EQ(old.lags, (std::vector<int>{48, 336}));
+  EXPECT_EQ(old.base, Base::kNone);
+  EXPECT_EQ(old.first_target(), 11u + 336u);
+  SplitSpans spans;
+  EXPECT_FALSE(split_spans_of(half_hourly, &spans));
+  EXPECT_EQ(normalization_of(half_hourly).mean, 30000.0);
+
+  ModelFile daily;
+  daily.spec = edgelstm::make_spec(6, 4, 1, 1, 3);  // x, one lag, 4 calendar inputs
+  daily.texts["meta.features"] = "window=3;lags=7;calendar=1;interval=86400";
+  daily.floats["norm.value"] = {0.0f, 1.0f};
+  const FeatureConfig features = features_of(daily);
+  ASSERT_EQ(features.features(), 6);
+  EXPECT_EQ(features.input_names()[2], "sin(time of day)");
+  Series series;
+  for (int k = 0; k < 20; ++k) {
+    series.values.push_back(k);
+    series.times.push_back(kJune2000 + 86400LL * k);  // midnights
+  }
+  std::vector<float> w(static_cast<std::size_t>(3 * 6));
+  build_window(series, features, Normalization{}, 10, w.data());
+  EXPECT_EQ(w[2], 0.0f);  // sin and cos of midnight, as the older version built them
+  EXPECT_EQ(w[3], 1.0f);
+  EXPECT_EQ(FeatureConfig::decode(features.encode()).features(), 6);
+  // A daily model of this version: day of week only, and a file that matches neither is refused.
+  daily.spec = edgelstm::make_spec(4, 4, 1, 1, 3);
+  EXPECT_EQ(features_of(daily).features(), 4);
+  daily.spec = edgelstm::make_spec(5, 4, 1, 1, 3);
+  EXPECT_THROW(features_of(daily), InputError);
+}
+
+}  // namespace
