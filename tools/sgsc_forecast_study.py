@@ -6,7 +6,10 @@ each meter's MAE by persistence's mean one-step error before the test span, so m
 compare). The two vacant meters (10018246 reads 0 throughout, 10018248 ~97% zeros) are left out.
 
 Usage: sgsc_forecast_study.py EDGELSTM_CLI WORK_DIR [--jobs N] [--train-args "..."] [--meters a,b,...]
+                              [--every K] [--check]
 Prints a Markdown table (one row per forecaster) and how many meters the LSTM beats each baseline on.
+--every K takes every K-th non-vacant meter (a bounded test's sample); --check exits 1 unless the
+LSTM's median MASE is below every other forecaster's (the strongest simple baseline's included).
 """
 import argparse
 import concurrent.futures
@@ -51,11 +54,14 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--train-args", default="")
     parser.add_argument("--meters", default="")
+    parser.add_argument("--every", type=int, default=1)
+    parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     meters = [name for name in open(DATA).readline().strip().split(",")[1:] if name not in VACANT]
     if args.meters:
         meters = [m for m in meters if m in args.meters.split(",")]
+    meters = meters[::args.every]
     results, failures, hybrids = {}, [], 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         for meter, rows, note in pool.map(lambda m: evaluate(args.cli, args.work, m, args.train_args.split()), meters):
@@ -69,6 +75,7 @@ def main():
         sys.exit("training failed for:\n" + "\n".join(failures))
     names = list(next(iter(results.values())))
     lstm = names[0]
+    medians = {}
     print(f"| forecaster (median over {len(results)} SGSC meters, last 14 days) | MAE (kWh) | RMSE (kWh) | sMAPE | MASE "
           f"| meters the LSTM beats it on (MASE) |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -78,12 +85,20 @@ def main():
             print(f"| {name} | n/a | n/a | n/a | n/a | |")
             continue
         median = {key: statistics.median(v[key] for v in values if v[key] is not None) for key in values[0]}
+        medians[name] = median["mase"]
         beaten = "" if name == lstm else str(sum(rows[lstm]["mase"] < rows[name]["mase"] for rows in results.values()
                                                  if rows[name]["mase"] is not None))
         print(f"| {name} | {median['mae']:.4f} | {median['rmse']:.4f} | {median['smape']:.1f}% | {median['mase']:.3f} "
               f"| {beaten} |")
     print(f"\nThe LSTM corrected double seasonal Holt-Winters on {hybrids} meters (--base auto chose it on the "
           f"validation span) and forecast the reading itself on {len(results) - hybrids}.")
+    if args.check:
+        strongest = min((name for name in names if name != lstm), key=lambda name: medians.get(name, float("inf")))
+        verdict = "below" if medians[lstm] < medians[strongest] else "NOT below"
+        print(f"\ncheck: the LSTM's median MASE {medians[lstm]:.3f} is {verdict} the strongest baseline's, "
+              f"{strongest}: {medians[strongest]:.3f}")
+        if medians[lstm] >= medians[strongest]:
+            sys.exit(1)
 
 
 if __name__ == "__main__":
