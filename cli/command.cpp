@@ -21,4 +21,14 @@ void add_data_options(CLI::App* command, host::DataOptions& data) {
       ->capture_default_str()->check(CLI::Range(1, 3650));
 }
 
+void add_feature_options(CLI::App* command, std::string& lags, bool& no_calendar) {
+  command->add_option("--lags", lags,
+                      "forecast: lag features in steps before the step forecast, e.g. 48,336; auto: one day and one "
+                      "week before it for readings several a day (48,336 half-hourly, 24,168 hourly), one week (7) "
+                      "for daily readings, each kept where the training span holds at least as many targets as "
+                      "the lag; none: no lags")
+      ->capture_default_str();
+  command->add_flag("--no-calendar", no_calendar, "forecast: no time-of-day / day-of-week features");
+}
+
 }  // namespace edgelstm::cli

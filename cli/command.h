@@ -34,6 +34,9 @@ class Command {
 // --data (required), --time-column, --value-column, --validation-days, --test-days.
 void add_data_options(CLI::App* command, host::DataOptions& data);
 
+// A forecaster's --lags (auto, none or a list) and --no-calendar, as train and online take them.
+void add_feature_options(CLI::App* command, std::string& lags, bool& no_calendar);
+
 // The commands, in the order `edgelstm --help` lists them.
 std::unique_ptr<Command> make_train_command(CLI::App& app);
 std::unique_ptr<Command> make_eval_command(CLI::App& app);

@@ -22,17 +22,26 @@ using namespace edgelstm::host;
 class EvalCommand : public Command {
  public:
   explicit EvalCommand(CLI::App& app)
-      : Command(app.add_subcommand("eval", "MAE, RMSE, MAPE on the test span, beside the baselines")) {
+      : Command(app.add_subcommand(
+            "eval", "a forecaster's MAE, RMSE, MAPE, sMAPE and MASE on the test span beside the baselines (persistence, "
+                    "seasonal naive of a day and of a week, persistence + last week's change, double seasonal "
+                    "Holt-Winters); a classifier's accuracy and macro-F1. MAPE = 100 mean |f-y|/|y| (undefined "
+                    "when a reading is 0); sMAPE = 100 mean 2|f-y|/(|f|+|y|) (0 where both are 0); MASE = MAE / "
+                    "persistence's mean one-step error before the test span")) {
     add_data_options(app_, data_);
     app_->add_option("--model", model_path_, "model file")->capture_default_str();
     app_->add_option("--report", report_dir_, "directory for report.md and SVG plots (gnuplot)");
     app_->add_option("--reference-mape", reference_mape_,
                      "test MAPE (%) of the same network trained by PyTorch (tools/torch_forecast_reference.py), for the table");
+    app_->add_flag("--allow-overlap", allow_overlap_,
+                   "score a test span that overlaps the spans the model was trained or validated on (stored in "
+                   "the model); the table then carries a warning. Without it, such a span is refused");
   }
 
   void run() override {
     const ModelFile model = load_model(model_path_);
     if (model.spec.task == Task::kClassification) {
+      refuse_unless(false, {"--reference-mape", "--allow-overlap"}, "a forecaster");
       evaluate_classifier(model);
     } else {
       evaluate_forecaster(model);
@@ -63,29 +72,37 @@ class EvalCommand : public Command {
 
   void evaluate_forecaster(const ModelFile& model) const {
     const FeatureConfig features = features_of(model);
-    const ModelData loaded = load_model_data(data_, features);
+    const ModelData loaded = load_model_data(data_, model);
     const Series& series = loaded.series;
     const Split& split = loaded.split;
     const std::size_t day = loaded.day;
+    SplitSpans trained;
+    const bool has_spans = split_spans_of(model, &trained);
+    const TimeSpan test{series.times[split.test.front()], series.times[split.test.back()]};
+    const std::string warning =
+        check_test_span(has_spans ? &trained : nullptr, test, data_.value_column, allow_overlap_, "eval");
     const std::vector<double> forecast = forecast_targets(model, series, split.test);
     std::vector<double> actual;
     for (std::size_t t : split.test) actual.push_back(series.values[t]);
-    const int week = static_cast<int>(7 * day);
-    const std::vector<std::pair<std::string, Metrics>> rows = {
-        {has_integer_path(model) ? "edgelstm LSTM (full-integer path)" : "edgelstm LSTM", metrics_of(forecast, actual)},
-        {"persistence x[t-1]", metrics_of(persistence(series, split.test), actual)},
-        {"seasonal naive x[t-week]", metrics_of(seasonal_naive(series, split.test, week), actual)},
-        {"persistence + last week's change", metrics_of(persistence_with_seasonal_change(series, split.test, week), actual)}};
-    std::ostringstream table;
-    table << "| forecaster (test span: last " << data_.test_days << " days, " << split.test.size()
-          << " one-step forecasts) | MAE | RMSE | MAPE |\n|---|---:|---:|---:|\n";
-    for (const auto& [name, m] : rows) table << format_metrics_row(name, m) << "\n";
-    if (reference_mape_ >= 0) {
-      char line[160];
-      std::snprintf(line, sizeof line, "| PyTorch: same network, data, split, initial weights, epochs | | | %.3f%% |\n",
-                    reference_mape_);
-      table << line;
+    std::string name = features.base == Base::kNone ? "edgelstm LSTM" : "edgelstm LSTM correcting Holt-Winters (hybrid)";
+    if (has_integer_path(model)) name += ", full-integer path";
+    std::vector<MetricsRow> rows = {{name, metrics_of(forecast, actual, loaded.mase_scale), {}}};
+    for (MetricsRow& row : baseline_rows(series, features.interval_seconds, split.test, loaded.mase_scale)) {
+      rows.push_back(std::move(row));
     }
+    std::ostringstream table;
+    if (!warning.empty()) table << "**" << warning << "**\n\n";
+    table << metrics_table("forecaster (test span: last " + std::to_string(data_.test_days) + " days, " +
+                               std::to_string(split.test.size()) + " one-step forecasts, " + format_time(test.first) +
+                               " .. " + format_time(test.last) + ")",
+                           rows);
+    if (reference_mape_ >= 0) {
+      table << "\nPyTorch, same network, data, split, initial weights and epochs: test MAPE "
+            << format_percent(reference_mape_, decimals_for(reference_mape_)) << "\n";
+    }
+    table << "\nMASE: MAE over persistence's mean one-step error on the " << split.test.front()
+          << " readings before the test span (" << format_fixed(loaded.mase_scale, decimals_for(loaded.mase_scale))
+          << "); sMAPE: 100 mean 2|f-y|/(|f|+|y|).\n";
     std::printf("%s", table.str().c_str());
     if (!report_dir_.empty()) write_report(model, features, day, table.str(), actual, forecast);
   }
@@ -103,7 +120,10 @@ class EvalCommand : public Command {
     }
     plot_lines(report_dir_, "forecast", "One-step forecast over the test span", "days into the test span",
                data_.value_column, {a, f});
-    PlotSeries loss{"training loss (normalized MSE)", {}, {}}, val{"validation MAPE (%)", {}, {}};
+    const auto record = model.texts.find("train.early_stopping");
+    const std::string measure =
+        record == model.texts.end() ? std::string("MAPE") : EarlyStopping::decode(record->second).measure;
+    PlotSeries loss{"training loss (normalized MSE)", {}, {}}, val{"validation " + measure, {}, {}};
     const auto history = model.floats.find("train.history");
     if (history != model.floats.end()) {
       for (std::size_t k = 0; k + 2 < history->second.size(); k += 3) {
@@ -114,13 +134,13 @@ class EvalCommand : public Command {
       }
     }
     plot_lines(report_dir_, "learning_curve_loss", "Learning curve: training loss", "epoch", "loss", {loss});
-    plot_lines(report_dir_, "learning_curve_validation", "Learning curve: validation MAPE", "epoch", "MAPE %", {val});
+    plot_lines(report_dir_, "learning_curve_validation", "Learning curve: validation " + measure, "epoch", measure, {val});
     std::ofstream md(report_dir_ + "/report.md");
     md << "# edgelstm forecasting report\n\nData: `" << data_.path << "`, column `" << data_.value_column
        << "`. Model: " << static_cast<int>(model.spec.num_layers) << " x " << model.spec.hidden_size[0]
        << " LSTM, window " << model.spec.window << ", features `" << features.encode() << "`.\n\n"
        << table << "\n![forecast vs actual](forecast.svg)\n\n"
-       << "![training loss](learning_curve_loss.svg)\n\n![validation MAPE](learning_curve_validation.svg)\n\n"
+       << "![training loss](learning_curve_loss.svg)\n\n![validation " << measure << "](learning_curve_validation.svg)\n\n"
        << "Online learning (if `edgelstm online --report` wrote it): ![rolling error](online.svg)\n\n"
        << "Classification (if `edgelstm eval` of a classifier wrote it): [classification.md](classification.md)\n\n"
        << "Weight quantization (if `edgelstm quantize --study` wrote it): [quantization.md](quantization.md)\n";
@@ -130,6 +150,7 @@ class EvalCommand : public Command {
   DataOptions data_;
   std::string model_path_ = "model.elstm", report_dir_;
   double reference_mape_ = -1;
+  bool allow_overlap_ = false;
 };
 
 }  // namespace

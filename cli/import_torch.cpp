@@ -1,5 +1,5 @@
-// `edgelstm import-torch`: a PyTorch nn.LSTM + nn.Linear, dumped by
-// tools/export_torch_state_dict.py, into a model file.
+// `edgelstm import-torch`: PyTorch nn.LSTM module(s) in sequence + an nn.Linear head, under any
+// names, dumped by tools/export_torch_state_dict.py, into a model file.
 #include <cstdio>
 
 #include "cli/command.h"
@@ -17,7 +17,10 @@ class ImportTorchCommand : public Command {
  public:
   explicit ImportTorchCommand(CLI::App& app)
       : Command(app.add_subcommand(
-            "import-torch", "a PyTorch nn.LSTM + nn.Linear (dumped by tools/export_torch_state_dict.py) into a model file")) {
+            "import-torch",
+            "PyTorch nn.LSTM module(s) applied in sequence (up to 4 layers in all) and an nn.Linear head, with "
+            "any module names, dumped by tools/export_torch_state_dict.py (which finds them, or takes "
+            "--lstm-prefix A,B and --head-prefix H), into a model file")) {
     CLI::App* c = app_;
     c->add_option("--dump", dump_, "the exporter's output")->required()->check(CLI::ExistingFile);
     c->add_option("--out", out_, "model file to write")->capture_default_str();

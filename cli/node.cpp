@@ -82,8 +82,7 @@ class NodeCommand : public Command {
       }
     };
     if (index_ == 0) {
-      std::int64_t interval = 0;
-      const host::Series series = host::load_series(data_, &interval);
+      const host::Series series = host::load_model_series(data_, model);
       const std::vector<StepRecord> records = stream_series(
           node, model, series, stream_,
           [](const StepRecord& r) {

@@ -112,7 +112,7 @@ void QuantizeCommand::run() {
 void QuantizeCommand::write_integer() {
   if (out_.empty() || data_.path.empty()) throw InputError("quantize --integer needs --data and --out");
   const ModelFile model = load_model(model_path_);
-  const ModelData loaded = load_model_data(data_, features_of(model));
+  const ModelData loaded = load_model_data(data_, model);
   const Split& split = loaded.split;
   IntegerRanges ranges;
   const IntegerCalibration calibration = calibrate_integer(model, loaded.series, split, &ranges);
@@ -141,9 +141,11 @@ void QuantizeCommand::write_quantized() {
         fine_tuning_options(TrainOptions{}, original, FakeQuantization{model.format, model.granularity},
                             study_options_.qat_learning_rate, study_options_.qat_epochs);
     const bool classifier = original.spec.task == Task::kClassification;
-    const auto progress = [classifier](const EpochReport& r) {
-      std::printf("qat epoch %3d  loss %.5f  quantized network's validation %s %.3f%%  %.1f s\n", r.epoch, r.train_loss,
-                  classifier ? "error" : "MAPE", r.validation_mape, r.seconds);
+    const auto progress = [classifier, &tuning](const EpochReport& r) {
+      std::printf("qat epoch %3d  loss %.5f  quantized network's validation %s %s%s  %.1f s\n", r.epoch, r.train_loss,
+                  classifier ? "error" : score_name(tuning.early_stopping),
+                  format_fixed(r.validation_error, decimals_for(r.validation_error)).c_str(), classifier ? "%" : "",
+                  r.seconds);
       std::fflush(stdout);
     };
     ModelFile tuned;
@@ -151,7 +153,7 @@ void QuantizeCommand::write_quantized() {
       const ClassifierData loaded = load_classifier_data(data_, original);
       tuned = train_classifier(loaded.classes, original.spec.window, loaded.split, tuning, progress);
     } else {
-      const ModelData loaded = load_model_data(data_, features_of(original));
+      const ModelData loaded = load_model_data(data_, original);
       tuned = train_forecaster(loaded.series, features_of(original), loaded.split, tuning, progress);
     }
     if (tuned.parameters == original.parameters) {

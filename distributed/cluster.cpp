@@ -125,8 +125,7 @@ NodeFigures read_figures(const std::string& path, std::size_t nodes) {
 ClusterReport run_cluster(const ClusterOptions& options, const std::function<void(const std::string&)>& print) {
   const host::ModelFile model = host::load_model(options.model_path);
   const Partition partition = parse_partition(options.partition, model.spec);
-  std::int64_t interval = 0;
-  const host::Series series = host::load_series(options.data, &interval);
+  const host::Series series = host::load_model_series(options.data, model);
   host::ensure_directory(options.directory);
   const std::uint32_t model_id = model_file_id(options.model_path);
   const std::string prefix = topic_prefix(model_id, partition_id(partition));

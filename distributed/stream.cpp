@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "host/csv_reader.h"
+#include "host/metrics.h"
 
 namespace edgelstm::distributed {
 namespace {
@@ -25,9 +26,8 @@ double percentile(std::vector<double> values, double p) {
 }
 
 std::vector<std::string> summary_lines(const std::vector<StepRecord>& records) {
-  std::vector<double> latencies;
-  double error = 0;
-  std::size_t counted = 0, refused = 0, warm_up = 0;
+  std::vector<double> latencies, forecasts, actual;
+  std::size_t refused = 0, warm_up = 0;
   for (const StepRecord& r : records) {
     latencies.push_back(r.latency_ms);
     if (r.status != Status::kOk) {
@@ -35,13 +35,16 @@ std::vector<std::string> summary_lines(const std::vector<StepRecord>& records) {
     } else if (r.warm_up) {
       ++warm_up;
     } else {
-      error += 100.0 * std::fabs(r.forecast - r.actual) / std::fabs(r.actual);
-      ++counted;
+      forecasts.push_back(r.forecast);
+      actual.push_back(r.actual);
     }
   }
+  // Zero-safe measures (a household meter reads 0 at times): MAPE is said undefined there.
+  const host::Metrics m = host::metrics_of(forecasts, actual);
   char line[3][160];
   std::snprintf(line[0], sizeof line[0], "steps %zu, refused %zu, warm-up %zu", records.size(), refused, warm_up);
-  std::snprintf(line[1], sizeof line[1], "MAPE %.3f%% over %zu forecasts", counted ? error / counted : 0.0, counted);
+  std::snprintf(line[1], sizeof line[1], "over %zu forecasts: %s", forecasts.size(),
+                forecasts.empty() ? "no measure" : host::metrics_summary(m, host::decimals_for(m.mae)).c_str());
   std::snprintf(line[2], sizeof line[2], "latency per step: median %.3f ms, p99 %.3f ms", percentile(latencies, 50),
                 percentile(latencies, 99));
   return {line[0], line[1], line[2]};
@@ -78,7 +81,7 @@ std::vector<StepRecord> stream_series(NodeRuntime& node, const host::ModelFile& 
   }
   host::FeatureConfig one_step = features;
   one_step.window = 1;
-  const std::size_t first = std::max(options.first, static_cast<std::size_t>(features.window - 1 + features.max_lag()));
+  const std::size_t first = std::max(options.first, features.first_target());
   const std::size_t end = options.steps == 0 ? series.values.size() : std::min(series.values.size(), first + options.steps);
   std::vector<float> input(static_cast<std::size_t>(features.window * features.features()));
   std::vector<StepRecord> records;
@@ -87,7 +90,7 @@ std::vector<StepRecord> stream_series(NodeRuntime& node, const host::ModelFile& 
     record.t = t;
     record.actual = series.values[t];
     Status submitted;
-    float target = norm.apply(series.values[t]);
+    float target = host::target_of(series, features, norm, t);
     if (options.learn) {
       host::build_window(series, features, norm, t, input.data());
       submitted = node.submit_window(Span<const float>(input.data(), input.size()), Span<const float>(&target, 1),
@@ -112,7 +115,7 @@ std::vector<StepRecord> stream_series(NodeRuntime& node, const host::ModelFile& 
     record.status = done.status;
     record.warm_up = done.warm_up;
     record.loss = done.loss;
-    record.forecast = done.status == Status::kOk ? norm.invert(node.outputs()[0]) : NAN;
+    record.forecast = done.status == Status::kOk ? host::forecast_of(series, features, norm, t, node.outputs()[0]) : NAN;
     records.push_back(record);
     on_step(record);
   }

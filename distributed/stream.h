@@ -36,7 +36,8 @@ struct StepRecord {
   float loss = 0;          // learn: the window's loss
 };
 
-// Streams `series` through `node` (node 0 of the cluster). on_step gets each finished step,
+// Streams `series` (the model's series: host::load_model_series, with its covariates and base
+// forecasts) through `node` (node 0 of the cluster). on_step gets each finished step,
 // on_event every session event of node 0 (joins, losses, resets). Throws host::InputError when
 // the nodes do not join in time or a round does not end in time ("node 2 timed out at step 17").
 std::vector<StepRecord> stream_series(NodeRuntime& node, const host::ModelFile& model, const host::Series& series,
@@ -46,8 +47,8 @@ std::vector<StepRecord> stream_series(NodeRuntime& node, const host::ModelFile& 
 // The p-th percentile (0..100) of `values` (nearest rank); 0 for none.
 double percentile(std::vector<double> values, double p);
 
-// Lines summing a stream up: steps, refused and warm-up steps, MAPE after warm-up, latency median
-// and p99.
+// Lines summing a stream up: steps, refused and warm-up steps, after warm-up MAE, RMSE, sMAPE,
+// MAPE (n/a over zero readings) and MASE, latency median and p99.
 std::vector<std::string> summary_lines(const std::vector<StepRecord>& records);
 
 }  // namespace edgelstm::distributed

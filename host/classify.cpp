@@ -58,20 +58,6 @@ void window_of(const ClassData& data, const FeatureNorm& norm, int window, std::
   }
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
-  return out;
-}
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> items;
-  std::istringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) items.push_back(item);
-  return items;
-}
-
 int argmax(Span<const float> values) {
   return static_cast<int>(std::max_element(values.begin(), values.end()) - values.begin());
 }
@@ -154,7 +140,7 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
     if (start->spec.window != window || split_list(classes->second) != data.classes) {
       throw InputError("the classifier to fine-tune has a window of " + std::to_string(start->spec.window) +
                        " rows and the classes " + classes->second + "; the data: " + std::to_string(window) +
-                       " rows and " + join(data.classes));
+                       " rows and " + join_list(data.classes));
     }
   }
   const LstmSpec spec = start != nullptr ? start->spec : make_spec(static_cast<std::uint16_t>(features), static_cast<std::uint16_t>(options.hidden),
@@ -178,7 +164,7 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
     return 100.0 - 100.0 * correct / split.validation.size();
   };
   std::vector<float> history, master;
-  const std::vector<float> best = train_with_early_stopping(
+  EarlyStopping chosen = train_with_early_stopping(
       net, split.train.size(), options,
       [&](std::size_t k) {
         const std::uint16_t label = static_cast<std::uint16_t>(data.labels[split.train[k]]);
@@ -186,16 +172,19 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
                               Span<const std::uint16_t>(&label, 1), master);
       },
       validation_error, progress, &history);
+  chosen.measure = "validation error %";
+  const std::vector<float>& best = chosen.parameters;
   ModelFile model;
   model.spec = spec;
   model.parameters = best;
+  model.texts["train.early_stopping"] = chosen.encode();
   std::vector<float> stored;
   for (double m : norm.mean) stored.push_back(static_cast<float>(m));
   for (double s : norm.scale) stored.push_back(static_cast<float>(s));
   model.floats["norm.features"] = stored;
   model.floats["train.history"] = history;
-  model.texts["meta.classes"] = join(data.classes);
-  model.texts["meta.feature_columns"] = join(data.feature_names);
+  model.texts["meta.classes"] = join_list(data.classes);
+  model.texts["meta.feature_columns"] = join_list(data.feature_names);
   model.texts["meta.label_column"] = data.label_name;
   if (options.quantization_aware && !(start != nullptr && best == start->parameters)) {  // only when it changed
     model.texts["meta.quantization_aware"] = quantization_aware_label(options.fake_quantization);
@@ -212,7 +201,7 @@ std::vector<int> classify(const ModelFile& model, const ClassData& data, const s
   }
   const FeatureNorm norm = stored_norm(model, features);
   if (split_list(classes->second) != data.classes) {
-    throw InputError("the model's classes (" + classes->second + ") differ from the data's (" + join(data.classes) + ")");
+    throw InputError("the model's classes (" + classes->second + ") differ from the data's (" + join_list(data.classes) + ")");
   }
   const int window = model.spec.window;
   std::vector<float> scratch(static_cast<std::size_t>(window) * features), logits(model.spec.output_size);

@@ -10,10 +10,19 @@
 
 namespace edgelstm::host {
 
-Series load_series(const DataOptions& data, std::int64_t* interval) {
-  const Table table = read_table(data.path, data.time_column, {ColumnRequest{data.value_column, true}}, true);
+Series load_series(const DataOptions& data, const std::vector<std::string>& covariates, std::int64_t* interval) {
+  std::vector<ColumnRequest> requests = {ColumnRequest{data.value_column, true}};
+  for (const std::string& column : covariates) {
+    if (column == data.value_column || column == data.time_column) {
+      throw InputError("--feature-columns: '" + column + "' is the " +
+                       (column == data.time_column ? "timestamp" : "value") + " column, not a covariate");
+    }
+    requests.push_back(ColumnRequest{column, true});
+  }
+  const Table table = read_table(data.path, data.time_column, requests, true);
   if (table.rows() < 2) throw InputError(data.path + ": at least two readings are needed");
-  Series series{table.numbers[0], table.times};
+  Series series{table.numbers[0], table.times, {}, {}};
+  series.covariates.assign(table.numbers.begin() + 1, table.numbers.end());
   *interval = series.times[1] - series.times[0];
   return series;
 }
@@ -23,16 +32,35 @@ std::size_t steps_per_day(std::int64_t interval) {
   return static_cast<std::size_t>(86400 / interval);
 }
 
-ModelData load_model_data(const DataOptions& data, const FeatureConfig& features) {
-  ModelData out;
+Series load_model_series(const DataOptions& data, const ModelFile& model) {
+  const FeatureConfig features = features_of(model);
   std::int64_t interval = 0;
-  out.series = load_series(data, &interval);
+  Series series;
+  try {
+    series = load_series(data, features.covariates, &interval);
+  } catch (const InputError& error) {
+    if (features.covariates.empty()) throw;
+    std::string names;
+    for (const std::string& column : features.covariates) names += (names.empty() ? "" : ", ") + column;
+    throw InputError(std::string(error.what()) + " (the model takes the covariate column(s) " + names +
+                     " as inputs: the data must hold them)");
+  }
   if (interval != features.interval_seconds) {
     throw InputError(data.path + ": readings every " + std::to_string(interval) + " s, the model was trained on " +
                      std::to_string(features.interval_seconds) + " s");
   }
+  attach_base(series, features, model);
+  return series;
+}
+
+ModelData load_model_data(const DataOptions& data, const ModelFile& model) {
+  const FeatureConfig features = features_of(model);
+  ModelData out;
+  out.series = load_model_series(data, model);
+  const std::int64_t interval = features.interval_seconds;
   out.day = steps_per_day(interval);
   out.split = chronological_split(out.series, features, data.validation_days * out.day, data.test_days * out.day);
+  out.mase_scale = persistence_scale(out.series.values, out.split.test.front());
   return out;
 }
 
@@ -51,6 +79,7 @@ ClassifierData load_classifier_data(const DataOptions& data, const ModelFile& mo
 
 std::vector<int> parse_lags(const std::string& text) {
   std::vector<int> lags;
+  if (text == "none") return lags;
   std::istringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
@@ -60,7 +89,7 @@ std::vector<int> parse_lags(const std::string& text) {
       if (lag < 1) throw std::invalid_argument("");
       lags.push_back(lag);
     } catch (const std::logic_error&) {
-      throw InputError("--lags: expected comma-separated positive numbers of steps, found '" + text + "'");
+      throw InputError("--lags: expected auto, none or comma-separated positive numbers of steps, found '" + text + "'");
     }
   }
   return lags;
@@ -81,12 +110,6 @@ OptimizerKind parse_optimizer(const std::string& name) {
   if (name == "sgd") return OptimizerKind::kSgd;
   if (name == "momentum") return OptimizerKind::kMomentum;
   return OptimizerKind::kAdam;
-}
-
-std::string format_metrics_row(const std::string& name, const Metrics& m) {
-  char line[160];
-  std::snprintf(line, sizeof line, "| %s | %.0f | %.0f | %.3f%% |", name.c_str(), m.mae, m.rmse, m.mape);
-  return line;
 }
 
 void ensure_directory(const std::string& path) {

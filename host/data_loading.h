@@ -20,19 +20,27 @@ struct DataOptions {
   int test_days = 14;
 };
 
-// The value column as a regular series; *interval gets its step in seconds.
-Series load_series(const DataOptions& data, std::int64_t* interval);
+// The value column (and the `covariates` columns) as a regular series; *interval gets its step in
+// seconds.
+Series load_series(const DataOptions& data, const std::vector<std::string>& covariates, std::int64_t* interval);
 
 std::size_t steps_per_day(std::int64_t interval);
 
-// A model's data: the series of `data`, refused (InputError) when its readings are not
-// `features.interval_seconds` apart, and its chronological split for those features.
+// A forecaster model's series: `data`'s readings with the model's covariate columns (a missing one
+// is an InputError naming it) and its base forecasts, refused when its readings are not the
+// model's interval apart. What a stream of the model's forecasts (online, a cluster) reads.
+Series load_model_series(const DataOptions& data, const ModelFile& model);
+
+// A forecaster model's data: the series of `data` with the model's covariate columns (a missing
+// one is an InputError naming it) and its base forecasts, refused when its readings are not the
+// model's interval apart, and its chronological split for the model's features.
 struct ModelData {
   Series series;
   std::size_t day = 0;  // readings per day
   Split split;
+  double mase_scale = 0;  // persistence's mean one-step error before the test span (MASE)
 };
-ModelData load_model_data(const DataOptions& data, const FeatureConfig& features);
+ModelData load_model_data(const DataOptions& data, const ModelFile& model);
 // A classifier's rows split chronologically with validation and test spans given in days (`data`'s
 // validation_days and test_days, scaled by the readings per day).
 Split class_split_days(const ClassData& classes, int window, const DataOptions& data);
@@ -47,7 +55,6 @@ ClassifierData load_classifier_data(const DataOptions& data, const ModelFile& mo
 std::vector<int> parse_lags(const std::string& text);
 std::vector<std::string> parse_columns(const std::string& text);
 OptimizerKind parse_optimizer(const std::string& name);
-std::string format_metrics_row(const std::string& name, const Metrics& m);
 void ensure_directory(const std::string& path);
 
 }  // namespace edgelstm::host

@@ -10,13 +10,28 @@ namespace edgelstm::host {
 
 OnlineLearner::OnlineLearner(const Series& series, const FeatureConfig& features, const OnlineOptions& options)
     : features_(features) {
-  const std::size_t day = static_cast<std::size_t>(86400 / features.interval_seconds);
-  const std::size_t known = std::min(day, series.values.size());
-  double sum = 0, squares = 0;
-  for (std::size_t k = 0; k < known; ++k) sum += series.values[k];
-  norm_.mean = sum / day;
-  for (std::size_t k = 0; k < known; ++k) squares += std::pow(series.values[k] - norm_.mean, 2);
-  norm_.scale = std::max(1e-9, std::sqrt(squares / day));
+  if (features.base != Base::kNone) {
+    throw InputError("online from scratch has no base forecast to correct: train a model with a base first");
+  }
+  const std::size_t day = features.steps_per_day();
+  std::vector<std::size_t> first_day;
+  for (std::size_t k = 0; k < std::min(day, series.values.size()); ++k) first_day.push_back(k);
+  // A first day without change still needs a usable scale: the meter cannot wait for variation.
+  const auto fit = [&](const std::vector<double>& values, const std::string& what, double* mean, double* scale) {
+    try {
+      fit_mean_scale(values, first_day, what, mean, scale);
+    } catch (const InputError&) {
+      *mean = values.empty() ? 0 : values[0];
+      *scale = 1;
+    }
+  };
+  fit(series.values, "value", &norm_.mean, &norm_.scale);
+  for (std::size_t c = 0; c < features.covariates.size(); ++c) {
+    double mean = 0, scale = 1;
+    fit(series.covariates[c], features.covariates[c], &mean, &scale);
+    norm_.covariate_mean.push_back(mean);
+    norm_.covariate_scale.push_back(scale);
+  }
   bind(make_spec(static_cast<std::uint16_t>(features.features()), static_cast<std::uint16_t>(options.hidden), 1, 1,
                  static_cast<std::uint16_t>(features.window)),
        options);
@@ -39,20 +54,18 @@ void OnlineLearner::bind(const LstmSpec& spec, const OnlineOptions& options) {
   window_.resize(static_cast<std::size_t>(features_.window * features_.features()));
 }
 
-std::size_t OnlineLearner::first_target() const {
-  return static_cast<std::size_t>(features_.window - 1 + features_.max_lag());
-}
+std::size_t OnlineLearner::first_target() const { return features_.first_target(); }
 
 bool OnlineLearner::observe(const Series& series, std::size_t t, double* forecast) {
   build_window(series, features_, norm_, t, window_.data());
-  const float target = norm_.apply(series.values[t]);
+  const float target = target_of(series, features_, norm_, t);
   const TrainResult r = net_.train_step(Span<const float>(window_.data(), window_.size()), Span<const float>(&target, 1),
                                         WindowStart::kZeroState);
   if (r.status != Status::kOk) {
     *forecast = NAN;
     return false;
   }
-  *forecast = norm_.invert(net_.window_outputs()[0]);  // the forward pass before the update
+  *forecast = forecast_of(series, features_, norm_, t, net_.window_outputs()[0]);  // the forward pass before the update
   return true;
 }
 

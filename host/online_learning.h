@@ -19,12 +19,18 @@ struct OnlineOptions {
   std::uint64_t seed = 1;        // initialization when starting from scratch
 };
 
+// The default learning rates: from scratch, and from a trained model (small enough that learning
+// on the stream does not undo what offline training found: measured in docs/forecasting.md).
+inline constexpr float kOnlineLearningRateFromScratch = 3e-3f;
+inline constexpr float kOnlineLearningRateFromModel = 1e-4f;
+
 class OnlineLearner {
  public:
-  // From scratch: a one-layer network with `features`; the normalization from the first day of
-  // `series` (all a meter that has just started knows).
+  // From scratch: a one-layer network with `features` (no base); the normalization of the value
+  // and of each covariate from the first day of `series` (all a meter that has just started knows).
   OnlineLearner(const Series& series, const FeatureConfig& features, const OnlineOptions& options);
-  // From a trained forecaster: its weights, features and normalization.
+  // From a trained forecaster: its weights, features and normalization. A series it observes
+  // carries the model's covariates and base (load_model_data).
   OnlineLearner(const ModelFile& model, const OnlineOptions& options);
 
   // The first reading the learner can forecast (its window and lags lie inside the series).

@@ -104,7 +104,7 @@ struct ClassTask {
 void run_quantization_study(const StudyOptions& options) {
   const ModelFile model = load_model(options.model_path);
   Forecaster reference(model);
-  const ModelData loaded = load_model_data(options.data, reference.features());
+  const ModelData loaded = load_model_data(options.data, model);
   const Series& series = loaded.series;
   const Split& split = loaded.split;
   const std::size_t day = loaded.day;
@@ -147,7 +147,18 @@ void run_quantization_study(const StudyOptions& options) {
   };
 
   std::ostringstream table;
-  table << "| weights | scales | training | model bytes | of f32 | MAE | RMSE | MAPE | MAPE vs its f32 |";
+  // MAE and RMSE with the decimals the data's scale needs; MAPE where the test span has no zero
+  // reading, sMAPE otherwise (the percentage column and its "vs f32" change).
+  const bool zero_safe = [&] {
+    for (double v : actual) {
+      if (v == 0) return true;
+    }
+    return false;
+  }();
+  const char* percent_name = zero_safe ? "sMAPE" : "MAPE";
+  const auto percent = [zero_safe](const Metrics& m) { return zero_safe || !m.mape ? m.smape : *m.mape; };
+  table << "| weights | scales | training | model bytes | of f32 | MAE | RMSE | " << percent_name << " | " << percent_name
+        << " vs its f32 |";
   for (const auto& task : tasks) table << " " << task.first << " accuracy | macro-F1 |";
   table << " cortex-m4f instr./step | rv32imc instr./step |\n|---|---|---|---:|---:|---:|---:|---:|---:|";
   for (std::size_t k = 0; k < tasks.size(); ++k) table << "---:|---:|";
@@ -159,6 +170,7 @@ void run_quantization_study(const StudyOptions& options) {
     return metrics_of(forecast, actual);
   };
   const Metrics f32 = test_metrics(reference);
+  const int decimals = decimals_for(f32.mae), percent_decimals = decimals_for(percent(f32));
   const std::size_t f32_bytes = 4 * model.parameters.size();
   const auto cost_cells = [&](const std::string& kind) {
     std::string out;
@@ -175,10 +187,10 @@ void run_quantization_study(const StudyOptions& options) {
   Metrics f32_tuned = f32;
   const auto table_row = [&](const std::string& weights, const std::string& scales, const char* training, std::size_t bytes,
                              const Metrics& m, const std::vector<const ClassMetrics*>& classes, const std::string& kind) {
-    const double base = std::string(training) == "QAT" ? f32_tuned.mape : f32.mape;
-    std::snprintf(cell, sizeof cell, "| %s | %s | %s | %zu | %.1f%% | %.0f | %.0f | %.3f%% | %+.1f%% |", weights.c_str(),
-                  scales.c_str(), training, bytes, 100.0 * bytes / f32_bytes, m.mae, m.rmse, m.mape,
-                  100.0 * (m.mape - base) / base);
+    const double base = percent(std::string(training) == "QAT" ? f32_tuned : f32);
+    std::snprintf(cell, sizeof cell, "| %s | %s | %s | %zu | %.1f%% | %.*f | %.*f | %.*f%% | %+.1f%% |", weights.c_str(),
+                  scales.c_str(), training, bytes, 100.0 * bytes / f32_bytes, decimals, m.mae, decimals, m.rmse,
+                  percent_decimals, percent(m), 100.0 * (percent(m) - base) / base);
     table << cell;
     for (std::size_t k = 0; k < tasks.size(); ++k) {
       if (k < classes.size() && classes[k] != nullptr) {
@@ -244,7 +256,7 @@ void run_quantization_study(const StudyOptions& options) {
         PlotSeries& line = mape_lines[std::string(scales_name(granularity)) + (qat ? ", QAT" : ", PTQ")];
         line.title = std::string(scales_name(granularity)) + (qat ? ", quantization-aware" : ", post-training");
         line.x.push_back(format == WeightFormat::kInt16 ? 16 : format == WeightFormat::kInt8 ? 8 : 4);
-        line.y.push_back(v.metrics.mape);
+        line.y.push_back(percent(v.metrics));
         variants.push_back(std::move(v));
       }
     }
@@ -289,7 +301,7 @@ void run_quantization_study(const StudyOptions& options) {
   const auto weekly_row = [&](std::ostringstream& out, const std::string& label, const std::vector<double>& means) {
     out << label;
     for (double m : means) {
-      std::snprintf(cell, sizeof cell, " %.1f |", m);
+      std::snprintf(cell, sizeof cell, " %.*f |", decimals + 1, m);
       out << cell;
     }
     out << "\n";
@@ -344,8 +356,9 @@ void run_quantization_study(const StudyOptions& options) {
   ensure_directory(dir);
   std::vector<PlotSeries> lines;
   for (const auto& entry : mape_lines) lines.push_back(entry.second);
-  lines.push_back(PlotSeries{"f32", {4, 16}, {f32.mape, f32.mape}});
-  plot_lines(dir, "quantization", "Forecast MAPE with quantized weights (weight-only)", "bits per weight", "test MAPE %", lines);
+  lines.push_back(PlotSeries{"f32", {4, 16}, {percent(f32), percent(f32)}});
+  plot_lines(dir, "quantization", std::string("Forecast ") + percent_name + " with quantized weights (weight-only)",
+             "bits per weight", std::string("test ") + percent_name + " %", lines);
   plot_lines(dir, "quantization_drift", "Stateful stream: weekly mean |quantized - float|", "week", options.data.value_column,
              drift_plot);
   std::ofstream md(dir + "/quantization.md");
@@ -354,7 +367,7 @@ void run_quantization_study(const StudyOptions& options) {
      << " activations; model bytes are what the quantized model file holds for the network: weights, their scales, each"
      << " layer's two biases fused into one int16 vector, the head's float bias. PTQ: post-training"
      << " quantization of the float model; QAT: the same after quantization-aware fine-tuning; \"f32 fine-tuned\" is the"
-     << " control, the float model fine-tuned for as many epochs without quantization, and QAT rows' \"MAPE vs its f32\""
+     << " control, the float model fine-tuned for as many epochs without quantization, and QAT rows' \"" << percent_name << " vs its f32\""
      << " compares with it (PTQ rows: with the float model). The full-integer row runs"
      << " no float operation in the network (int8 weights, int16 activations and cell state, int32 sums, table"
      << " sigmoid/tanh; input scale and cell formats calibrated on the training span); its bytes are what a device"

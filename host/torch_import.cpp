@@ -48,7 +48,9 @@ ModelFile import_torch_dump(const std::string& path, std::uint16_t window, Task 
   std::size_t layers = 0;
   while (tensors.count("lstm.weight_ih_l" + std::to_string(layers)) != 0) ++layers;
   if (layers == 0 || layers > kMaxLayers) {
-    throw InputError(path + ": expected 1 to " + std::to_string(kMaxLayers) + " LSTM layers, found " + std::to_string(layers));
+    throw InputError(path + ": expected 1 to " + std::to_string(kMaxLayers) + " LSTM layers (lstm.weight_ih_l0 ...), found " +
+                     std::to_string(layers) + "; tools/export_torch_state_dict.py finds a module's LSTMs and head " +
+                     "under any names (or --lstm-prefix, --head-prefix) and writes them so");
   }
   spec.num_layers = static_cast<std::uint8_t>(layers);
   spec.input_size = static_cast<std::uint16_t>(get("lstm.weight_ih_l0").cols);

@@ -11,6 +11,7 @@ packages=(
   libcli11-dev                     # the edgelstm command line
   libglpk-dev                      # the battery optimiser's MILP (edgelstm policy)
   gnuplot-nox                      # plots in the reports
+  r-cran-forecast                  # R's dshw: the reference double seasonal Holt-Winters is checked against
   mosquitto libmosquitto-dev openssl  # a real MQTT broker started by the tools, its client library, TLS certificates
   libsqlite3-dev                   # the gateway platform's reading store (fleet/)
   clang-14 libclang-rt-14-dev      # libFuzzer for the fuzz preset

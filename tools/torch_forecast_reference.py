@@ -3,12 +3,15 @@
 
 Takes what `edgelstm train --save-initial INIT --export-dataset DIR` wrote: the initialized,
 untrained model (the same initial weights) and the normalized windows of the same chronological
-split. Trains torch.nn.LSTM + torch.nn.Linear (float32, one thread, batch 1) with the same
-optimizer (Adam, clipping at norm 1), the same epochs, the same shuffle of the training windows
-(SplitMix64, as in host/forecast.cpp) and the same early stopping on validation MAPE, then prints
-the test MAPE as "pytorch test MAPE <value>%".
+split, with the readings and, for a model that corrects a base forecast (double seasonal
+Holt-Winters), the base's forecasts. Trains torch.nn.LSTM + torch.nn.Linear (float32, one thread,
+batch 1) with the same optimizer (Adam, clipping at norm 1), the same epochs, the same shuffle of
+the training windows (SplitMix64, as in host/training.cpp) and the same early stopping on the
+validation MAE (or --early-stopping rmse/mape/smape), then prints each epoch's mean training loss
+and the test span's "pytorch test MAE <m> RMSE <r> MAPE <p>%".
 
 Usage: torch_forecast_reference.py --initial INIT.elstm --dataset DIR [--epochs N] [--patience P] [--lr LR] [--seed S]
+                                   [--early-stopping mae|rmse|mape|smape]
 """
 import argparse
 import struct
@@ -42,7 +45,7 @@ def read_model(path):
 
 
 def splitmix_order(n, seed):
-    """The training order of each epoch, exactly as host/forecast.cpp shuffles it."""
+    """The training order of each epoch, exactly as host/training.cpp shuffles it."""
     state = [seed & 0xFFFFFFFFFFFFFFFF]
     mask = 0xFFFFFFFFFFFFFFFF
 
@@ -64,6 +67,15 @@ def splitmix_order(n, seed):
     return shuffle
 
 
+def metrics(forecast, actual):
+    """MAE, RMSE, MAPE (%) and sMAPE (%) as edgelstm computes them (host/metrics.cpp)."""
+    error = (forecast - actual).abs()
+    denominator = forecast.abs() + actual.abs()
+    symmetric = torch.where(denominator > 0, 2 * error / torch.where(denominator > 0, denominator, 1.0), 0.0)
+    return dict(mae=float(error.mean()), rmse=float((error ** 2).mean().sqrt()),
+                mape=float((100 * error / actual.abs()).mean()), smape=float(100 * symmetric.mean()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--initial", required=True)
@@ -72,21 +84,25 @@ def main():
     parser.add_argument("--patience", type=int, default=6)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--early-stopping", default="mae", choices=["mae", "rmse", "mape", "smape"])
     args = parser.parse_args()
     torch.set_num_threads(1)
     spec, tensors = read_model(args.initial)
     shapes = dict(line.split() for line in open(f"{args.dataset}/shapes.txt"))
     window, features = int(shapes["window"]), int(shapes["features"])
     mean, scale = float(shapes["mean"]), float(shapes["scale"])
+    has_base, error_scale = shapes.get("base", "0") == "1", float(shapes.get("error_scale", "1"))
 
     def load(name):
         x = numpy.fromfile(f"{args.dataset}/{name}_x.f32", dtype="<f4").reshape(-1, window, features)
         y = numpy.fromfile(f"{args.dataset}/{name}_y.f32", dtype="<f4")
-        return torch.from_numpy(x), torch.from_numpy(y)
+        actual = numpy.fromfile(f"{args.dataset}/{name}_actual.f64", dtype="<f8")
+        base = numpy.fromfile(f"{args.dataset}/{name}_base.f64", dtype="<f8")
+        return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(actual), torch.from_numpy(base)
 
-    train_x, train_y = load("train")
-    val_x, val_y = load("validation")
-    test_x, test_y = load("test")
+    train_x, train_y, _, _ = load("train")
+    validation = load("validation")
+    test = load("test")
     lstm = torch.nn.LSTM(features, spec["hidden"], spec["layers"], batch_first=True)
     head = torch.nn.Linear(spec["hidden"], 1)
     model = torch.nn.ModuleDict({"lstm": lstm, "head": head})
@@ -95,15 +111,17 @@ def main():
     model.load_state_dict(state)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
 
-    def mape(x, y):
+    def evaluate(split):
+        x, _, actual, base = split
         with torch.no_grad():
             out, _ = lstm(x)
-            forecast = head(out[:, -1, :]).squeeze(1).double() * scale + mean
-            actual = y.double() * scale + mean
-            return float((100 * (forecast - actual).abs() / actual.abs()).mean())
+            y = head(out[:, -1, :]).squeeze(1).double()
+            forecast = base + y * error_scale if has_base else y * scale + mean
+            return metrics(forecast, actual)
 
     shuffle = splitmix_order(len(train_y), args.seed)
-    best, best_mape, since = {k: v.clone() for k, v in model.state_dict().items()}, mape(val_x, val_y), 0
+    best = {k: v.clone() for k, v in model.state_dict().items()}
+    best_score, since = evaluate(validation)[args.early_stopping], 0
     for epoch in range(1, args.epochs + 1):
         total = 0.0
         for k in shuffle():
@@ -114,16 +132,17 @@ def main():
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             total += float(loss)
-        validation = mape(val_x, val_y)
-        print(f"epoch {epoch:3d}  loss {total / len(train_y):.5f}  validation MAPE {validation:.3f}%", flush=True)
-        if validation < best_mape:
-            best, best_mape, since = {k: v.clone() for k, v in model.state_dict().items()}, validation, 0
+        score = evaluate(validation)[args.early_stopping]
+        print(f"epoch {epoch:3d}  loss {total / len(train_y):.6f}  validation {args.early_stopping} {score:.6g}", flush=True)
+        if score < best_score:
+            best, best_score, since = {k: v.clone() for k, v in model.state_dict().items()}, score, 0
         else:
             since += 1
             if since >= args.patience:
                 break
     model.load_state_dict(best)
-    print(f"pytorch test MAPE {mape(test_x, test_y):.4f}%")
+    m = evaluate(test)
+    print(f"pytorch test MAE {m['mae']:.6g} RMSE {m['rmse']:.6g} MAPE {m['mape']:.4f}%")
 
 
 if __name__ == "__main__":

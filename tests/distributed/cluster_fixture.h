@@ -35,13 +35,18 @@ inline host::Series taylor_series() {
   host::DataOptions data;
   data.path = std::string(EDGELSTM_SOURCE_DIR) + "/data/taylor_england_wales_halfhourly_demand_2000.csv";
   std::int64_t interval = 0;
-  return host::load_series(data, &interval);
+  return host::load_series(data, {}, &interval);
 }
 
 // An untrained forecaster with the Taylor features (window 12, lags 48 and 336, calendar: 7
-// inputs) and `layers` x `hidden` units, its weights stretched as trained ones are.
-inline std::string write_forecaster(const std::string& directory, int hidden, int layers, std::uint64_t seed) {
-  const host::FeatureConfig features;
+// inputs) and `layers` x `hidden` units, its weights stretched as trained ones are. Its feature
+// settings are written as the model files of every version store them ("window=12;lags=48,336;
+// calendar=1;interval=1800"). With `hybrid`, it corrects double seasonal Holt-Winters as `edgelstm
+// train`'s default forecaster does (two more inputs: the base's forecast and its last error).
+inline std::string write_forecaster(const std::string& directory, int hidden, int layers, std::uint64_t seed,
+                                    bool hybrid = false) {
+  host::FeatureConfig features;
+  if (hybrid) features.base = host::Base::kDoubleSeasonal;
   const LstmSpec spec = make_spec(static_cast<std::uint16_t>(features.features()), static_cast<std::uint16_t>(hidden),
                                   static_cast<std::uint8_t>(layers), 1, static_cast<std::uint16_t>(features.window));
   std::vector<std::uint8_t> storage;
@@ -52,13 +57,21 @@ inline std::string write_forecaster(const std::string& directory, int hidden, in
   model.spec = spec;
   for (float p : net.parameters()) model.parameters.push_back(1.5f * p);
   model.floats["norm.value"] = {30000.0f, 5000.0f};
-  model.texts["meta.features"] = features.encode();
-  const std::string path = directory + "/forecaster_" + std::to_string(layers) + "x" + std::to_string(hidden) + ".elstm";
+  model.texts["meta.features"] = hybrid ? features.encode() : "window=12;lags=48,336;calendar=1;interval=1800";
+  if (hybrid) {
+    host::DshwParameters dshw;  // about what a fit on Taylor's first weeks gives
+    dshw.alpha = 0.02, dshw.beta = 0.0, dshw.gamma = 0.2, dshw.omega = 0.2, dshw.phi = 0.9;
+    model.texts["base.dshw"] = dshw.encode();
+    model.floats["norm.base_error"] = {150.0f};
+  }
+  const std::string path = directory + "/" + (hybrid ? "hybrid_" : "forecaster_") + std::to_string(layers) + "x" +
+                           std::to_string(hidden) + ".elstm";
   host::save_model(model, path);
   return path;
 }
 
-// One device's forecasts of readings first .. first+steps-1: stateful streaming, or (learn) one
+// One device's forecasts of the model's series (host::load_model_series: with its base forecasts)
+// from its first target on, `steps` of them: stateful streaming, or (learn) one
 // training window per reading from the zero state, the forecast being the output before the update.
 inline std::vector<double> single_device(const host::ModelFile& model, const host::Series& series, std::size_t steps,
                                          bool learn, const TrainConfig& config, std::size_t reset_at = SIZE_MAX) {
@@ -72,14 +85,14 @@ inline std::vector<double> single_device(const host::ModelFile& model, const hos
   host::FeatureConfig one = features;
   one.window = 1;
   std::vector<float> window(static_cast<std::size_t>(features.window * features.features()));
-  const std::size_t first = static_cast<std::size_t>(features.window - 1 + features.max_lag());
+  const std::size_t first = features.first_target();
   std::vector<double> forecasts;
   for (std::size_t t = first; t < first + steps; ++t) {
     if (t == reset_at) net.reset_state();
     float y = 0;
     if (learn) {
       host::build_window(series, features, norm, t, window.data());
-      const float target = norm.apply(series.values[t]);
+      const float target = host::target_of(series, features, norm, t);
       const TrainResult r = net.train_step(Span<const float>(window.data(), window.size()), Span<const float>(&target, 1),
                                            WindowStart::kZeroState);
       EXPECT_EQ(r.status, Status::kOk);
@@ -88,7 +101,7 @@ inline std::vector<double> single_device(const host::ModelFile& model, const hos
       host::build_window(series, one, norm, t, window.data());
       EXPECT_EQ(net.step(Span<const float>(window.data(), model.spec.input_size), Span<float>(&y, 1)), Status::kOk);
     }
-    forecasts.push_back(norm.invert(y));
+    forecasts.push_back(host::forecast_of(series, features, norm, t, y));
   }
   return forecasts;
 }

@@ -52,7 +52,7 @@ TEST(Classify, SeattleWeatherBeatsTheMajorityClass) {
 Series taylor() {
   const Table table = read_table(EDGELSTM_SOURCE_DIR "/data/taylor_england_wales_halfhourly_demand_2000.csv", "timestamp",
                                  {ColumnRequest{"demand_mw", true}}, true);
-  return Series{table.numbers[0], table.times};
+  return Series{table.numbers[0], table.times, {}, {}};
 }
 
 TEST(Classify, DayTypeSamplesAreWholeDaysLabelledByTheirWeekday) {

@@ -9,6 +9,7 @@
 #include "host/forecast.h"
 #include "host/integer_forecaster.h"
 #include "host/model_io.h"
+#include "host/online_learning.h"
 #include "host/quantized_forecaster.h"
 
 namespace {
@@ -18,36 +19,54 @@ using namespace edgelstm::host;
 Series taylor() {
   const Table table = read_table(EDGELSTM_SOURCE_DIR "/data/taylor_england_wales_halfhourly_demand_2000.csv", "timestamp",
                                  {ColumnRequest{"demand_mw", true}}, true);
-  return Series{table.numbers[0], table.times};
+  return Series{table.numbers[0], table.times, {}, {}};
 }
 
-// Trains with the CLI's defaults (seeded, so deterministic) and evaluates on the last two weeks.
-TEST(Forecast, LstmBeatsHalfOfSeasonalNaiveAndPersistenceOnTheLastTwoWeeks) {
+// The quality target of the forecasting issue: trained as `edgelstm train` trains by default (the
+// interval's lags, the base chosen on the validation span: Holt-Winters here; seeded, so
+// deterministic), the forecaster beats double seasonal Holt-Winters as R's dshw fits it (MAPE
+// 0.368%, RMSE 152 MW) on Taylor's last two weeks, on MAPE and on RMSE.
+TEST(Forecast, DefaultForecasterBeatsDoubleSeasonalHoltWintersOnTaylor) {
   const Series series = taylor();
   FeatureConfig features;
+  features.lags = default_lags(1800, series.values.size(), 21 * 48, features.window);
+  ASSERT_EQ(features.lags, (std::vector<int>{48, 336}));
+  std::string why;
+  features.base = choose_base(series, features, chronological_split(series, features, 7 * 48, 14 * 48), &why);
+  ASSERT_EQ(features.base, Base::kDoubleSeasonal) << why;
   const Split split = chronological_split(series, features, 7 * 48, 14 * 48);
   ASSERT_EQ(split.test.size(), 672u);
-  TrainOptions options;
-  options.epochs = 30;
-  const ModelFile model = train_forecaster(series, features, split, options, nullptr);
+  const ModelFile model = train_forecaster(series, features, split, TrainOptions{}, nullptr, "demand_mw");
+  Series prepared = series;
+  attach_base(prepared, features, model);
   Forecaster forecaster(model);
   std::vector<double> forecast, actual;
   for (std::size_t t : split.test) {
-    forecast.push_back(forecaster.forecast(series, t));
+    forecast.push_back(forecaster.forecast(prepared, t));
     actual.push_back(series.values[t]);
   }
-  const Metrics lstm = metrics_of(forecast, actual);
-  const Metrics naive = metrics_of(seasonal_naive(series, split.test, 336), actual);
-  const Metrics last = metrics_of(persistence(series, split.test), actual);
-  const Metrics change = metrics_of(persistence_with_seasonal_change(series, split.test, 336), actual);
-  // The baselines, on exactly these points, as the issue quotes them.
-  EXPECT_NEAR(last.mape, 2.25, 0.01);
-  EXPECT_NEAR(naive.mape, 1.73, 0.01);
-  EXPECT_NEAR(change.mape, 0.41, 0.01);
-  std::printf("test MAPE: edgelstm %.3f%%, persistence %.3f%%, seasonal naive %.3f%%, persistence + change %.3f%%\n",
-              lstm.mape, last.mape, naive.mape, change.mape);
-  EXPECT_LT(lstm.mape, 0.5 * naive.mape);
-  EXPECT_LT(lstm.mape, last.mape);
+  const double scale = persistence_scale(series.values, split.test.front());
+  const Metrics lstm = metrics_of(forecast, actual, scale);
+  std::vector<MetricsRow> rows = {{"edgelstm", lstm, {}}};
+  for (MetricsRow& row : baseline_rows(series, 1800, split.test, scale)) rows.push_back(row);
+  std::printf("%s", metrics_table("Taylor, last two weeks", rows).c_str());
+  const auto row = [&](const std::string& start) {
+    for (const MetricsRow& r : rows) {
+      if (r.name.rfind(start, 0) == 0) return r.metrics;
+    }
+    ADD_FAILURE() << "no row " << start;
+    return Metrics{};
+  };
+  // The baselines on exactly these points, as the issue quotes them.
+  EXPECT_NEAR(*row("persistence x[t-1]").mape, 2.251, 0.001);
+  EXPECT_NEAR(*row("seasonal naive x[t-336]").mape, 1.726, 0.001);
+  EXPECT_NEAR(*row("persistence + last week's change").mape, 0.411, 0.001);
+  const Metrics dshw = row("double seasonal Holt-Winters (Taylor 2003), fitted as R's dshw");
+  EXPECT_NEAR(*dshw.mape, 0.3677, 0.0001);
+  EXPECT_NEAR(dshw.rmse, 151.87, 0.01);
+  EXPECT_LT(*lstm.mape, *dshw.mape);
+  EXPECT_LT(lstm.rmse, dshw.rmse);
+  EXPECT_LT(lstm.mae, dshw.mae);
 }
 
 TEST(Forecast, SplitIsChronologicalWithoutOverlap) {
@@ -139,6 +158,61 @@ const ModelFile& taylor_forecaster(const Series& series, const Split& split) {
   return model;
 }
 
+// The LSTM alone (no base; the shared model): a quarter of seasonal naive's MAPE, below persistence's.
+TEST(Forecast, PlainLstmBeatsSeasonalNaiveAndPersistence) {
+  const Series series = taylor();
+  const Split split = chronological_split(series, FeatureConfig{}, 7 * 48, 14 * 48);
+  Forecaster forecaster(taylor_forecaster(series, split));
+  std::vector<double> forecast, actual;
+  for (std::size_t t : split.test) {
+    forecast.push_back(forecaster.forecast(series, t));
+    actual.push_back(series.values[t]);
+  }
+  const double lstm = *metrics_of(forecast, actual).mape;
+  const double naive = *metrics_of(seasonal_naive(series, split.test, 336), actual).mape;
+  const double last = *metrics_of(persistence(series, split.test), actual).mape;
+  std::printf("test MAPE: LSTM alone %.3f%%, seasonal naive %.3f%%, persistence %.3f%%\n", lstm, naive, last);
+  EXPECT_LT(lstm, 0.5 * naive);
+  EXPECT_LT(lstm, last);
+}
+
+// A trained model streamed with learning on (predict, then learn) at online's default learning
+// rate from a model does not get worse than the same model frozen over the test span; the old
+// default (3e-3, still the one from scratch) does.
+TEST(Forecast, OnlineLearningFromAModelIsNoWorseThanFrozen) {
+  const Series series = taylor();
+  const Split split = chronological_split(series, FeatureConfig{}, 7 * 48, 14 * 48);
+  const ModelFile& model = taylor_forecaster(series, split);
+  const auto test_mae = [&](float learning_rate) {
+    OnlineOptions options;
+    options.learning_rate = learning_rate;
+    OnlineLearner learner(model, options);
+    std::vector<double> forecast, actual;
+    for (std::size_t t = learner.first_target(); t < series.values.size(); ++t) {
+      double f = 0;
+      EXPECT_TRUE(learner.observe(series, t, &f));
+      if (t >= split.test.front()) {
+        forecast.push_back(f);
+        actual.push_back(series.values[t]);
+      }
+    }
+    return metrics_of(forecast, actual).mae;
+  };
+  Forecaster frozen(model);
+  std::vector<double> forecast, actual;
+  for (std::size_t t : split.test) {
+    forecast.push_back(frozen.forecast(series, t));
+    actual.push_back(series.values[t]);
+  }
+  const double still = metrics_of(forecast, actual).mae, online = test_mae(kOnlineLearningRateFromModel),
+               fast = test_mae(kOnlineLearningRateFromScratch);
+  std::printf("test MAE: frozen %.1f, online at %g %.1f, at %g %.1f\n", still,
+              static_cast<double>(kOnlineLearningRateFromModel), online, static_cast<double>(kOnlineLearningRateFromScratch),
+              fast);
+  EXPECT_LE(online, still);
+  EXPECT_GT(fast, still);
+}
+
 template <typename Forecaster>
 double test_mape(Forecaster& forecaster, const Series& series, const Split& split) {
   std::vector<double> forecast, actual;
@@ -146,7 +220,7 @@ double test_mape(Forecaster& forecaster, const Series& series, const Split& spli
     forecast.push_back(forecaster.forecast(series, t));
     actual.push_back(series.values[t]);
   }
-  return metrics_of(forecast, actual).mape;
+  return *metrics_of(forecast, actual).mape;
 }
 
 // The quantization target: int8 weights with per-row scales forecast within 5% (relative) of the
