@@ -39,6 +39,11 @@ const edgelstm::LstmSpec kOddSpec = [] {
   spec.hidden_size[3] = 12;
   return spec;
 }();
+// tests/CMakeLists.txt compiles this file once for the AVX-VNNI variant (edgelstm_avx_vnni_compile_check).
+#if defined(EDGELSTM_EXPECT_AVX_VNNI)
+static_assert(EDGELSTM_HAVE_AVX_VNNI && !EDGELSTM_HAVE_AVX512_VNNI, "this build was meant to compile the AVX-VNNI kernel");
+#endif
+
 const edgelstm::LstmSpec kForecasterSpec = edgelstm::make_spec(7, 32, 1, 1, 12);
 constexpr edgelstm::LstmSpec kPaperSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
 

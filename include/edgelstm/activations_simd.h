@@ -57,6 +57,8 @@ struct Avx512Lanes {
   static I add_int(I a, I b) { return _mm512_add_epi32(a, b); }
   static I shift_left_23(I a) { return _mm512_slli_epi32(a, 23); }
   static I int_set1(int v) { return _mm512_set1_epi32(v); }
+  // 2^n for the integer-valued float n (VSCALEFPS: one instruction).
+  static V two_to(V n, V) { return _mm512_scalef_ps(_mm512_set1_ps(1.0f), n); }
   static V and_bits(V a, V b) { return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
   static V or_bits(V a, V b) { return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
 };
@@ -88,6 +90,11 @@ struct Avx2Lanes {
   static I add_int(I a, I b) { return _mm256_add_epi32(a, b); }
   static I shift_left_23(I a) { return _mm256_slli_epi32(a, 23); }
   static I int_set1(int v) { return _mm256_set1_epi32(v); }
+  // 2^n: n sits in the low bits of `shifted` (its mantissa is 2^22 + n); shifted into the exponent
+  // field and biased.
+  static V two_to(V, V shifted) {
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(_mm256_castps_si256(shifted), 23), _mm256_set1_epi32(127 << 23)));
+  }
   static V and_bits(V a, V b) { return _mm256_and_ps(a, b); }
   static V or_bits(V a, V b) { return _mm256_or_ps(a, b); }
 };
@@ -111,7 +118,7 @@ inline ExpParts<L> exp_parts(typename L::V x) {
   p = L::fmadd(p, r, L::set1(4.1665795894e-2f));
   p = L::fmadd(p, r, L::set1(1.6666665459e-1f));
   p = L::fmadd(p, r, L::set1(5.0000001201e-1f));
-  return {L::from_bits(L::add_int(L::shift_left_23(L::bits(shifted)), L::int_set1(127 << 23))), L::fmadd(p, L::mul(r, r), r)};
+  return {L::two_to(n, shifted), L::fmadd(p, L::mul(r, r), r)};
 }
 
 // 1 / (1 + e^-x), the clamps as min/max (MINPS/MAXPS return their second operand when one is a
@@ -136,30 +143,42 @@ inline typename L::V tanh_lanes(typename L::V x) {
   return L::or_bits(result, L::and_bits(x, L::from_bits(L::bits(L::set1(-0.0f)))));
 }
 
-// lstm_cell_finish for float on the vector unit (see lstm_cell.h for the contract).
+// Units [j, j + width) of the cell update (masked by m).
+template <typename L>
+inline void cell_block(std::size_t hidden, std::size_t j, typename L::Mask m, float* gates, const float* c_prev,
+                       float* c_out, float* tanh_c_out, float* h_out) {
+  float* i = gates + j;
+  float* f = gates + hidden + j;
+  float* g = gates + 2 * hidden + j;
+  float* o = gates + 3 * hidden + j;
+  const typename L::V ij = sigmoid_lanes<L>(L::load(i, m));
+  const typename L::V fj = sigmoid_lanes<L>(L::load(f, m));
+  const typename L::V gj = tanh_lanes<L>(L::load(g, m));
+  const typename L::V oj = sigmoid_lanes<L>(L::load(o, m));
+  L::store(i, m, ij);
+  L::store(f, m, fj);
+  L::store(g, m, gj);
+  L::store(o, m, oj);
+  const typename L::V cj = L::fmadd(fj, L::load(c_prev + j, m), L::mul(ij, gj));
+  L::store(c_out + j, m, cj);
+  const typename L::V tanh_c = tanh_lanes<L>(cj);
+  L::store(tanh_c_out + j, m, tanh_c);
+  L::store(h_out + j, m, L::mul(oj, tanh_c));
+}
+
+// lstm_cell_finish for float on the vector unit (see lstm_cell.h for the contract). Two blocks of
+// units per iteration: each block's activations are long chains of dependent operations, and two
+// independent ones side by side keep the vector units busier.
 template <typename L>
 inline void lstm_cell_finish_lanes(std::size_t hidden, float* gates, const float* c_prev, float* c_out,
                                    float* tanh_c_out, float* h_out) {
-  float* i = gates;
-  float* f = gates + hidden;
-  float* g = gates + 2 * hidden;
-  float* o = gates + 3 * hidden;
-  for (std::size_t j = 0; j < hidden; j += L::kWidth) {
-    const typename L::Mask m = L::mask(hidden - j);
-    const typename L::V ij = sigmoid_lanes<L>(L::load(i + j, m));
-    const typename L::V fj = sigmoid_lanes<L>(L::load(f + j, m));
-    const typename L::V gj = tanh_lanes<L>(L::load(g + j, m));
-    const typename L::V oj = sigmoid_lanes<L>(L::load(o + j, m));
-    L::store(i + j, m, ij);
-    L::store(f + j, m, fj);
-    L::store(g + j, m, gj);
-    L::store(o + j, m, oj);
-    const typename L::V cj = L::fmadd(fj, L::load(c_prev + j, m), L::mul(ij, gj));
-    L::store(c_out + j, m, cj);
-    const typename L::V tanh_c = tanh_lanes<L>(cj);
-    L::store(tanh_c_out + j, m, tanh_c);
-    L::store(h_out + j, m, L::mul(oj, tanh_c));
+  const typename L::Mask full = L::mask(L::kWidth);
+  std::size_t j = 0;
+  for (; j + 2 * L::kWidth <= hidden; j += 2 * L::kWidth) {
+    cell_block<L>(hidden, j, full, gates, c_prev, c_out, tanh_c_out, h_out);
+    cell_block<L>(hidden, j + L::kWidth, full, gates, c_prev, c_out, tanh_c_out, h_out);
   }
+  for (; j < hidden; j += L::kWidth) cell_block<L>(hidden, j, L::mask(hidden - j), gates, c_prev, c_out, tanh_c_out, h_out);
 }
 
 }  // namespace detail
