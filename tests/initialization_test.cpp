@@ -86,4 +86,47 @@ EDGELSTM_TEST(Activations, FastFloatMathIsWithinAFewUlpOfDouble) {
   EXPECT_TRUE(std::isnan(edgelstm::Math<float>::exp(NAN)) && std::isnan(edgelstm::Math<float>::tanh(NAN)));
 }
 
+
+// The cell's activations and update as the network runs them (lstm_cell_finish: on AVX2/AVX-512
+// hosts the vector formulas of activations_simd.h, elsewhere Math<float>), against double
+// precision, over gate values from tiny to saturated, every lane of a 16-wide block and a tail.
+EDGELSTM_TEST(Activations, CellUpdateIsWithinAFewUlpOfDouble) {
+  constexpr std::size_t kHidden = 37;
+  static float gates[4 * kHidden], c_prev[kHidden], c[kHidden], tanh_c[kHidden], h[kHidden];
+  double worst_gate = 0, worst_c = 0, worst_h = 0;
+  edgelstm::Random random(77);
+  for (int round = 0; round < 400; ++round) {
+    for (std::size_t k = 0; k < 4 * kHidden; ++k) {
+      // Magnitudes from 1e-6 to 50, both signs: tiny, the small-tanh range, the curve, saturation
+      // (below the exponential's clamps, where relative errors mean something).
+      const float magnitude = 50.0f * std::pow(10.0f, random.uniform_symmetric(3.85f) - 3.85f);
+      gates[k] = random.uniform_symmetric(1.0f) < 0 ? -magnitude : magnitude;
+    }
+    for (std::size_t j = 0; j < kHidden; ++j) c_prev[j] = random.uniform_symmetric(3.0f);
+    float z[4 * kHidden];
+    for (std::size_t k = 0; k < 4 * kHidden; ++k) z[k] = gates[k];
+    edgelstm::lstm_cell_finish(kHidden, gates, c_prev, c, tanh_c, h);
+    for (std::size_t j = 0; j < kHidden; ++j) {
+      const double i = 1 / (1 + std::exp(-static_cast<double>(z[j]))), f = 1 / (1 + std::exp(-static_cast<double>(z[kHidden + j])));
+      const double g = std::tanh(static_cast<double>(z[2 * kHidden + j]));
+      const double o = 1 / (1 + std::exp(-static_cast<double>(z[3 * kHidden + j])));
+      const double expected[4] = {i, f, g, o};
+      for (std::size_t q = 0; q < 4; ++q) {
+        worst_gate = std::fmax(worst_gate, std::fabs(gates[q * kHidden + j] - expected[q]) / std::fabs(expected[q]));
+      }
+      // c from the float gates (their error is counted above), relative to its terms' magnitudes.
+      const double fi = gates[j], ff = gates[kHidden + j], fg = gates[2 * kHidden + j], fo = gates[3 * kHidden + j];
+      const double c_exact = ff * c_prev[j] + fi * fg;
+      worst_c = std::fmax(worst_c, std::fabs(c[j] - c_exact) / (std::fabs(ff * c_prev[j]) + std::fabs(fi * fg) + 1e-30));
+      const double h_exact = fo * std::tanh(static_cast<double>(c[j]));
+      worst_h = std::fmax(worst_h, std::fabs(h[j] - h_exact) / (std::fabs(h_exact) + 1e-30));
+    }
+  }
+  std::printf("cell update (%s): max relative error gates %.3g, c %.3g, h %.3g\n", edgelstm::kernel_variant(), worst_gate,
+              worst_c, worst_h);
+  EXPECT_LE(worst_gate, 3e-7);
+  EXPECT_LE(worst_c, 2e-7);
+  EXPECT_LE(worst_h, 4e-7);
+}
+
 }  // namespace

@@ -250,5 +250,55 @@ int main() {
     if (done != 4 || sessions[1].committed_windows() != 1) std::abort();
   });
   failures += check("two nodes of a split: greetings, a step, an Adam window and its commit: 0 allocations", distributed == 0);
+  const int int8 = allocations_during([] {
+    constexpr auto kSpec = edgelstm::make_spec(1, 32, 1, 1, 6);
+    constexpr std::size_t kRows = 4 * 32;
+    static std::uint8_t data[kRows * (1 + 32) + 32 + 2 * kRows];
+    static float scales[2 * kRows + 2];
+    alignas(edgelstm::kPackedAlignment) static std::uint8_t arena[edgelstm::packed_int8_inference_bytes(kSpec)];
+    edgelstm::Network net;
+    if (net.bind_inference(kSpec, g_arena) != edgelstm::Status::kOk) std::abort();
+    if (net.initialize(5) != edgelstm::Status::kOk) std::abort();
+    const edgelstm::LstmLayerParameters<float> p = net.layer_parameters(0);
+    using edgelstm::QuantizedMatrix;
+    const auto int8 = edgelstm::WeightFormat::kInt8;
+    const auto row = edgelstm::ScaleGranularity::kRow;
+    edgelstm::quantize_matrix(p.weight_ih.data(), kRows, 1, int8, row, data, scales);
+    edgelstm::quantize_matrix(p.weight_hh.data(), kRows, 32, int8, row, data + kRows, scales + kRows);
+    edgelstm::quantize_matrix(net.head_weight().data(), 1, 32, int8, row, data + kRows * 33, scales + 2 * kRows);
+    edgelstm::quantize_fused_bias(p.bias_ih.data(), p.bias_hh.data(), kRows, data + kRows * 33 + 32, scales + 2 * kRows + 1);
+    const edgelstm::HybridLayer layer{QuantizedMatrix{int8, row, data, scales, kRows, 1},
+                                      QuantizedMatrix{int8, row, data + kRows, scales + kRows, kRows, 32},
+                                      QuantizedMatrix{edgelstm::WeightFormat::kInt16, edgelstm::ScaleGranularity::kTensor,
+                                                      data + kRows * 33 + 32, scales + 2 * kRows + 1, kRows, 1}};
+    const QuantizedMatrix head{int8, row, data + kRows * 33, scales + 2 * kRows, 1, 32};
+    edgelstm::PackedInt8Network fast;
+    if (fast.bind(kSpec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), head, net.head_bias().data(), arena) !=
+        edgelstm::Status::kOk) {
+      std::abort();
+    }
+    float x[6] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, y[1];
+    if (fast.step(edgelstm::Span<const float>(x, 1), y) != edgelstm::Status::kOk) std::abort();
+    if (fast.forward(edgelstm::Span<const float>(x, 6), y) != edgelstm::Status::kOk) std::abort();
+  });
+  failures += check("int8 host inference: bind, step, window: 0 allocations", int8 == 0);
+  const int batch = allocations_during([] {
+    constexpr auto kSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
+    alignas(edgelstm::kBatchAlignment) static std::uint8_t arena[edgelstm::batch_train_bytes(kSpec, 8)];
+    edgelstm::Network net;
+    edgelstm::TrainConfig config;
+    config.optimizer = edgelstm::OptimizerKind::kAdam;
+    if (net.bind_training(kSpec, config, g_arena) != edgelstm::Status::kOk) std::abort();
+    if (net.initialize(6) != edgelstm::Status::kOk) std::abort();
+    edgelstm::BatchTrainer trainer;
+    if (trainer.bind(net, 8, arena) != edgelstm::Status::kOk) std::abort();
+    static float x[8 * 6], targets[8];
+    for (int k = 0; k < 48; ++k) x[k] = 0.01f * static_cast<float>(k % 13);
+    if (trainer.train_step(edgelstm::Span<const float>(x, 48), edgelstm::Span<const float>(targets, 8)).status !=
+        edgelstm::Status::kOk) {
+      std::abort();
+    }
+  });
+  failures += check("minibatch training step (8 windows, Adam): 0 allocations", batch == 0);
   return failures == 0 ? 0 : 1;
 }

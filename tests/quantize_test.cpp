@@ -337,10 +337,15 @@ EDGELSTM_TEST(Quantize, QuantizationAwareStepAppliesTheQuantizedNetworksGradient
       const edgelstm::TrainResult expected = reference.train_step(edgelstm::Span<const float>(x, 15), edgelstm::Span<const float>(targets, 10),
                                                                   edgelstm::WindowStart::kZeroState);
       ASSERT_OK(expected.status);
+      // The two networks' window outputs are bit for bit equal; their losses come from the same
+      // mse_loss, but inlined into two callers.
+      const edgelstm::Span<const float> qat_outputs = qat.window_outputs(), reference_outputs = reference.window_outputs();
+      ASSERT_TRUE(qat_outputs.size() == reference_outputs.size());
+      EXPECT_TRUE(std::memcmp(qat_outputs.data(), reference_outputs.data(), sizeof(float) * qat_outputs.size()) == 0);
 #if defined(__FP_FAST_FMAF)
-      // Where the CPU fuses multiply-adds (-march=native, Cortex-M4F), the compiler contracts the
-      // same forward and loss code differently in the two call sites it inlines it into, so the two
-      // losses may differ in their last bits (1 ulp measured; with -ffp-contract=off they are equal).
+      // Where the CPU fuses multiply-adds (-march=native, Cortex-M4F), GCC may contract d * d + sum
+      // into an FMA in one caller and not in the other, so the two losses may differ in their last
+      // bits (1 ulp measured; with -ffp-contract=off they are equal).
       EXPECT_LE(std::fabs(static_cast<double>(r.loss) - expected.loss), 4.0 * 1.2e-7 * std::fabs(expected.loss));
 #else
       EXPECT_TRUE(r.loss == expected.loss);

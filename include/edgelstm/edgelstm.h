@@ -3,6 +3,7 @@
 #pragma once
 
 #include "activations.h"
+#include "batch_trainer.h"
 #include "checkpoint.h"
 #include "cobs_framing.h"
 #include "crc32.h"
@@ -23,6 +24,7 @@
 #include "network.h"
 #include "node_session.h"
 #include "node_slice.h"
+#include "packed_int8_network.h"
 #include "packed_network.h"
 #include "optimizer.h"
 #include "partition.h"

@@ -53,19 +53,32 @@ constexpr std::int16_t saturate_q15(std::int32_t x) {
   return static_cast<std::int16_t>(x > kQ15Max ? kQ15Max : x < -kQ15Max ? -kQ15Max : x);
 }
 
+namespace detail {
+// clamp(u, 0, 2^bits - 1): one USAT on ARMv7E-M (GCC does not find it for the two compares).
+template <int kBits>
+inline std::int32_t clamp_unsigned(std::int32_t u) {
+#if EDGELSTM_HAVE_ARMV7EM_DSP
+  std::int32_t r;
+  __asm__("usat %0, %1, %2" : "=r"(r) : "i"(kBits), "r"(u));
+  return r;
+#else
+  constexpr std::int32_t kMax = (std::int32_t{1} << kBits) - 1;
+  return u < 0 ? 0 : u > kMax ? kMax : u;
+#endif
+}
+}  // namespace detail
+
 // sigmoid(z / 2^12) in Q15: table over [-8, 8], step 1/16, linear interpolation.
-constexpr std::int16_t sigmoid_q15(std::int32_t z) {
-  std::int32_t u = z + 32768;
-  u = u < 0 ? 0 : u > 65535 ? 65535 : u;
+inline std::int16_t sigmoid_q15(std::int32_t z) {
+  const std::int32_t u = detail::clamp_unsigned<16>(z + 32768);
   const std::int32_t index = u >> 8, fraction = u & 255;
   const std::int32_t a = detail::kSigmoidQ15[index], b = detail::kSigmoidQ15[index + 1];
   return static_cast<std::int16_t>(a + (((b - a) * fraction + 128) >> 8));
 }
 
 // tanh(z / 2^12) in Q15: table over [-4, 4], step 1/32, linear interpolation.
-constexpr std::int16_t tanh_q15(std::int32_t z) {
-  std::int32_t u = z + 16384;
-  u = u < 0 ? 0 : u > 32767 ? 32767 : u;
+inline std::int16_t tanh_q15(std::int32_t z) {
+  const std::int32_t u = detail::clamp_unsigned<15>(z + 16384);
   const std::int32_t index = u >> 7, fraction = u & 127;
   const std::int32_t a = detail::kTanhQ15[index], b = detail::kTanhQ15[index + 1];
   return static_cast<std::int16_t>(a + (((b - a) * fraction + 64) >> 7));

@@ -23,6 +23,49 @@ struct HybridLayer {
   QuantizedMatrix bias;       // [4H x 1]: bias_ih + bias_hh, quantized (files: int16, quantize_fused_bias)
 };
 
+namespace detail {
+
+// kOk when `layers` and the head have the spec's shapes: per layer W_ih [4H x input], W_hh [4H x H]
+// and the fused bias [4H x 1] in an integer format, all with data; the head [O x H_top].
+inline Status check_hybrid_shapes(const LstmSpec& spec, Span<const HybridLayer> layers, const QuantizedMatrix& head_weight,
+                                  const float* head_bias) {
+  if (layers.size() != spec.num_layers || head_bias == nullptr) return Status::kInvalidArgument;
+  for (std::size_t l = 0; l < spec.num_layers; ++l) {
+    const HybridLayer& layer = layers[l];
+    const std::size_t rows = 4 * spec.hidden(l);
+    if (layer.weight_ih.rows != rows || layer.weight_ih.cols != spec.layer_input(l) || layer.weight_hh.rows != rows ||
+        layer.weight_hh.cols != spec.hidden(l) || layer.bias.rows != rows || layer.bias.cols != 1 ||
+        layer.bias.format == WeightFormat::kFloat32 || layer.bias.data == nullptr || layer.bias.scales == nullptr ||
+        layer.weight_ih.data == nullptr || layer.weight_hh.data == nullptr) {
+      return Status::kInvalidArgument;
+    }
+  }
+  if (head_weight.rows != spec.output_size || head_weight.cols != spec.top_hidden() || head_weight.data == nullptr) {
+    return Status::kInvalidArgument;
+  }
+  return Status::kOk;
+}
+
+// The weight matrices, fused biases and head of a quantized model file (read by read_model).
+inline Status hybrid_parts(const ModelView& model, HybridLayer* layers, QuantizedMatrix* head, const float** head_bias) {
+  if (model.weight_format() == WeightFormat::kFloat32) return Status::kInvalidArgument;
+  const LstmSpec& spec = model.spec();
+  ParameterTensor names[4 * kMaxLayers + 2];  // weight_ih, weight_hh, bias per layer
+  (void)parameter_tensors(spec, model.weight_format(), names);
+  for (std::size_t l = 0; l < spec.num_layers; ++l) {
+    EDGELSTM_TRY(model.quantized_matrix(names[3 * l].name, &layers[l].weight_ih));
+    EDGELSTM_TRY(model.quantized_matrix(names[3 * l + 1].name, &layers[l].weight_hh));
+    EDGELSTM_TRY(model.quantized_matrix(names[3 * l + 2].name, &layers[l].bias));
+  }
+  EDGELSTM_TRY(model.quantized_matrix("head.weight", head));
+  ModelTensor bias;
+  EDGELSTM_TRY(model.tensor("head.bias", &bias));
+  *head_bias = static_cast<const float*>(bias.data);
+  return Status::kOk;
+}
+
+}  // namespace detail
+
 class HybridNetwork {
  public:
   // Binds to quantized weights (which must outlive the network) and an arena of
@@ -30,20 +73,7 @@ class HybridNetwork {
   Status bind(const LstmSpec& spec, Span<const HybridLayer> layers, const QuantizedMatrix& head_weight,
               const float* head_bias, Span<std::uint8_t> arena) {
     EDGELSTM_TRY(validate_spec(spec));
-    if (layers.size() != spec.num_layers || head_bias == nullptr) return Status::kInvalidArgument;
-    for (std::size_t l = 0; l < spec.num_layers; ++l) {
-      const HybridLayer& layer = layers[l];
-      const std::size_t rows = 4 * spec.hidden(l);
-      if (layer.weight_ih.rows != rows || layer.weight_ih.cols != spec.layer_input(l) || layer.weight_hh.rows != rows ||
-          layer.weight_hh.cols != spec.hidden(l) || layer.bias.rows != rows || layer.bias.cols != 1 ||
-          layer.bias.format == WeightFormat::kFloat32 || layer.bias.data == nullptr || layer.bias.scales == nullptr ||
-          layer.weight_ih.data == nullptr || layer.weight_hh.data == nullptr) {
-        return Status::kInvalidArgument;
-      }
-    }
-    if (head_weight.rows != spec.output_size || head_weight.cols != spec.top_hidden() || head_weight.data == nullptr) {
-      return Status::kInvalidArgument;
-    }
+    EDGELSTM_TRY(detail::check_hybrid_shapes(spec, layers, head_weight, head_bias));
     const MemoryPlan plan = plan_memory(spec, Purpose::kInferenceInPlace);
     if (arena.data() == nullptr || arena.size() < plan.total_bytes) return Status::kBufferTooSmall;
     if (reinterpret_cast<std::uintptr_t>(arena.data()) % kArenaAlignment != 0) return Status::kMisalignedBuffer;
@@ -59,22 +89,11 @@ class HybridNetwork {
 
   // Binds to a quantized model file read by read_model (its bytes must outlive the network).
   Status bind(const ModelView& model, Span<std::uint8_t> arena) {
-    if (model.weight_format() == WeightFormat::kFloat32) return Status::kInvalidArgument;
-    const LstmSpec& spec = model.spec();
     HybridLayer layers[kMaxLayers];
-    detail::ParameterTensor names[4 * kMaxLayers + 2];  // weight_ih, weight_hh, bias per layer
-    (void)detail::parameter_tensors(spec, model.weight_format(), names);
-    for (std::size_t l = 0; l < spec.num_layers; ++l) {
-      EDGELSTM_TRY(model.quantized_matrix(names[3 * l].name, &layers[l].weight_ih));
-      EDGELSTM_TRY(model.quantized_matrix(names[3 * l + 1].name, &layers[l].weight_hh));
-      EDGELSTM_TRY(model.quantized_matrix(names[3 * l + 2].name, &layers[l].bias));
-    }
     QuantizedMatrix head;
-    EDGELSTM_TRY(model.quantized_matrix("head.weight", &head));
-    ModelTensor head_bias;
-    EDGELSTM_TRY(model.tensor("head.bias", &head_bias));
-    return bind(spec, Span<const HybridLayer>(layers, spec.num_layers), head, static_cast<const float*>(head_bias.data),
-                arena);
+    const float* head_bias = nullptr;
+    EDGELSTM_TRY(detail::hybrid_parts(model, layers, &head, &head_bias));
+    return bind(model.spec(), Span<const HybridLayer>(layers, model.spec().num_layers), head, head_bias, arena);
   }
 
   void reset_state() {

@@ -63,6 +63,51 @@ constexpr std::size_t widest_input(const LstmSpec& spec) {
   for (std::size_t l = 0; l < spec.num_layers; ++l) widest = spec.hidden(l) > widest ? spec.hidden(l) : widest;
   return widest;
 }
+
+// sums_ih[r] = g[0] + requantize_gate(sums_ih[r], g[1], shift_ih) + requantize_gate(sums_hh[r], g[2],
+// shift_hh), g the row's three constants. On ARMv7E-M in assembly: one LDM for the three
+// constants and no register spills, 14 instructions a row where GCC's loop takes 17.
+inline void integer_gate_pre_activations(const std::int32_t* g, std::size_t rows, int shift_ih, int shift_hh,
+                                         std::int32_t* sums_ih, const std::int32_t* sums_hh) {
+#if EDGELSTM_HAVE_ARMV7EM_DSP
+  static_assert(kIntegerGateFields == 3, "one LDM of three words per row");
+  if (rows == 0) return;
+  const std::int32_t round_ih = std::int32_t{1} << (shift_ih - 33), round_hh = std::int32_t{1} << (shift_hh - 33);
+  const std::int32_t right_ih = shift_ih - 32, right_hh = shift_hh - 32;
+  const std::int32_t* end = sums_hh + rows;
+  // LDM fills its registers in ascending order: the three constants' registers are fixed.
+  register std::int32_t c0 __asm__("r4");
+  register std::int32_t c1 __asm__("r5");
+  register std::int32_t c2 __asm__("r6");
+  std::int32_t a, b;
+  __asm__ volatile(
+      "1:\n"
+      "ldmia %[g]!, {%[c0], %[c1], %[c2]}\n"
+      "ldr %[a], [%[ih]]\n"
+      "ldr %[b], [%[hh]], #4\n"
+      "smmulr %[a], %[a], %[c1]\n"
+      "add %[a], %[a], %[round_ih]\n"
+      "asr %[a], %[a], %[right_ih]\n"
+      "smmulr %[b], %[b], %[c2]\n"
+      "add %[b], %[b], %[round_hh]\n"
+      "asr %[b], %[b], %[right_hh]\n"
+      "add %[c0], %[c0], %[a]\n"
+      "add %[c0], %[c0], %[b]\n"
+      "str %[c0], [%[ih]], #4\n"
+      "cmp %[hh], %[end]\n"
+      "bne 1b\n"
+      : [g] "+r"(g), [ih] "+r"(sums_ih), [hh] "+r"(sums_hh), [c0] "=&r"(c0), [c1] "=&r"(c1), [c2] "=&r"(c2),
+        [a] "=&r"(a), [b] "=&r"(b)
+      : [end] "r"(end), [round_ih] "r"(round_ih), [round_hh] "r"(round_hh), [right_ih] "r"(right_ih),
+        [right_hh] "r"(right_hh)
+      : "cc", "memory");
+#else
+  for (std::size_t r = 0; r < rows; ++r, g += kIntegerGateFields) {
+    sums_ih[r] = g[0] + requantize_gate(sums_ih[r], g[1], shift_ih) + requantize_gate(sums_hh[r], g[2], shift_hh);
+  }
+#endif
+}
+
 }  // namespace detail
 
 // One integer step of `units` hidden units of a layer (all of them, or a node's share in a hidden
@@ -80,11 +125,7 @@ inline void integer_lstm_units_step(const IntegerLayer& layer, std::size_t units
   matvec_s8_s16(layer.weight_ih, rows, input, x, packed, sums_ih);
   matvec_s8_s16(layer.weight_hh, rows, recurrent, h_prev, packed, sums_hh);
   // Pre-activations (Q.12) replace the ih sums.
-  const int shift_ih = layer.shift_ih, shift_hh = layer.shift_hh;
-  const std::int32_t* g = layer.gates;
-  for (std::size_t r = 0; r < rows; ++r, g += kIntegerGateFields) {
-    sums_ih[r] = g[0] + requantize_gate(sums_ih[r], g[1], shift_ih) + requantize_gate(sums_hh[r], g[2], shift_hh);
-  }
+  detail::integer_gate_pre_activations(layer.gates, rows, layer.shift_ih, layer.shift_hh, sums_ih, sums_hh);
   const int fraction = layer.cell_fraction_bits;
   for (std::size_t j = 0; j < units; ++j) {
     const std::int32_t i = sigmoid_q15(sums_ih[j]);

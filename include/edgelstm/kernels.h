@@ -8,8 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "simd.h"
+#include "kernels_armv7em.h"
+#include "kernels_rv32f.h"
 
 #if EDGELSTM_HAVE_AVX2_FMA
 #include <immintrin.h>
@@ -28,6 +31,15 @@
 #define EDGELSTM_UNROLL _Pragma("GCC unroll 32")
 #else
 #define EDGELSTM_UNROLL
+#endif
+// Unrolling by two: an in-order core pays a loop's pointer updates and branch once per two
+// elements (used for the activation loops, whose bodies are long).
+#if defined(__clang__)
+#define EDGELSTM_UNROLL_2 _Pragma("unroll 2")
+#elif defined(__GNUC__)
+#define EDGELSTM_UNROLL_2 _Pragma("GCC unroll 2")
+#else
+#define EDGELSTM_UNROLL_2
 #endif
 
 // GCC 12 reports -Warray-bounds / -Waggressive-loop-optimizations false positives when it inlines
@@ -120,8 +132,16 @@ inline void matvec_accumulate_avx2(const float* EDGELSTM_RESTRICT w, std::size_t
     const __m256 high = _mm256_permute2f128_ps(h0123, h4567, 0x31);  // high halves
     _mm256_storeu_ps(y + r, _mm256_add_ps(_mm256_loadu_ps(y + r), _mm256_add_ps(low, high)));
   }
-  if (blocked_rows < rows) {
-    matvec_accumulate_lanes(w + blocked_rows * cols, rows - blocked_rows, cols, x, y + blocked_rows);
+  // The last rows (fewer than 8: a dense head of a few outputs) one at a time: eight products per
+  // FMA and one horizontal sum.
+  for (std::size_t r = blocked_rows; r < rows; ++r) {
+    const float* row = w + r * cols;
+    __m256 sum = _mm256_setzero_ps();
+    for (std::size_t k = 0; k < vector_cols; k += 8) sum = _mm256_fmadd_ps(_mm256_loadu_ps(row + k), _mm256_loadu_ps(x + k), sum);
+    if (tail != 0) sum = _mm256_fmadd_ps(_mm256_maskload_ps(row + vector_cols, mask), _mm256_maskload_ps(x + vector_cols, mask), sum);
+    const __m128 half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
+    const __m128 quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    y[r] += _mm_cvtss_f32(_mm_add_ss(quarter, _mm_movehdup_ps(quarter)));
   }
 }
 #endif
@@ -163,61 +183,22 @@ inline void matvec_accumulate_scalar(const T* EDGELSTM_RESTRICT w, std::size_t r
 }
 
 #if EDGELSTM_HAVE_ARMV7EM_FPU_ASM
-// Cortex-M4F/M7: the scalar kernel's block of 16 inputs with the loads done by VLDM. Inputs
-// x[k0 .. k0+16) sit in s16-s31 for the whole sweep over the rows; each row's 16 weights arrive in
-// s8-s15 with two VLDMs (one instruction each); two accumulators (s0 starting from y[r], s1 from
-// its first product) halve the FMA dependency chain. Per row and block: 2 weight loads, 16
-// multiply-(accumulate)s, sum load/add/store, pointer and loop bookkeeping: 24 instructions for 16
-// multiply-accumulates, where a C loop needs one load per weight (53 for 24). rows must be > 0.
-inline void matvec_block16_armv7em(const float* w, std::size_t rows, std::size_t cols,
-                                   std::size_t k0, const float* x, float* y) {
-  const float* row = w + k0;
-  const float* inputs = x + k0;
-  const std::size_t next_row_bytes = cols * sizeof(float) - 16 * sizeof(float);
-  __asm__ volatile(
-      "vldmia %[inputs], {s16-s31}\n"
-      "1:\n"
-      "vldr s0, [%[y]]\n"
-      "vldmia %[row]!, {s8-s15}\n"
-      "vfma.f32 s0, s8, s16\n"
-      "vmul.f32 s1, s9, s17\n"
-      "vfma.f32 s0, s10, s18\n"
-      "vfma.f32 s1, s11, s19\n"
-      "vfma.f32 s0, s12, s20\n"
-      "vfma.f32 s1, s13, s21\n"
-      "vfma.f32 s0, s14, s22\n"
-      "vfma.f32 s1, s15, s23\n"
-      "vldmia %[row]!, {s8-s15}\n"
-      "vfma.f32 s0, s8, s24\n"
-      "vfma.f32 s1, s9, s25\n"
-      "vfma.f32 s0, s10, s26\n"
-      "vfma.f32 s1, s11, s27\n"
-      "vfma.f32 s0, s12, s28\n"
-      "vfma.f32 s1, s13, s29\n"
-      "vfma.f32 s0, s14, s30\n"
-      "vfma.f32 s1, s15, s31\n"
-      "vadd.f32 s0, s0, s1\n"
-      "vstmia %[y]!, {s0}\n"
-      "add %[row], %[row], %[next_row_bytes]\n"
-      "subs %[rows], %[rows], #1\n"
-      "bne 1b\n"
-      : [row] "+r"(row), [y] "+r"(y), [rows] "+r"(rows)
-      : [inputs] "r"(inputs), [next_row_bytes] "r"(next_row_bytes)
-      : "s0", "s1", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18",
-        "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31",
-        "cc", "memory");
-}
-
-inline void matvec_accumulate_armv7em(const float* w, std::size_t rows, std::size_t cols,
-                                      const float* x, float* y) {
+// Cortex-M4F/M7: four rows at a time in blocks of up to 20 inputs held in registers, the weights
+// loaded eight per VLDM (kernels_armv7em.h): 1.25 instructions per multiply-accumulate, where the
+// scalar C kernel needs one load per weight. Rows past the last multiple of 4 and columns past the
+// last multiple of 4 take the scalar loops.
+inline void matvec_accumulate_armv7em(const float* w, std::size_t rows, std::size_t cols, const float* x,
+                                      float* y) {
+  const std::size_t groups = rows / 4;
   std::size_t k0 = 0;
-  if (rows > 0) {
-    for (; k0 + 16 <= cols; k0 += 16) matvec_block16_armv7em(w, rows, cols, k0, x, y);
+  if (groups > 0) {
+    k0 = detail::for_each_armv7em_block(cols, [&](std::size_t first, auto block) {
+      detail::matvec_rows4_armv7em<decltype(block)::value>(w, groups, cols, first, x, y);
+    });
+    for (; k0 + 2 <= cols; k0 += 2) matvec_accumulate_block<float, 2>(w, 4 * groups, cols, k0, x, y);
+    for (; k0 < cols; ++k0) matvec_accumulate_block<float, 1>(w, 4 * groups, cols, k0, x, y);
   }
-  for (; k0 + 8 <= cols; k0 += 8) matvec_accumulate_block<float, 8>(w, rows, cols, k0, x, y);
-  for (; k0 + 4 <= cols; k0 += 4) matvec_accumulate_block<float, 4>(w, rows, cols, k0, x, y);
-  for (; k0 + 2 <= cols; k0 += 2) matvec_accumulate_block<float, 2>(w, rows, cols, k0, x, y);
-  for (; k0 < cols; ++k0) matvec_accumulate_block<float, 1>(w, rows, cols, k0, x, y);
+  if (4 * groups < rows) matvec_accumulate_scalar(w + 4 * groups * cols, rows - 4 * groups, cols, x, y + 4 * groups);
 }
 #endif
 
@@ -239,12 +220,38 @@ inline void matvec_accumulate(const T* EDGELSTM_RESTRICT w, std::size_t rows, st
     return;
   }
 #endif
+#if EDGELSTM_HAVE_RV32F_ASM
+  if constexpr (std::is_same_v<T, float>) {
+    matvec_accumulate_rv32f(w, rows, cols, x, y);
+    return;
+  }
+#endif
 #if EDGELSTM_SCALAR_CORE
   matvec_accumulate_scalar(w, rows, cols, x, y);
 #else
   matvec_accumulate_lanes(w, rows, cols, x, y);
 #endif
 }
+
+#if EDGELSTM_HAVE_ARMV7EM_FPU_ASM
+// y += W^T v on Cortex-M4F/M7: blocks of up to 20 columns of y held in registers while the rows of
+// W stream past, each row scaled by v[r] and added with one VLDM per eight weights (1.35 instructions
+// per multiply-accumulate; the C loops load every weight and reload and store y every four rows).
+// Each y[k] adds its rows in order. rows must be > 0; columns past the last multiple of 4 take a C
+// loop.
+inline void matvec_transposed_accumulate_armv7em(const float* w, std::size_t rows, std::size_t cols,
+                                                 const float* v, float* y) {
+  const std::size_t k0 = detail::for_each_armv7em_block(cols, [&](std::size_t first, auto block) {
+    detail::axpy_rows_armv7em<decltype(block)::value>(w + first, cols * sizeof(float), v, sizeof(float), rows,
+                                                      y + first, y + first);
+  });
+  for (std::size_t k = k0; k < cols; ++k) {
+    float sum = y[k];
+    for (std::size_t r = 0; r < rows; ++r) sum += w[r * cols + k] * v[r];
+    y[k] = sum;
+  }
+}
+#endif
 
 // y[k] += sum_r w[r][k] * v[r]  for k < cols  (y += W^T v, as in backpropagating through W).
 // Walks W row by row (contiguous), four rows per pass over y so y is loaded and stored a quarter
@@ -255,6 +262,14 @@ template <typename T>
 inline void matvec_transposed_accumulate(const T* EDGELSTM_RESTRICT w, std::size_t rows,
                                          std::size_t cols, const T* EDGELSTM_RESTRICT v,
                                          T* EDGELSTM_RESTRICT y) {
+#if EDGELSTM_HAVE_ARMV7EM_FPU_ASM
+  if constexpr (std::is_same_v<T, float>) {
+    if (rows > 0 && cols >= 4) {
+      matvec_transposed_accumulate_armv7em(w, rows, cols, v, y);
+      return;
+    }
+  }
+#endif
   std::size_t r = 0;
 #if EDGELSTM_HAVE_AVX2_FMA
   for (; r + 8 <= rows; r += 8) {
@@ -429,11 +444,43 @@ inline void outer_product_sum_avx512(const float* EDGELSTM_RESTRICT a, std::size
 }
 #endif
 
+#if EDGELSTM_HAVE_ARMV7EM_FPU_ASM
+// The same on Cortex-M4F/M7: for each row, blocks of up to 20 sums in registers while the steps' rows
+// of b stream past, each scaled by the row's factor a[s][r] (kernels_armv7em.h; about 1.5
+// instructions per multiply-accumulate for a window of 6, against ~3 for the C loops). Each sum
+// runs over the steps in order, from 0. steps must be > 0; columns past the last multiple of 4 take
+// a C loop.
+inline void outer_product_sum_armv7em(const float* a, std::size_t a_stride, const float* b, std::size_t b_stride,
+                                      std::size_t steps, std::size_t rows, std::size_t cols, float* g) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* g_row = g + r * cols;
+    const std::size_t k0 = detail::for_each_armv7em_block(cols, [&](std::size_t first, auto block) {
+      detail::axpy_rows_armv7em<decltype(block)::value>(b + first, b_stride * sizeof(float), a + r,
+                                                        a_stride * sizeof(float), steps, detail::kArmv7emZeros,
+                                                        g_row + first);
+    });
+    for (std::size_t k = k0; k < cols; ++k) {
+      float sum = 0;
+      for (std::size_t s = 0; s < steps; ++s) sum += a[s * a_stride + r] * b[s * b_stride + k];
+      g_row[k] = sum;
+    }
+  }
+}
+#endif
+
 template <typename T>
 inline void outer_product_sum(const T* EDGELSTM_RESTRICT a, std::size_t a_stride,
                               const T* EDGELSTM_RESTRICT b, std::size_t b_stride,
                               std::size_t steps, std::size_t rows, std::size_t cols,
                               T* EDGELSTM_RESTRICT g) {
+#if EDGELSTM_HAVE_ARMV7EM_FPU_ASM
+  if constexpr (std::is_same_v<T, float>) {
+    if (cols >= 4 && steps > 0) {
+      outer_product_sum_armv7em(a, a_stride, b, b_stride, steps, rows, cols, g);
+      return;
+    }
+  }
+#endif
 #if EDGELSTM_HAVE_AVX512F
   if constexpr (std::is_same_v<T, float>) {
     if (cols >= 16 && steps > 0) {

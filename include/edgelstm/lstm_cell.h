@@ -10,8 +10,10 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include "activations.h"
+#include "activations_simd.h"
 #include "kernels.h"
 
 namespace edgelstm {
@@ -27,27 +29,43 @@ struct LstmLayerWeights {
   std::size_t hidden = 0;
 };
 
-// Applies the gate nonlinearities in place: sigmoid on i, f, o and tanh on g.
-template <typename T>
-inline void lstm_gate_activations(T* gates, std::size_t hidden) {
-  T* EDGELSTM_RESTRICT p = gates;
-  for (std::size_t j = 0; j < 2 * hidden; ++j) p[j] = Math<T>::sigmoid(p[j]);
-  for (std::size_t j = 2 * hidden; j < 3 * hidden; ++j) p[j] = Math<T>::tanh(p[j]);
-  for (std::size_t j = 3 * hidden; j < 4 * hidden; ++j) p[j] = Math<T>::sigmoid(p[j]);
-}
-
 // The second half of a forward step, shared by every weight format: from the gate
-// pre-activations z in `gates` (4H) to i, f, g, o (in place), c_t, tanh(c_t) and h_t.
+// pre-activations z in `gates` (4H) to i, f, g, o (in place), c_t, tanh(c_t) and h_t:
+// sigmoid on i, f, o, then per unit tanh on g, c_t = f c_{t-1} + i g and h_t = o tanh(c_t).
+// c_out may equal c_prev and h_out may equal tanh_c_out (the streaming inference path does both).
+// On AVX2/AVX-512 hosts one vector pass over the units (activations_simd.h); elsewhere short
+// loops: with five activations in one loop body GCC reloads their constants inside the loop on
+// RV32F, and the sigmoid and tanh loops unrolled by two pay their bookkeeping half as often.
 template <typename T>
 inline void lstm_cell_finish(std::size_t hidden, T* gates, const T* c_prev, T* c_out, T* tanh_c_out, T* h_out) {
-  lstm_gate_activations(gates, hidden);
-  const T* i = gates;
-  const T* f = gates + hidden;
-  const T* g = gates + 2 * hidden;
-  const T* o = gates + 3 * hidden;
-  for (std::size_t j = 0; j < hidden; ++j) c_out[j] = f[j] * c_prev[j] + i[j] * g[j];
-  for (std::size_t j = 0; j < hidden; ++j) tanh_c_out[j] = Math<T>::tanh(c_out[j]);
-  for (std::size_t j = 0; j < hidden; ++j) h_out[j] = o[j] * tanh_c_out[j];
+#if EDGELSTM_HAVE_AVX512F
+  if constexpr (std::is_same_v<T, float>) {
+    detail::lstm_cell_finish_lanes<detail::Avx512Lanes>(hidden, gates, c_prev, c_out, tanh_c_out, h_out);
+    return;
+  }
+#elif EDGELSTM_HAVE_AVX2_FMA
+  if constexpr (std::is_same_v<T, float>) {
+    detail::lstm_cell_finish_lanes<detail::Avx2Lanes>(hidden, gates, c_prev, c_out, tanh_c_out, h_out);
+    return;
+  }
+#endif
+  T* i = gates;
+  T* f = gates + hidden;
+  T* g = gates + 2 * hidden;
+  T* o = gates + 3 * hidden;
+  EDGELSTM_UNROLL_2
+  for (std::size_t j = 0; j < 2 * hidden; ++j) i[j] = Math<T>::sigmoid(i[j]);  // i and f
+  EDGELSTM_UNROLL_2
+  for (std::size_t j = 0; j < hidden; ++j) o[j] = Math<T>::sigmoid(o[j]);
+  EDGELSTM_UNROLL_2
+  for (std::size_t j = 0; j < hidden; ++j) g[j] = Math<T>::tanh(g[j]);
+  for (std::size_t j = 0; j < hidden; ++j) {
+    const T cj = f[j] * c_prev[j] + i[j] * g[j];
+    c_out[j] = cj;
+    const T tanh_c = Math<T>::tanh(cj);
+    tanh_c_out[j] = tanh_c;
+    h_out[j] = o[j] * tanh_c;
+  }
 }
 
 // Gate pre-activations z = b_ih + b_hh + W_ih x + W_hh h_prev of `rows` gate rows: weight_ih is
@@ -58,9 +76,28 @@ template <typename T>
 inline void lstm_gate_preactivations(const T* weight_ih, const T* weight_hh, const T* bias_ih, const T* bias_hh,
                                      std::size_t rows, std::size_t input, std::size_t recurrent, const T* x,
                                      const T* h_prev, T* gates) {
-  if (input <= 2) {
-    // A layer fed one or two features (a meter reading, a calendar pair): biases and input
-    // weights in one pass instead of a bias pass plus a matrix-vector pass of width 1 or 2.
+#if EDGELSTM_HAVE_RV32F_ASM
+  if constexpr (std::is_same_v<T, float>) {
+    // One feature on RV32F: the biases and the input column in the first block's pass.
+    if (input == 1 && lstm_gates_input1_rv32f(weight_hh, rows, recurrent, h_prev, bias_ih, bias_hh, weight_ih, x[0], gates)) {
+      return;
+    }
+  }
+#endif
+  if (input == 1 && rows % 4 == 0) {
+    // A layer fed one feature (a meter reading): biases and input weights in one pass instead of
+    // a bias pass plus a matrix-vector pass of width 1; four rows (one unit's worth of the four
+    // gates' rows) per iteration, so an in-order core pays its pointer bookkeeping once per four.
+    const T x0 = x[0];
+    for (std::size_t r = 0; r < rows; r += 4) {
+      gates[r] = bias_ih[r] + bias_hh[r] + weight_ih[r] * x0;
+      gates[r + 1] = bias_ih[r + 1] + bias_hh[r + 1] + weight_ih[r + 1] * x0;
+      gates[r + 2] = bias_ih[r + 2] + bias_hh[r + 2] + weight_ih[r + 2] * x0;
+      gates[r + 3] = bias_ih[r + 3] + bias_hh[r + 3] + weight_ih[r + 3] * x0;
+    }
+  } else if (input <= 2) {
+    // One or two features (a calendar pair): biases and input weights in one pass instead of a
+    // bias pass plus a matrix-vector pass of width 1 or 2.
     for (std::size_t r = 0; r < rows; ++r) {
       T sum = bias_ih[r] + bias_hh[r];
       for (std::size_t k = 0; k < input; ++k) sum += weight_ih[r * input + k] * x[k];

@@ -353,6 +353,15 @@ class BasicNetwork {
   // `gradient_norm` (may be null) receives the norm before clipping.
   Status apply_gradients(float* gradient_norm_out);
 
+  // The same with given gradients (parameter_count values in parameters() order, e.g. the sum over
+  // a minibatch, BatchTrainer), which gradients() then holds.
+  Status apply_gradients(Span<const T> gradients, float* gradient_norm_out) {
+    if (!bound_for_training()) return Status::kNotBound;
+    if (gradients.size() != plan_.gradients.count) return Status::kInvalidArgument;
+    copy(gradients.data(), gradients.size(), at(plan_.gradients));
+    return apply_gradients(gradient_norm_out);
+  }
+
   // Makes the state at the end of the cached window the network's recurrent state.
   void commit_state() {
     for (std::size_t layer = 0; layer < spec_.num_layers; ++layer) {
@@ -528,16 +537,25 @@ Status BasicNetwork<T>::apply_gradients(float* gradient_norm_out) {
   if (!bound_for_training()) return Status::kNotBound;
   const std::size_t count = plan_.gradients.count;
   const T* gradients = at(plan_.gradients);
-  const T norm = gradient_norm(gradients, count);
+  T* parameters = mutable_weights_;
+  T parameter_bound = 0;
+  const T norm = Math<T>::sqrt(detail::gradient_square_sum_and_bound<T>(gradients, parameters, count, &parameter_bound));
   if (gradient_norm_out != nullptr) *gradient_norm_out = static_cast<float>(norm);
   if (!Math<T>::is_finite(norm)) return Status::kNonFinite;
   const T scale = clip_scale(norm, static_cast<T>(config_.clip_norm));
   const double beta1_power = beta1_power_ * config_.beta1;
   const double beta2_power = beta2_power_ * config_.beta2;
   T* state = at(plan_.optimizer_state);
-  T* parameters = mutable_weights_;
-  if (!optimizer_update<false>(config_, scale, beta1_power, beta2_power, count, gradients, state,
-                               parameters)) {
+  // The guard: an update that would make any value non-finite is refused before anything is
+  // written. When bounds of the gradients, parameters and state prove it cannot happen (always,
+  // short of values near the float range), the checking pass is skipped: one pass less over every
+  // parameter, and the same arithmetic for the update itself.
+  T state_bounds[2] = {0, 0};
+  for (std::size_t slot = 0; slot < optimizer_state_slots(config_.optimizer); ++slot) {
+    state_bounds[slot] = magnitude_bound(state + slot * count, count);
+  }
+  if (!update_is_surely_finite(config_, scale, beta1_power, norm, parameter_bound, state_bounds) &&
+      !optimizer_update<false>(config_, scale, beta1_power, beta2_power, count, gradients, state, parameters)) {
     return Status::kNonFinite;
   }
   (void)optimizer_update<true>(config_, scale, beta1_power, beta2_power, count, gradients, state,

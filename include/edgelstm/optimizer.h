@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 
 #include "activations.h"
 #include "kernels.h"
@@ -51,19 +53,62 @@ inline Status validate_train_config(const TrainConfig& config) {
   return Status::kOk;
 }
 
-// The sum of squares of a gradient vector (gradient_norm's square before the root; a node of a
-// partitioned network reports it so the global norm can be formed across nodes). Overflow gives
-// +Inf, which the caller treats as non-finite.
-// This norm scales every clipped gradient, so its rounding error shows in the weights (Adam
-// normalizes the gradient, and with weight decay a clipped gradient can nearly cancel the decay
-// term). Hence a blocked sum: sixteen interleaved partial sums over blocks of 256 values, each
-// block reduced pairwise and added to a running total. Each value then passes through about
-// 16 + count / 256 additions instead of count, and the inner loop vectorizes.
+namespace detail {
+
+// The magnitude bits of a value (its sign cleared), for magnitude bounds: the bits of non-negative
+// floats order as integers do, so the OR of several values' magnitude bits, read back as a float,
+// is at least the largest of them (and Inf or NaN when any of them is).
+inline std::uint32_t magnitude_bits(float x) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits & 0x7FFFFFFFu;
+}
+inline std::uint64_t magnitude_bits(double x) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits & 0x7FFFFFFFFFFFFFFFull;
+}
+// The OR of the bits of count values (four at a time: an in-order core pays its loop once per
+// four); the caller clears the sign bit once at the end.
 template <typename T>
-inline T gradient_square_sum(const T* gradients, std::size_t count) {
+inline decltype(magnitude_bits(T())) or_of_bits(const T* x, std::size_t count) {
+  using Bits = decltype(magnitude_bits(T()));
+  Bits a = 0, b = 0, c = 0, d = 0;
+  std::size_t k = 0;
+  for (; k + 4 <= count; k += 4) {
+    Bits w0, w1, w2, w3;
+    std::memcpy(&w0, x + k, sizeof w0);
+    std::memcpy(&w1, x + k + 1, sizeof w1);
+    std::memcpy(&w2, x + k + 2, sizeof w2);
+    std::memcpy(&w3, x + k + 3, sizeof w3);
+    a |= w0;
+    b |= w1;
+    c |= w2;
+    d |= w3;
+  }
+  for (; k < count; ++k) a |= magnitude_bits(x[k]);
+  return a | b | c | d;
+}
+template <typename T>
+inline T bound_from_bits(decltype(magnitude_bits(T())) bits) {
+  T value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+// The sum of squares of the gradients, and (when `values` is not null) a bound of the magnitudes
+// of `values` (see magnitude_bits) into *bound, in the same pass. Overflow gives +Inf, which the
+// caller treats as non-finite. The norm scales every clipped gradient, so its rounding error shows
+// in the weights (Adam normalizes the gradient, and with weight decay a clipped gradient can nearly
+// cancel the decay term). Hence a blocked sum: sixteen interleaved partial sums over blocks of 256
+// values, each block reduced pairwise and added to a running total. Each value then passes through
+// about 16 + count / 256 additions instead of count, and the inner loop vectorizes.
+template <typename T>
+inline T gradient_square_sum_and_bound(const T* gradients, const T* values, std::size_t count, T* bound) {
   constexpr std::size_t kLanes = 16;
   constexpr std::size_t kBlock = 256;
   T total = 0;
+  decltype(magnitude_bits(T())) bits = 0;
   for (std::size_t start = 0; start < count; start += kBlock) {
     const std::size_t length = count - start < kBlock ? count - start : kBlock;
     const T* block = gradients + start;
@@ -77,14 +122,33 @@ inline T gradient_square_sum(const T* gradients, std::size_t count) {
       for (std::size_t lane = 0; lane < width; ++lane) lanes[lane] += lanes[lane + width];
     }
     total += lanes[0];
+    if (values != nullptr) bits |= or_of_bits(values + start, length);
   }
+  if (values != nullptr) *bound = bound_from_bits<T>(bits & magnitude_bits(std::numeric_limits<T>::infinity()));
   return total;
 }
 
-// The L2 norm of a gradient vector (see gradient_square_sum for the order of the sum).
+}  // namespace detail
+
+// The sum of squares of a gradient vector (gradient_norm's square before the root; a node of a
+// partitioned network reports it so the global norm can be formed across nodes); see
+// detail::gradient_square_sum_and_bound for the order of the sum.
+template <typename T>
+inline T gradient_square_sum(const T* gradients, std::size_t count) {
+  return detail::gradient_square_sum_and_bound<T>(gradients, nullptr, count, nullptr);
+}
+
+// The L2 norm of a gradient vector.
 template <typename T>
 inline T gradient_norm(const T* gradients, std::size_t count) {
   return Math<T>::sqrt(gradient_square_sum(gradients, count));
+}
+
+// A bound of |x_k| over count values: at least the largest magnitude, at most twice it; Inf or
+// NaN when any value is not finite.
+template <typename T>
+inline T magnitude_bound(const T* x, std::size_t count) {
+  return detail::bound_from_bits<T>(detail::or_of_bits(x, count) & detail::magnitude_bits(std::numeric_limits<T>::infinity()));
 }
 
 // The factor clip_grad_norm_ multiplies every gradient by: min(1, limit / (norm + 1e-6)).
@@ -112,6 +176,19 @@ inline bool optimizer_update(const TrainConfig& config, T grad_scale, double bet
   std::uint32_t any_bad = 0;  // OR of detail::non_finite_bit over every updated value
   switch (config.optimizer) {
     case OptimizerKind::kSgd:
+      if (kCommit && grad_scale == T(1) && decay == T(0)) {
+        // No clipping, no weight decay (TrainConfig's defaults): the same values as below, from
+        // one multiply-add per parameter, four at a time.
+        std::size_t k = 0;
+        for (; k + 4 <= count; k += 4) {
+          parameters[k] -= lr * gradients[k];
+          parameters[k + 1] -= lr * gradients[k + 1];
+          parameters[k + 2] -= lr * gradients[k + 2];
+          parameters[k + 3] -= lr * gradients[k + 3];
+        }
+        for (; k < count; ++k) parameters[k] -= lr * gradients[k];
+        break;
+      }
       for (std::size_t k = 0; k < count; ++k) {
         const T g = grad_scale * gradients[k] + decay * parameters[k];
         const T updated = parameters[k] - lr * g;
@@ -164,6 +241,41 @@ inline bool optimizer_update(const TrainConfig& config, T grad_scale, double bet
     }
   }
   return any_bad == 0;
+}
+
+// True when one optimizer update (optimizer_update's arithmetic, gradient = grad_scale * gradients)
+// cannot produce a non-finite parameter or optimizer state, from bounds alone: `norm` the
+// gradients' L2 norm (so every |g_k| <= norm), parameter_bound and state_bounds[0..1] bounds of
+// the magnitudes of the parameters and of the optimizer state's slots (magnitude_bound). Every
+// bound is carried in double with a factor 2 of room for the few float roundings of one update.
+// Then the update needs no checking pass before it is committed; when this is false the caller
+// checks every updated value (optimizer_update<false>) as before.
+template <typename T>
+inline bool update_is_surely_finite(const TrainConfig& config, T grad_scale, double beta1_power, T norm,
+                                    T parameter_bound, const T* state_bounds) {
+  const double limit = static_cast<double>(std::numeric_limits<T>::max()) / 2.0;
+  const double g = 2.0 * static_cast<double>(norm), p = static_cast<double>(parameter_bound);
+  const auto fits = [limit](double value) { return value < limit; };  // false for NaN and Inf
+  if (!fits(g) || !fits(p)) return false;
+  const double lr = config.learning_rate, decay = config.weight_decay;
+  const double effective = static_cast<double>(grad_scale) * g + decay * p;  // |scaled g + decay p|
+  switch (config.optimizer) {
+    case OptimizerKind::kSgd:
+      return fits(effective) && fits(p + lr * effective);
+    case OptimizerKind::kMomentum: {
+      const double velocity = config.momentum * static_cast<double>(state_bounds[0]) + effective;
+      return fits(effective) && fits(velocity) && fits(p + lr * velocity);
+    }
+    case OptimizerKind::kAdam: {
+      const double m = config.beta1 * static_cast<double>(state_bounds[0]) + (1.0 - config.beta1) * effective;
+      const double v = config.beta2 * static_cast<double>(state_bounds[1]) + (1.0 - config.beta2) * effective * effective;
+      const double step_size = lr / (1.0 - beta1_power);
+      // |m / (sqrt(v) / c + eps)| <= |m| / eps.
+      return fits(effective) && fits(effective * effective) && fits(m) && fits(v) &&
+             fits(p + step_size * m / static_cast<double>(config.epsilon));
+    }
+  }
+  return false;
 }
 
 }  // namespace edgelstm

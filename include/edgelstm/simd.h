@@ -28,6 +28,16 @@
 #define EDGELSTM_HAVE_ARMV7EM_FPU_ASM 0
 #endif
 
+// 32-bit RISC-V with a single-precision FPU (RV32F, e.g. rv32imafc): a matrix-vector kernel whose
+// inner loop is written in assembly, because GCC's schedule of the C loop spills the inputs it
+// should keep in registers (see kernels_rv32f.h).
+#if !defined(EDGELSTM_PORTABLE_KERNELS) && defined(__riscv) && defined(__riscv_flen) && __riscv_flen >= 32 && \
+    defined(__riscv_xlen) && __riscv_xlen == 32 && (defined(__GNUC__) || defined(__clang__))
+#define EDGELSTM_HAVE_RV32F_ASM 1
+#else
+#define EDGELSTM_HAVE_RV32F_ASM 0
+#endif
+
 // ARMv7E-M's DSP extension (Cortex-M4/M7, FPU or not): dual 16-bit multiply-accumulate (SMLAD)
 // and byte-pair sign extension (SXTB16) through the ACLE intrinsics, for the full-integer path.
 #if !defined(EDGELSTM_PORTABLE_KERNELS) && defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
@@ -52,6 +62,7 @@ namespace edgelstm {
 constexpr const char* kernel_variant() {
   return EDGELSTM_HAVE_AVX2_FMA          ? "avx2+fma"
          : EDGELSTM_HAVE_ARMV7EM_FPU_ASM ? "armv7e-m fpu"
+         : EDGELSTM_HAVE_RV32F_ASM       ? "rv32f"
          : EDGELSTM_SCALAR_CORE          ? "scalar"
                                          : "lanes";
 }
