@@ -365,7 +365,10 @@ EDGELSTM_TEST(VectorInbox, HoldsFourVectorsInEveryEncoding) {
 
 // Q15 of NaN and of infinities is defined (a float -> int conversion of NaN is undefined behaviour).
 EDGELSTM_TEST(Frame, Q15OfNaNAndInfinityIsDefined) {
-  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  // Read at run time (a compiler may fold the undefined conversion of a constant NaN to 0).
+  static volatile float g_nan = std::numeric_limits<float>::quiet_NaN();
+  static volatile float g_inf = std::numeric_limits<float>::infinity();
+  const float nan = g_nan, inf = g_inf;
   EXPECT_EQ_INT(edgelstm::q15_from_float(nan), 0);
   EXPECT_EQ_INT(edgelstm::q15_from_float(-nan), 0);
   EXPECT_EQ_INT(edgelstm::q15_from_float(inf), 32767);
