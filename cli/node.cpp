@@ -73,7 +73,11 @@ class NodeCommand : public Command {
     std::signal(SIGTERM, request_stop);
     std::signal(SIGINT, request_stop);
     std::uint32_t rounds = 0;
+    const auto print_alerts = [&] {
+      for (const std::string& alert : node.take_alerts()) std::printf("%s\n", alert.c_str());
+    };
     const auto on_event = [&](const SessionEvent& event) {
+      print_alerts();  // a refused publish before the loss of the peer it causes
       if (event.kind == SessionEventKind::kStepDone || event.kind == SessionEventKind::kWindowDone) ++rounds;
       const std::string line = describe_event(index_, event);
       if (!line.empty()) {
@@ -92,8 +96,12 @@ class NodeCommand : public Command {
           on_event);
       for (const std::string& line : summary_lines(records)) std::printf("%s\n", line.c_str());
     } else {
-      while (g_stop == 0) node.pump(100, on_event);
+      while (g_stop == 0) {
+        node.pump(100, on_event);
+        print_alerts();
+      }
     }
+    print_alerts();
     if (!figures_.empty()) write_figures(node, rounds, figures_);
     std::printf("node %d: stopped after %u rounds\n", index_, rounds);
   }

@@ -75,10 +75,52 @@ bool MqttTransport::subscribe_inbound() {
 
 void MqttTransport::send(std::size_t peer, Span<const std::uint8_t> frame) {
   if (peer >= outbound_.size() || outbound_[peer].empty()) return;
-  (void)client_->publish(outbound_[peer], frame.data(), frame.size(), 1);
+  const int mid = client_->publish(outbound_[peer], frame.data(), frame.size(), 1);
+  if (mid <= 0) {
+    ++counts_.unsent;  // lost like a dropped datagram: the link retransmits it
+    return;
+  }
+  if (unconfirmed_.size() == kMaxUnconfirmed) {  // message ids are reused after 65,535
+    unconfirmed_.pop_front();
+    ++counts_.unconfirmed;
+  }
+  unconfirmed_.push_back({mid, peer});
+}
+
+// Reads the broker's answers to the publishes so far: a refusal is counted and reported once per
+// link (and again every 1,000 refusals), never taken for a delivery.
+void MqttTransport::check_acknowledgements() {
+  for (auto it = unconfirmed_.begin(); it != unconfirmed_.end();) {
+    const int reason = client_->publish_result(it->mid);
+    if (reason < 0) {
+      ++it;
+      continue;
+    }
+    if (reason < 128) {
+      ++counts_.accepted;
+    } else {
+      ++counts_.refused;
+      if (refused_per_peer_.size() < outbound_.size()) refused_per_peer_.resize(outbound_.size());
+      if (refused_per_peer_[it->peer]++ % 1000 == 0) {
+        alerts_.push_back("node " + std::to_string(options_.index) + ": the broker refused " +
+                          std::to_string(refused_per_peer_[it->peer]) + " frame(s) to node " + std::to_string(it->peer) +
+                          " on " + outbound_[it->peer] + " (PUBACK " + std::to_string(reason) +
+                          (reason == 135 ? ": not authorized, check the ACL" : "") + ")");
+      }
+    }
+    it = unconfirmed_.erase(it);
+  }
+}
+
+std::vector<std::string> MqttTransport::take_alerts() {
+  check_acknowledgements();
+  std::vector<std::string> alerts;
+  alerts.swap(alerts_);
+  return alerts;
 }
 
 std::size_t MqttTransport::receive(int timeout_ms, const std::function<void(Span<const std::uint8_t>)>& on_frame) {
+  check_acknowledgements();
   if (client_->connected() && client_->counters().connects != connects_) (void)subscribe_inbound();
   std::size_t count = 0;
   host::MqttMessage message;

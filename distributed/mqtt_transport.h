@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,15 +46,36 @@ class MqttTransport : public Transport {
   void send(std::size_t peer, Span<const std::uint8_t> frame) override;
   std::size_t receive(int timeout_ms, const std::function<void(Span<const std::uint8_t>)>& on_frame) override;
   std::string describe() const override;
+  std::vector<std::string> take_alerts() override;
   host::MqttClient& client() { return *client_; }
+
+  // Frames published, by the broker's answer (PUBACK reason codes < 128 accepted, >= 128 refused:
+  // 135 when the ACL does not let this node publish on the link's topic). A refused frame is not
+  // delivered: the session's link retransmits it and, refused again, loses the peer.
+  struct PublishCounts {
+    std::uint64_t accepted = 0, refused = 0;
+    std::uint64_t unsent = 0;        // not connected and not queued by the client
+    std::uint64_t unconfirmed = 0;   // given up waiting for an answer (more than kMaxUnconfirmed waiting)
+  };
+  const PublishCounts& publish_counts() const { return counts_; }
 
  private:
   bool subscribe_inbound();
+  void check_acknowledgements();
 
   MqttLinkOptions options_;
   std::unique_ptr<host::MqttClient> client_;
   std::vector<std::string> outbound_;  // topic per peer (empty when not linked)
   std::uint64_t connects_ = 0;         // connections seen: a new one subscribes again
+  struct Unconfirmed {
+    int mid;
+    std::size_t peer;
+  };
+  static constexpr std::size_t kMaxUnconfirmed = 4096;
+  std::deque<Unconfirmed> unconfirmed_;  // QoS 1 publishes waiting for their PUBACK
+  PublishCounts counts_;
+  std::vector<std::string> alerts_;
+  std::vector<std::uint64_t> refused_per_peer_;
 };
 
 }  // namespace edgelstm::distributed

@@ -42,6 +42,9 @@ class NodeRuntime {
 
   // Frames in for up to `timeout_ms`, timers, frames out; each event goes to on_event.
   void pump(int timeout_ms, const std::function<void(const SessionEvent&)>& on_event);
+  // The transport's lines for the operator since the last call (a broker refusing this node's
+  // publishes: Transport::take_alerts).
+  std::vector<std::string> take_alerts() { return transport_.take_alerts(); }
 
   // Node 0: rounds. Inputs and outputs are float (an integer node quantizes the inputs with the
   // model's input scale and returns its Q16 outputs as floats).

@@ -24,6 +24,9 @@ class Transport {
   virtual std::size_t receive(int timeout_ms, const std::function<void(Span<const std::uint8_t>)>& on_frame) = 0;
   // For logs: what and where ("udp 127.0.0.1:40001", "mqtt 127.0.0.1:1883 as node1").
   virtual std::string describe() const = 0;
+  // Lines for the operator since the last call: what the transport found wrong that the frames
+  // cannot say (a broker refusing a publish). None by default.
+  virtual std::vector<std::string> take_alerts() { return {}; }
 };
 
 // Loses, duplicates and reorders the frames a node sends, drawn from a seeded generator (the
@@ -42,6 +45,7 @@ class FaultyTransport : public Transport {
   void send(std::size_t peer, Span<const std::uint8_t> frame) override;
   std::size_t receive(int timeout_ms, const std::function<void(Span<const std::uint8_t>)>& on_frame) override;
   std::string describe() const override;
+  std::vector<std::string> take_alerts() override { return inner_.take_alerts(); }
 
   struct Counts {
     std::uint64_t sent = 0, dropped = 0, duplicated = 0, reordered = 0;

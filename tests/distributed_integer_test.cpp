@@ -41,7 +41,7 @@ float input(std::size_t t, std::size_t k) {
 
 // A float network with weights stretched as trained ones are, calibrated on a stream and written
 // as an integer model file.
-Status make_integer_model(edgelstm::ModelView* view) {
+Status make_integer_model(edgelstm::ModelView* view, const char* constants_as_int8 = nullptr) {
   const LstmSpec spec = integer_spec();
   edgelstm::Network net;
   EDGELSTM_TRY(net.bind_inference(spec, g_float_arena));
@@ -65,7 +65,7 @@ Status make_integer_model(edgelstm::ModelView* view) {
   }
   std::size_t written = 0;
   EDGELSTM_TRY(edgelstm::test::write_integer_model(spec, net.parameters(), calibration, g_weights, g_scales, g_constants,
-                                                   g_zero_biases, g_file, &written));
+                                                   g_zero_biases, g_file, &written, constants_as_int8));
   return edgelstm::read_model(Span<const std::uint8_t>(g_file, written), view);
 }
 
@@ -135,6 +135,22 @@ EDGELSTM_TEST(DistributedInteger, NodesHoldOnlyTheirSlice) {
   ASSERT_OK(node.bind(spec, split, 1, g_integer_arena));
   EXPECT_STATUS(node.load(view), Status::kMalformedModel);
   EXPECT_STATUS(node.bind(spec, split, 1, Span<std::uint8_t>(g_integer_arena.data(), 16)), Status::kBufferTooSmall);
+}
+
+// A node takes each tensor's type from its name (int.*: int32 constants; weights: int8), not
+// from the file: gate constants typed int8 would otherwise be copied into the weights' region at
+// offsets counted in int32 values, and the constants left unset.
+EDGELSTM_TEST(DistributedInteger, TensorTypesAreCheckedByName) {
+  const LstmSpec spec = integer_spec();
+  const Partition pipeline = edgelstm::make_layer_pipeline(spec, 2);
+  edgelstm::ModelView view;
+  ASSERT_OK(make_integer_model(&view, "int.l0.gates"));
+  IntegerPartitionNode node;
+  ASSERT_OK(node.bind(spec, pipeline, 0, g_integer_arena));
+  EXPECT_STATUS(node.load(view), Status::kMalformedModel);
+  EXPECT_TRUE(!node.loaded());
+  ASSERT_OK(make_integer_model(&view));
+  EXPECT_OK(node.load(view));
 }
 
 }  // namespace

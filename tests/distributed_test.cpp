@@ -337,4 +337,48 @@ EDGELSTM_TEST(Distributed, Q15ActivationsHalveTheBytesAndStayClose) {
   EXPECT_EQ_INT(g_cluster.sessions[1].sent_to(0).data_payload_bytes, 20 * q15.payload_bytes);
 }
 
+// A session refuses a node it cannot run: training over a node bound for inference (its arena
+// has no room for a window), a partition other than the node's, and a round whose vectors need
+// more than 255 fragments (a frame numbers them in one byte: a long training window).
+EDGELSTM_TEST(Distributed, SessionRefusesWhatItsNodeCannotCarry) {
+  const LstmSpec spec = two_layer_spec(4);
+  const Partition pipeline = edgelstm::make_layer_pipeline(spec, 2);
+  const Partition split = edgelstm::make_hidden_split(spec, 2);
+  FloatCluster& c = g_cluster;
+  c.clear();
+  const edgelstm::SessionConfig config{};
+  const auto output = &edgelstm::test::InProcessBus::output;
+  PartitionNode& node = c.nodes[1];
+  ASSERT_OK(node.bind_inference(spec, pipeline, 1,
+                                c.pool.take(edgelstm::node_compute_bytes(spec, pipeline, 1, edgelstm::Purpose::kInference))));
+  const Span<std::uint8_t> memory = c.pool.take(edgelstm::session_bytes(spec, pipeline, 1, true));
+  ASSERT_TRUE(memory.size() > 0);
+  EXPECT_STATUS(c.sessions[1].bind(&node, pipeline, config, true, memory, output, c.bus.context(1)), Status::kNotBound);
+  EXPECT_STATUS(c.sessions[1].bind(&node, split, config, false, memory, output, c.bus.context(1)), Status::kInvalidArgument);
+  EXPECT_OK(c.sessions[1].bind(&node, pipeline, config, false, memory, output, c.bus.context(1)));
+
+  // 54 floats a fragment, 255 fragments: a pipeline's window of 26 units fits over 529 steps,
+  // not over 530 (13,780 values).
+  LstmSpec fits = edgelstm::make_spec(1, 26, 2, 1, 529);
+  fits.hidden_size[1] = 1;
+  LstmSpec too_long = fits;
+  too_long.window = 530;
+  const Partition long_pipeline = edgelstm::make_layer_pipeline(too_long, 2);
+  const edgelstm::OptimizerKind sgd = edgelstm::OptimizerKind::kSgd;
+  EXPECT_TRUE(edgelstm::session_bytes(fits, long_pipeline, 1, true) > 0);
+  EXPECT_EQ_INT(edgelstm::session_bytes(too_long, long_pipeline, 0, true), 0);
+  EXPECT_EQ_INT(edgelstm::session_bytes(too_long, long_pipeline, 1, true), 0);
+  EXPECT_EQ_INT(edgelstm::node_train_bytes(too_long, long_pipeline, 1, sgd), 0);
+  EXPECT_TRUE(edgelstm::node_inference_bytes(too_long, long_pipeline, 1) > 0);  // a step's vectors are small
+  c.clear();
+  edgelstm::TrainConfig train{};
+  train.optimizer = sgd;
+  const std::size_t compute = edgelstm::node_compute_bytes(too_long, long_pipeline, 1, edgelstm::Purpose::kTraining, sgd);
+  ASSERT_OK(node.bind_training(too_long, long_pipeline, 1, train, c.pool.take(compute)));
+  const Span<std::uint8_t> rest = c.pool.take(1024);  // refused before the memory is looked at
+  ASSERT_TRUE(rest.size() > 0);
+  EXPECT_STATUS(c.sessions[1].bind(&node, long_pipeline, config, true, rest, output, c.bus.context(1)), Status::kInvalidSpec);
+  c.clear();
+}
+
 }  // namespace

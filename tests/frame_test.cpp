@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <limits>
 
 #include "edgelstm/edgelstm.h"
 #include "support/micro_test.h"
@@ -266,13 +267,12 @@ EDGELSTM_TEST(VectorInbox, ReassemblesFragmentsAndRefusesWhatDoesNotFit) {
   std::uint8_t payload[216];
   for (int k = 0; k < 216; ++k) payload[k] = static_cast<std::uint8_t>(k);
   const Span<const std::uint8_t> full(payload, 216), tail(payload, 40);
-  // A continuation with nothing open, and a fragment 0 of a second vector before the first ends.
+  // A continuation with nothing open, or of another vector than the open one.
   EXPECT_TRUE(inbox.take(fragment_header(1, 1, 2, 40), tail) == edgelstm::InboxResult::kOutOfOrder);
   EXPECT_TRUE(inbox.take(fragment_header(1, 0, 2, 216), full) == edgelstm::InboxResult::kTaken);
   EXPECT_TRUE(!inbox.front()->complete());
-  EXPECT_TRUE(inbox.take(fragment_header(2, 0, 1, 40), tail) == edgelstm::InboxResult::kOutOfOrder);
-  EXPECT_TRUE(inbox.take(fragment_header(1, 0, 2, 216), full) == edgelstm::InboxResult::kOutOfOrder);  // a repeat
   EXPECT_TRUE(inbox.take(fragment_header(9, 1, 2, 40), tail) == edgelstm::InboxResult::kOutOfOrder);  // another vector
+  EXPECT_TRUE(inbox.take(fragment_header(1, 2, 3, 40), tail) == edgelstm::InboxResult::kOutOfOrder);  // other numbering
   EXPECT_TRUE(inbox.take(fragment_header(1, 1, 2, 40), tail) == edgelstm::InboxResult::kTaken);
   ASSERT_TRUE(inbox.front()->complete());
   EXPECT_EQ_INT(inbox.front()->values(), (216 + 40) / 4);
@@ -300,6 +300,138 @@ EDGELSTM_TEST(VectorInbox, ReassemblesFragmentsAndRefusesWhatDoesNotFit) {
   EXPECT_TRUE(inbox.take(later, tail) == edgelstm::InboxResult::kTaken);
   EXPECT_EQ_INT(inbox.drop_before(123460), 1);
   EXPECT_EQ_INT(inbox.front()->index, 5);
+}
+
+}  // namespace
+
+namespace {
+
+// A vector whose last fragment never comes (dropped as stale, or its sender gave up mid-vector)
+// must not block the link: the next vector's first fragment replaces it, and the caller counts it.
+EDGELSTM_TEST(VectorInbox, IncompleteVectorGivesWayToTheNext) {
+  edgelstm::VectorInbox inbox;
+  inbox.bind(g_inbox_buffer);
+  std::uint8_t payload[216] = {};
+  payload[0] = 7;
+  const Span<const std::uint8_t> full(payload, 216), tail(payload, 40);
+  bool discarded = true;
+  EXPECT_TRUE(inbox.take(fragment_header(1, 0, 2, 216), full, &discarded) == edgelstm::InboxResult::kTaken);
+  EXPECT_TRUE(!discarded);
+  FrameHeader next = fragment_header(2, 0, 1, 40);
+  next.round = sample_header().round + 1;
+  EXPECT_TRUE(inbox.can_take(next) == edgelstm::InboxResult::kTaken);
+  EXPECT_TRUE(inbox.take(next, tail, &discarded) == edgelstm::InboxResult::kTaken);
+  EXPECT_TRUE(discarded);
+  ASSERT_EQ_INT(inbox.size(), 1);
+  EXPECT_TRUE(inbox.front()->complete());
+  EXPECT_EQ_INT(inbox.front()->index, 2);
+  EXPECT_EQ_INT(inbox.front_bytes()[0], 7);
+  // The old vector's last fragment, should it still come, continues nothing.
+  EXPECT_TRUE(inbox.take(fragment_header(1, 1, 2, 40), tail) == edgelstm::InboxResult::kOutOfOrder);
+  // A complete vector is never discarded: a new one queues behind it.
+  EXPECT_TRUE(inbox.take(fragment_header(3, 0, 1, 40), tail, &discarded) == edgelstm::InboxResult::kTaken);
+  EXPECT_TRUE(!discarded);
+  EXPECT_EQ_INT(inbox.size(), 2);
+  // discard_incomplete (the session's stale path) drops only an incomplete newest vector.
+  EXPECT_TRUE(!inbox.discard_incomplete());
+  EXPECT_TRUE(inbox.take(fragment_header(4, 0, 2, 216), full) == edgelstm::InboxResult::kTaken);
+  EXPECT_TRUE(inbox.discard_incomplete());
+  EXPECT_EQ_INT(inbox.size(), 2);
+}
+
+// An inbox sized by inbox_bytes() for a link's largest vector holds kInboxEntries vectors of that
+// many values in every encoding (2-byte values reserve 218 bytes a fragment, floats 216).
+EDGELSTM_TEST(VectorInbox, HoldsFourVectorsInEveryEncoding) {
+  static std::uint8_t buffer[edgelstm::inbox_bytes(54)];
+  std::uint8_t payload[218] = {};
+  const PayloadEncoding encodings[] = {PayloadEncoding::kFloat32, PayloadEncoding::kQ15, PayloadEncoding::kInt16,
+                                       PayloadEncoding::kInt32};
+  for (const PayloadEncoding encoding : encodings) {
+    edgelstm::VectorInbox inbox;
+    inbox.bind(buffer);
+    const std::size_t fragments = edgelstm::fragment_count(encoding, 54);
+    const std::size_t per = edgelstm::values_per_fragment(encoding) * edgelstm::encoded_value_bytes(encoding);
+    for (std::size_t v = 0; v < edgelstm::kInboxEntries; ++v) {
+      for (std::size_t f = 0; f < fragments; ++f) {
+        FrameHeader header = fragment_header(static_cast<std::uint16_t>(v), static_cast<std::uint8_t>(f),
+                                             static_cast<std::uint8_t>(fragments), static_cast<std::uint16_t>(per));
+        header.encoding = encoding;
+        EXPECT_TRUE(inbox.take(header, Span<const std::uint8_t>(payload, per)) == edgelstm::InboxResult::kTaken);
+      }
+    }
+    EXPECT_EQ_INT(inbox.size(), edgelstm::kInboxEntries);
+  }
+}
+
+// Q15 of NaN and of infinities is defined (a float -> int conversion of NaN is undefined behaviour).
+EDGELSTM_TEST(Frame, Q15OfNaNAndInfinityIsDefined) {
+  // Read at run time (a compiler may fold the undefined conversion of a constant NaN to 0).
+  static volatile float g_nan = std::numeric_limits<float>::quiet_NaN();
+  static volatile float g_inf = std::numeric_limits<float>::infinity();
+  const float nan = g_nan, inf = g_inf;
+  EXPECT_EQ_INT(edgelstm::q15_from_float(nan), 0);
+  EXPECT_EQ_INT(edgelstm::q15_from_float(-nan), 0);
+  EXPECT_EQ_INT(edgelstm::q15_from_float(inf), 32767);
+  EXPECT_EQ_INT(edgelstm::q15_from_float(-inf), -32768);
+  EXPECT_EQ_INT(edgelstm::q15_from_float(3.0e38f), 32767);
+  EXPECT_EQ_INT(edgelstm::q15_from_float(-3.0e38f), -32768);
+  EXPECT_EQ_INT(edgelstm::q15_from_float(0.5f), 16384);
+  EXPECT_EQ_INT(edgelstm::q15_from_float(-0.25f), -8192);
+  EXPECT_EQ_INT(edgelstm::q15_from_float(1.5f / 32768.0f), 2);  // half away from zero
+  EXPECT_EQ_INT(edgelstm::q15_from_float(-1.5f / 32768.0f), -2);
+  const float values[3] = {nan, inf, -inf};
+  std::uint8_t bytes[6];
+  edgelstm::encode_values(PayloadEncoding::kQ15, values, 3, bytes);
+  std::int16_t back[3];
+  edgelstm::decode_values(PayloadEncoding::kInt16, bytes, 3, back);
+  EXPECT_EQ_INT(back[0], 0);
+  EXPECT_EQ_INT(back[1], 32767);
+  EXPECT_EQ_INT(back[2], -32768);
+}
+
+// Sequence numbers wrap from 2^32 - 1 to 1 (0 marks unsequenced frames): the sender never uses 0,
+// the receiver keeps order and finds duplicates across the wrap, acknowledgements free across it.
+EDGELSTM_TEST(ReliableLink, SequenceNumbersWrapPastZero) {
+  edgelstm::LinkSender sender;
+  sender.bind(g_link_storage);
+  sender.reset(0xFFFFFFFEu);
+  edgelstm::LinkReceiver receiver;
+  receiver.reset(0xFFFFFFFEu);
+  const std::uint8_t frame[40] = {};
+  std::uint32_t numbers[4];
+  for (std::uint32_t& number : numbers) {
+    number = sender.next_sequence();
+    ASSERT_TRUE(sender.store(Span<const std::uint8_t>(frame, sizeof frame), 0));
+  }
+  EXPECT_EQ_INT(numbers[0], 0xFFFFFFFEu);
+  EXPECT_EQ_INT(numbers[1], 0xFFFFFFFFu);
+  EXPECT_EQ_INT(numbers[2], 1);
+  EXPECT_EQ_INT(numbers[3], 2);
+  EXPECT_EQ_INT(sender.next_sequence(), 3);
+  EXPECT_TRUE(receiver.classify(numbers[0]) == edgelstm::LinkOrder::kNext);
+  receiver.accept();
+  EXPECT_TRUE(receiver.classify(numbers[2]) == edgelstm::LinkOrder::kAhead);  // 2^32 - 1 is missing
+  EXPECT_TRUE(receiver.classify(numbers[1]) == edgelstm::LinkOrder::kNext);
+  receiver.accept();
+  EXPECT_EQ_INT(receiver.acknowledged(), 0xFFFFFFFFu);
+  EXPECT_TRUE(receiver.classify(numbers[0]) == edgelstm::LinkOrder::kDuplicate);
+  EXPECT_TRUE(receiver.classify(numbers[1]) == edgelstm::LinkOrder::kDuplicate);
+  EXPECT_TRUE(receiver.classify(0) == edgelstm::LinkOrder::kDuplicate);
+  EXPECT_TRUE(receiver.classify(numbers[2]) == edgelstm::LinkOrder::kNext);
+  receiver.accept();
+  EXPECT_EQ_INT(receiver.acknowledged(), 1);
+  EXPECT_TRUE(receiver.classify(numbers[1]) == edgelstm::LinkOrder::kDuplicate);  // behind, across the wrap
+  // Acknowledgements: 0 (nothing delivered) and numbers not held free nothing; 1 frees three.
+  sender.acknowledge(0, 10);
+  sender.acknowledge(5, 10);
+  sender.acknowledge(0xFFFFFFFDu, 10);
+  EXPECT_EQ_INT(sender.held(), 4);
+  sender.acknowledge(receiver.acknowledged(), 10);
+  EXPECT_EQ_INT(sender.held(), 1);
+  sender.acknowledge(numbers[1], 10);  // an old acknowledgement, late
+  EXPECT_EQ_INT(sender.held(), 1);
+  sender.acknowledge(numbers[3], 10);
+  EXPECT_EQ_INT(sender.held(), 0);
 }
 
 }  // namespace

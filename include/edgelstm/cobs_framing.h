@@ -91,7 +91,7 @@ std::size_t write_cobs_frame(Span<const std::uint8_t> frame, ByteSink&& put) {
 }
 
 // What feeding one byte to a CobsDecoder produced.
-enum class CobsEvent : std::uint8_t {
+enum class [[nodiscard]] CobsEvent : std::uint8_t {
   kNone,     // nothing yet (inside a frame, or an idle delimiter)
   kFrame,    // a delimiter ended a well-formed frame: frame() holds it until the next push
   kRefused,  // a delimiter ended a frame that was broken (truncated group) or too long: dropped

@@ -10,8 +10,9 @@
 //   8       2     partition id (partition_id(): nodes of different partitions refuse each other)
 //   10      1     sender node
 //   11      1     receiver node
-//   12      4     sequence number on the sender -> receiver link (1, 2, ...; 0 for frames outside
-//                 the link's order: acks, heartbeats, hellos; an ack carries the number it acks)
+//   12      4     sequence number on the sender -> receiver link (1, 2, ..., 2^32 - 1, then 1 again:
+//                 0 is reserved for frames outside the link's order: acks, heartbeats, hellos; an
+//                 ack carries the number it acks, 0 when nothing was delivered yet)
 //   16      4     round: the stream step (inference) or window (training) the frame belongs to
 //   20      2     index: which vector of the round (frame_index(): layer, time step, part)
 //   22      1     payload encoding (PayloadEncoding)
@@ -114,7 +115,7 @@ struct FrameHeader {
 };
 
 // Why a frame was refused. Every refusal is counted by the session; none changes its state.
-enum class FrameError : std::uint8_t {
+enum class [[nodiscard]] FrameError : std::uint8_t {
   kOk = 0,
   kTruncated,    // shorter than its header and trailer, or than its payload length says
   kBadMagic,     // not an edgelstm frame
@@ -218,6 +219,20 @@ constexpr const char* frame_error_name(FrameError error) {
 
 // ---- Payload values ----------------------------------------------------------------------------
 
+// Q15 of v: round(v * 32768), half away from zero, saturated to [-32768, 32767]; +-inf saturate
+// and NaN encodes as 0 (a float -> int conversion of NaN, or of a value outside the int range, is
+// undefined behaviour in C++). A NaN activation could only come from non-finite parameters, which
+// loading and the refusal of a non-finite training update keep out of a node.
+constexpr std::int16_t q15_from_float(float value) {
+  if (!(value == value)) return 0;  // NaN
+  const float v = value * 32768.0f;
+  if (v >= 32767.0f) return 32767;
+  if (v <= -32768.0f) return -32768;
+  // Round half away from zero without <cmath> (v is within int16 range here).
+  const auto q = static_cast<std::int32_t>(v < 0 ? v - 0.5f : v + 0.5f);
+  return static_cast<std::int16_t>(q < -32768 ? -32768 : q > 32767 ? 32767 : q);
+}
+
 // Encodes count values (float for kFloat32/kQ15, int16 for kInt16, int32 for kInt32) as the
 // little-endian payload bytes of `encoding`.
 inline void encode_values(PayloadEncoding encoding, const void* values, std::size_t count, std::uint8_t* out) {
@@ -229,14 +244,9 @@ inline void encode_values(PayloadEncoding encoding, const void* values, std::siz
         detail::frame_put32(out + 4 * k, bits);
         break;
       }
-      case PayloadEncoding::kQ15: {
-        const float v = static_cast<const float*>(values)[k] * 32768.0f;
-        const float clamped = v > 32767.0f ? 32767.0f : v < -32768.0f ? -32768.0f : v;
-        // Round half away from zero without <cmath> (the value is within int16 range here).
-        const auto q = static_cast<std::int32_t>(clamped < 0 ? clamped - 0.5f : clamped + 0.5f);
-        detail::frame_put16(out + 2 * k, static_cast<std::uint16_t>(q < -32768 ? -32768 : q > 32767 ? 32767 : q));
+      case PayloadEncoding::kQ15:
+        detail::frame_put16(out + 2 * k, static_cast<std::uint16_t>(q15_from_float(static_cast<const float*>(values)[k])));
         break;
-      }
       case PayloadEncoding::kInt16:
         detail::frame_put16(out + 2 * k, static_cast<std::uint16_t>(static_cast<const std::int16_t*>(values)[k]));
         break;

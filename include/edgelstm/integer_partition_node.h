@@ -116,16 +116,15 @@ class IntegerPartitionNode {
     EDGELSTM_TRY(typed(model, "int.input_scale", TensorType::kFloat32, 1, &scale));
     const auto* settings = static_cast<const std::int32_t*>(config.data);
     if (settings[0] != kIntegerFormatVersion || settings[1 + kMaxLayers] != kOutputFractionBits) return Status::kMalformedModel;
-    TensorRows slice[kMaxNodeSliceEntries];
-    const std::size_t entries = node_integer_model_slice(spec_, partition_, share_.index, slice);
-    for (std::size_t e = 0; e < entries; ++e) {
-      const TensorRows& rows = slice[e];
+    // Each entry's type is the one its name says (int.*: int32 constants, the others int8
+    // weights), never the file's word for it: a file typing a weight tensor int32 would
+    // otherwise be copied as constants, at offsets meant for bytes, past the constants' region.
+    EDGELSTM_TRY(for_each_integer_slice_rows(spec_, partition_, share_.index, [&](const TensorRows& rows) {
       ModelTensor tensor;
       EDGELSTM_TRY(model.tensor(rows.name, &tensor));
-      const bool constants = tensor.type == TensorType::kInt32;
-      if (constants ? tensor.count % rows.cols != 0 : tensor.type != TensorType::kInt8 || tensor.cols != rows.cols) {
-        return Status::kMalformedModel;
-      }
+      const bool constants = integer_slice_constants(rows);
+      if (tensor.type != (constants ? TensorType::kInt32 : TensorType::kInt8)) return Status::kMalformedModel;
+      if (constants ? tensor.count % rows.cols != 0 : tensor.cols != rows.cols) return Status::kMalformedModel;
       if (static_cast<std::size_t>(rows.first_row + rows.rows) * rows.cols > tensor.count) return Status::kMalformedModel;
       const std::size_t offset = static_cast<std::size_t>(rows.first_row) * rows.cols, count = std::size_t{rows.rows} * rows.cols;
       if (constants) {
@@ -133,7 +132,8 @@ class IntegerPartitionNode {
       } else {
         std::memcpy(base_ + plan_.weights + rows.node_offset, static_cast<const std::int8_t*>(tensor.data) + offset, count);
       }
-    }
+      return Status::kOk;
+    }));
     std::int32_t* gates = constants_;
     for (std::size_t k = 0; k < share_.layer_count; ++k) {
       const NodeLayer& layer = share_.layers[k];
@@ -166,6 +166,9 @@ class IntegerPartitionNode {
   }
 
   bool loaded() const { return loaded_; }
+  bool bound() const { return base_ != nullptr; }
+  bool bound_for_training() const { return false; }
+  const Partition& partition() const { return partition_; }
   const LstmSpec& spec() const { return spec_; }
   const NodeShare& share() const { return share_; }
   std::size_t bytes_used() const { return plan_.total_bytes; }

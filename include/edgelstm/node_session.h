@@ -90,18 +90,21 @@ class NodeSession : public SessionLinks<NodeSession<Node>> {
 
   // Binds to a bound and loaded node. `memory` holds session_bytes(spec, partition, index,
   // training) bytes on a kArenaAlignment boundary; `training` says whether windows will be
-  // trained (the node must then be bound for training).
+  // trained (the node must then be bound for training: an inference node's arena has no room for
+  // a window). The partition must be the one the node was bound with. kInvalidSpec when a vector
+  // of a round would need more than kMaxVectorFragments frames (a long training window).
   Status bind(Node* node, const Partition& partition, const SessionConfig& config, bool training,
               Span<std::uint8_t> memory, FrameOutput output, void* context) {
     if (node == nullptr || output == nullptr) return Status::kInvalidArgument;
-    if constexpr (!Node::kTrains) {
-      if (training) return Status::kInvalidArgument;
-    }
+    if (!node->bound()) return Status::kNotBound;
+    if (training && !node->bound_for_training()) return Status::kNotBound;
+    if (!same_partition(partition, node->partition())) return Status::kInvalidArgument;
     const LstmSpec& spec = node->spec();
     EDGELSTM_TRY(validate_partition(spec, partition));
     const std::size_t index = node->share().index;
     if (training && spec.task != Task::kRegression) return Status::kInvalidArgument;
     if (spec.window > 1023) return Status::kInvalidSpec;  // frame_index keeps 10 bits of time step
+    if (!detail::vectors_fit_frames(spec, partition, training)) return Status::kInvalidSpec;
     constexpr bool float_values = std::is_same_v<Value, float>;
     if (config.activations != PayloadEncoding::kFloat32 &&
         (!float_values || config.activations != PayloadEncoding::kQ15)) {

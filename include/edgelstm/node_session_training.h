@@ -77,7 +77,7 @@ void NodeSession<Node>::send_decision(bool commit, float loss, float norm) {
   this->put_float(payload + 1, loss);
   this->put_float(payload + 5, norm);
   for (std::size_t p = 1; p < this->partition_.nodes; ++p) {
-    if (this->linked(p)) this->send_control(p, FrameKind::kDecision, payload, 9);
+    if (this->linked(p)) this->send_control(p, FrameKind::kDecision, Span<const std::uint8_t>(payload, 9));
   }
 }
 
@@ -415,7 +415,7 @@ bool NodeSession<Node>::training_commit() {
       this->put_float(payload, share_.head ? loss_ : 0.0f);
       this->put_float(payload + 4, square_sum);
       payload[8] = share_.head ? 1 : 0;
-      this->send_control(0, FrameKind::kReport, payload, 9);
+      this->send_control(0, FrameKind::kReport, Span<const std::uint8_t>(payload, 9));
       phase_ = Phase::kTrainAwaitScale;
       return true;
     }
@@ -445,7 +445,7 @@ bool NodeSession<Node>::training_commit() {
       this->put_float(payload, this->scale_);
       this->put_float(payload + 4, norm);
       for (std::size_t p = 1; p < nodes; ++p) {
-        if (this->linked(p)) this->send_control(p, FrameKind::kScale, payload, 8);
+        if (this->linked(p)) this->send_control(p, FrameKind::kScale, Span<const std::uint8_t>(payload, 8));
       }
       own_vote_ = node_->update_is_finite(this->scale_);
       phase_ = Phase::kTrainAwaitVotes;
@@ -455,7 +455,7 @@ bool NodeSession<Node>::training_commit() {
       if (this->scale_round_ != this->round_) return false;
       if (!this->room(0, 1)) return false;
       const std::uint8_t vote = node_->update_is_finite(this->scale_) ? 1 : 0;
-      this->send_control(0, FrameKind::kVote, &vote, 1);
+      this->send_control(0, FrameKind::kVote, Span<const std::uint8_t>(&vote, 1));
       phase_ = Phase::kTrainAwaitDecision;
       return true;
     }

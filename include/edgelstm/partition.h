@@ -173,6 +173,18 @@ constexpr NodeShare node_share(const LstmSpec& spec, const Partition& partition,
   return share;
 }
 
+// Whether two partitions are the same (every field; unused entries are 0 in both).
+constexpr bool same_partition(const Partition& a, const Partition& b) {
+  if (a.kind != b.kind || a.nodes != b.nodes) return false;
+  for (std::size_t k = 0; k <= kMaxNodes; ++k) {
+    if (a.first_layer[k] != b.first_layer[k]) return false;
+    for (std::size_t l = 0; l < kMaxLayers; ++l) {
+      if (a.first_unit[l][k] != b.first_unit[l][k]) return false;
+    }
+  }
+  return true;
+}
+
 // Whether nodes a and b exchange frames: in a split every pair; in a pipeline neighbours, and node
 // 0 with every node (it coordinates commits and recovery and exchanges inputs and outputs with the
 // head node).

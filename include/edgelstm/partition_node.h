@@ -61,6 +61,7 @@ class BasicPartitionNode {
   bool bound_for_training() const { return base_ != nullptr && purpose_ == Purpose::kTraining; }
   const LstmSpec& spec() const { return spec_; }
   const NodeShare& share() const { return share_; }
+  const Partition& partition() const { return partition_; }
   const TrainConfig& train_config() const { return config_; }
   std::size_t bytes_used() const { return plan_.total_bytes; }
 
@@ -348,19 +349,16 @@ class BasicPartitionNode {
   // Copies every TensorRows of the node's slice from the tensors `find(name, &data, &count)` gives.
   template <typename Find>
   Status copy_slice(Find&& find) {
-    TensorRows slice[kMaxNodeSliceEntries];
-    const std::size_t entries = node_model_slice(spec_, partition_, share_.index, slice);
     T* parameters = at(plan_.parameters);
-    for (std::size_t e = 0; e < entries; ++e) {
-      const TensorRows& rows = slice[e];
+    return for_each_node_slice_rows(spec_, partition_, share_.index, [&](const TensorRows& rows) {
       const T* data = nullptr;
       std::size_t count = 0;
       EDGELSTM_TRY(find(rows.name, &data, &count));
       if (static_cast<std::size_t>(rows.first_row + rows.rows) * rows.cols > count) return Status::kMalformedModel;
       copy(data + static_cast<std::size_t>(rows.first_row) * rows.cols, static_cast<std::size_t>(rows.rows) * rows.cols,
            parameters + rows.node_offset);
-    }
-    return Status::kOk;
+      return Status::kOk;
+    });
   }
 
   void preactivations(std::size_t k, const T* input, const T* h_prev, T* gates) const {

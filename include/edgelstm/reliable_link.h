@@ -29,7 +29,17 @@ struct LinkTimers {
 // One held frame: its length, then its bytes.
 inline constexpr std::size_t kLinkSlotBytes = 2 + kMaxFrameBytes;
 
-enum class LinkState : std::uint8_t { kOk, kFailed };
+// Sequence numbers run 1 .. 2^32 - 1 and then start at 1 again (0 marks frames outside the
+// sequence). Comparisons are serial-number arithmetic (as RFC 1982): a number within 2^31 - 1
+// after another is later, so a link that wraps keeps its order.
+constexpr std::uint32_t next_sequence_after(std::uint32_t sequence) { return sequence == 0xFFFFFFFFu ? 1u : sequence + 1u; }
+// Steps from sequence `from` forward to `to` (both non-zero) in the cycle 1 .. 2^32 - 1.
+constexpr std::uint32_t sequence_distance(std::uint32_t from, std::uint32_t to) {
+  return to >= from ? to - from : to - from - 1u;
+}
+inline constexpr std::uint32_t kSequenceHalfRange = 0x7FFFFFFFu;
+
+enum class [[nodiscard]] LinkState : std::uint8_t { kOk, kFailed };
 
 class LinkSender {
  public:
@@ -39,9 +49,10 @@ class LinkSender {
     capacity_ = storage.size() / kLinkSlotBytes;
     reset();
   }
-  // Forgets everything held and numbers from 1 again (the peer restarted).
-  void reset() {
-    next_ = 1;
+  // Forgets everything held and numbers from `first` again (the peer restarted; tests start near
+  // the wrap).
+  void reset(std::uint32_t first = 1) {
+    next_ = first == 0 ? 1 : first;
     held_ = 0;
     first_slot_ = 0;
     rounds_ = 0;
@@ -68,17 +79,21 @@ class LinkSender {
     slot[0] = static_cast<std::uint8_t>(frame.size());
     slot[1] = static_cast<std::uint8_t>(frame.size() >> 8);
     std::memcpy(slot + 2, frame.data(), frame.size());
-    if (held_ == 0) sent_ms_ = now_ms;  // the retransmit clock runs for the oldest frame
+    if (held_ == 0) {
+      sent_ms_ = now_ms;  // the retransmit clock runs for the oldest frame
+      first_ = next_;
+    }
     ++held_;
-    ++next_;
+    next_ = next_sequence_after(next_);
     return true;
   }
 
   // The receiver has every frame up to `sequence`: frees them. Progress restarts the clock.
   void acknowledge(std::uint32_t sequence, std::uint32_t now_ms) {
-    const std::uint32_t first = next_ - static_cast<std::uint32_t>(held_);
-    if (held_ == 0 || sequence < first || sequence >= next_) return;  // nothing new (or nonsense)
-    const std::size_t freed = sequence - first + 1;
+    // Nothing new (0: nothing delivered yet; a number before the oldest held or not yet sent).
+    if (held_ == 0 || sequence == 0 || sequence_distance(first_, sequence) >= held_) return;
+    const std::size_t freed = sequence_distance(first_, sequence) + 1u;
+    for (std::size_t k = 0; k < freed; ++k) first_ = next_sequence_after(first_);
     first_slot_ = (first_slot_ + freed) % capacity_;
     held_ -= freed;
     rounds_ = 0;
@@ -111,6 +126,7 @@ class LinkSender {
   std::uint8_t* storage_ = nullptr;
   std::size_t capacity_ = 0;
   std::uint32_t next_ = 1;
+  std::uint32_t first_ = 1;  // the oldest held frame's number (when held_ > 0)
   std::size_t held_ = 0;
   std::size_t first_slot_ = 0;
   std::uint32_t sent_ms_ = 0;
@@ -119,34 +135,40 @@ class LinkSender {
   bool failed_ = false;
 };
 
-enum class LinkOrder : std::uint8_t {
+enum class [[nodiscard]] LinkOrder : std::uint8_t {
   kNext,       // the number expected: deliver it, then call accept()
-  kDuplicate,  // already delivered
+  kDuplicate,  // already delivered (or 0, which no sequenced frame carries)
   kAhead,      // a frame before it is missing (lost or overtaken): dropped, the sender resends
 };
 
 class LinkReceiver {
  public:
-  void reset() {
-    expected_ = 1;
+  // Expects `first` next (the sender's reset(first)).
+  void reset(std::uint32_t first = 1) {
+    expected_ = first == 0 ? 1 : first;
+    delivered_ = 0;
     ack_due_ = false;
   }
   LinkOrder classify(std::uint32_t sequence) {
     if (sequence == expected_) return LinkOrder::kNext;
     ack_due_ = true;  // tell the sender where we are
-    return sequence < expected_ ? LinkOrder::kDuplicate : LinkOrder::kAhead;
+    if (sequence == 0) return LinkOrder::kDuplicate;
+    return sequence_distance(expected_, sequence) <= kSequenceHalfRange ? LinkOrder::kAhead : LinkOrder::kDuplicate;
   }
   void accept() {
-    ++expected_;
+    delivered_ = expected_;
+    expected_ = next_sequence_after(expected_);
     ack_due_ = true;
   }
-  // The acknowledgement to send (every frame up to it was delivered), and whether one is due.
-  std::uint32_t acknowledged() const { return expected_ - 1; }
+  // The acknowledgement to send (every frame up to it was delivered; 0: none yet), and whether
+  // one is due.
+  std::uint32_t acknowledged() const { return delivered_; }
   bool ack_due() const { return ack_due_; }
   void ack_sent() { ack_due_ = false; }
 
  private:
   std::uint32_t expected_ = 1;
+  std::uint32_t delivered_ = 0;
   bool ack_due_ = false;
 };
 

@@ -110,6 +110,7 @@ struct ReceiveCounters {
   std::uint32_t stale = 0;         // of a round already over
   std::uint32_t no_room = 0;       // inbox full: not acknowledged, comes again
   std::uint32_t out_of_order = 0;  // a fragment that does not continue its vector
+  std::uint32_t incomplete = 0;    // vectors left incomplete (their rest stale or never sent), dropped
   std::uint32_t unexpected = 0;    // not what the protocol expects here
 };
 
@@ -119,9 +120,13 @@ class SessionLinks {
  public:
   std::uint32_t round() const { return round_; }
   const ReceiveCounters& received() const { return received_; }
-  const PeerTraffic& sent_to(std::size_t peer) const { return peers_[peer].traffic; }
-  bool peer_lost(std::size_t peer) const { return peers_[peer].lost; }
-  bool peer_joined(std::size_t peer) const { return peers_[peer].joined; }
+  // A peer's traffic (all zero for a node outside the partition or not linked).
+  const PeerTraffic& sent_to(std::size_t peer) const {
+    static constexpr PeerTraffic kNone{};
+    return peer < partition_.nodes && linked(peer) ? peers_[peer].traffic : kNone;
+  }
+  bool peer_lost(std::size_t peer) const { return peer < partition_.nodes && peers_[peer].lost; }
+  bool peer_joined(std::size_t peer) const { return peer < partition_.nodes && peers_[peer].joined; }
   std::size_t node_index() const { return me_; }
 
   // Takes one frame from the transport. Returns the parse result (kOk: the frame was well formed;
@@ -169,6 +174,8 @@ class SessionLinks {
     if (header.round < live_floor() && header.kind != FrameKind::kReset) {
       peer.receiver.accept();
       ++received_.stale;
+      // The rest of a vector whose first fragments were taken: that vector cannot complete now.
+      if (header.fragment > 0 && peer.inbox.discard_incomplete()) ++received_.incomplete;
       return FrameError::kOk;
     }
     if (is_control(header.kind)) {
@@ -186,7 +193,9 @@ class SessionLinks {
       ++received_.out_of_order;
       return FrameError::kOk;
     }
-    (void)peer.inbox.take(header, payload);
+    bool discarded = false;
+    (void)peer.inbox.take(header, payload, &discarded);
+    if (discarded) ++received_.incomplete;
     ++received_.delivered;
     return FrameError::kOk;
   }
@@ -329,8 +338,8 @@ class SessionLinks {
   }
 
   // A commit-control frame with up to 9 bytes of payload.
-  void send_control(std::size_t p, FrameKind kind, const std::uint8_t* payload, std::size_t bytes) {
-    send_sequenced(p, header_for(p, kind), Span<const std::uint8_t>(payload, bytes), false);
+  void send_control(std::size_t p, FrameKind kind, Span<const std::uint8_t> payload) {
+    send_sequenced(p, header_for(p, kind), payload, false);
   }
 
   bool room(std::size_t p, std::size_t frames) const { return peers_[p].sender.free_slots() >= frames; }
@@ -491,7 +500,7 @@ class SessionLinks {
   // seen the cause).
   void request_reset() {
     if (me_ == 0 || !linked(0) || !room(0, 1)) return;
-    send_control(0, FrameKind::kReset, nullptr, 0);
+    send_control(0, FrameKind::kReset, {});
   }
 
   void protocol_error(std::size_t p) {

@@ -118,6 +118,23 @@ constexpr std::size_t largest_vector(const LstmSpec& spec, const Partition& part
   return largest;
 }
 
+// Frames one vector may take: a frame numbers its fragments in one byte.
+inline constexpr std::size_t kMaxVectorFragments = 255;
+
+// Whether every vector of a round between any two linked nodes fits in kMaxVectorFragments
+// frames (float32 values, the most fragments of any encoding). A training window of a pipeline
+// carries window x hidden values in one vector: at most 255 x 54 = 13,770.
+constexpr bool vectors_fit_frames(const LstmSpec& spec, const Partition& partition, bool training) {
+  for (std::size_t from = 0; from < partition.nodes; ++from) {
+    for (std::size_t to = 0; to < partition.nodes; ++to) {
+      if (fragment_count(PayloadEncoding::kFloat32, largest_vector(spec, partition, from, to, training)) > kMaxVectorFragments) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 // Frames a link may hold unacknowledged: two of its largest vectors and room for control frames.
 constexpr std::size_t link_slots(const LstmSpec& spec, const Partition& partition, std::size_t from, std::size_t to,
                                  bool training) {
@@ -151,7 +168,7 @@ constexpr SessionPlan plan_session(const LstmSpec& spec, const Partition& partit
     if (!nodes_linked(partition, index, peer)) continue;
     plan.send_slots[peer] = link_slots(spec, partition, index, peer, training);
     plan.send_ring[peer] = take(plan.send_slots[peer] * kLinkSlotBytes);
-    plan.inbox_bytes[peer] = inbox_bytes(PayloadEncoding::kFloat32, largest_vector(spec, partition, peer, index, training));
+    plan.inbox_bytes[peer] = inbox_bytes(largest_vector(spec, partition, peer, index, training));
     plan.inbox[peer] = take(plan.inbox_bytes[peer]);
   }
   if (index == 0) {
@@ -171,25 +188,32 @@ constexpr SessionPlan plan_session(const LstmSpec& spec, const Partition& partit
 }  // namespace detail
 
 // Bytes of a node's link buffers (retransmission slots, inboxes, its round's input and outputs).
+// Zero when the partition is invalid or a vector would need more than kMaxVectorFragments frames.
 constexpr std::size_t session_bytes(const LstmSpec& spec, const Partition& partition, std::size_t index, bool training) {
   if (validate_partition(spec, partition) != Status::kOk || index >= partition.nodes) return 0;
+  if (!detail::vectors_fit_frames(spec, partition, training)) return 0;
   return detail::plan_session(spec, partition, index, training).total_bytes;
 }
 
 // The whole arena node `index` needs: its compute arena, then its link buffers (each part starting
-// on a kArenaAlignment boundary). Zero for an invalid spec or partition.
+// on a kArenaAlignment boundary). Zero for an invalid spec or partition, or one whose vectors do
+// not fit the frames (session_bytes).
+namespace detail {
+constexpr std::size_t compute_and_links(std::size_t compute, std::size_t links) {
+  return compute == 0 || links == 0 ? 0 : compute + links;
+}
+}  // namespace detail
 constexpr std::size_t node_inference_bytes(const LstmSpec& spec, const Partition& partition, std::size_t index) {
-  const std::size_t compute = node_compute_bytes(spec, partition, index, Purpose::kInference);
-  return compute == 0 ? 0 : compute + session_bytes(spec, partition, index, false);
+  return detail::compute_and_links(node_compute_bytes(spec, partition, index, Purpose::kInference),
+                                   session_bytes(spec, partition, index, false));
 }
 constexpr std::size_t node_train_bytes(const LstmSpec& spec, const Partition& partition, std::size_t index,
                                        OptimizerKind optimizer) {
-  const std::size_t compute = node_compute_bytes(spec, partition, index, Purpose::kTraining, optimizer);
-  return compute == 0 ? 0 : compute + session_bytes(spec, partition, index, true);
+  return detail::compute_and_links(node_compute_bytes(spec, partition, index, Purpose::kTraining, optimizer),
+                                   session_bytes(spec, partition, index, true));
 }
 constexpr std::size_t integer_node_inference_bytes(const LstmSpec& spec, const Partition& partition, std::size_t index) {
-  const std::size_t compute = integer_node_bytes(spec, partition, index);
-  return compute == 0 ? 0 : compute + session_bytes(spec, partition, index, false);
+  return detail::compute_and_links(integer_node_bytes(spec, partition, index), session_bytes(spec, partition, index, false));
 }
 
 // A 16-bit digest of the partition, carried by every frame: nodes started with different

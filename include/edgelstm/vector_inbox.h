@@ -6,7 +6,9 @@
 // completes it. A peer can be at most a few vectors ahead of what the node is waiting for (the
 // protocol bounds it; see node_session.h), so a small FIFO of entries suffices. A fragment that
 // does not continue the open entry, or that does not fit, is refused and counted; nothing already
-// held changes.
+// held changes. A vector left incomplete (its last fragments were dropped as stale, or its sender
+// restarted) can never be completed, since the link delivers in order: the next vector's first
+// fragment discards it (counted by the caller) instead of waiting for it forever.
 #pragma once
 
 #include <cstddef>
@@ -20,9 +22,22 @@ namespace edgelstm {
 
 inline constexpr std::size_t kInboxEntries = 4;
 
-// Bytes an inbox needs to hold kInboxEntries vectors of up to `values` values of `encoding`.
-constexpr std::size_t inbox_bytes(PayloadEncoding encoding, std::size_t values) {
-  return kInboxEntries * fragment_count(encoding, values) * values_per_fragment(encoding) * encoded_value_bytes(encoding);
+// Bytes a vector of `fragments` fragments of `encoding` reserves in an inbox (whole fragments: the
+// last one's length is not known when the first arrives).
+constexpr std::size_t reserved_bytes(PayloadEncoding encoding, std::size_t fragments) {
+  return fragments * values_per_fragment(encoding) * encoded_value_bytes(encoding);
+}
+
+// Bytes an inbox needs to hold kInboxEntries vectors of up to `values` values in any encoding: the
+// most fragments (4-byte values) times the most bytes a fragment reserves (2-byte values: 109 x 2
+// = 218 bytes, where 54 floats take 216; sized for floats alone, an inbox held 3 Q15 vectors).
+constexpr std::size_t inbox_bytes(std::size_t values) {
+  std::size_t per_fragment = 0;
+  for (std::uint8_t e = 0; e <= kLastPayloadEncoding; ++e) {
+    const std::size_t bytes = reserved_bytes(static_cast<PayloadEncoding>(e), 1);
+    per_fragment = bytes > per_fragment ? bytes : per_fragment;
+  }
+  return kInboxEntries * fragment_count(PayloadEncoding::kFloat32, values) * per_fragment;
 }
 
 struct InboxEntry {
@@ -40,7 +55,7 @@ struct InboxEntry {
   std::size_t values() const { return bytes / encoded_value_bytes(encoding); }
 };
 
-enum class InboxResult : std::uint8_t {
+enum class [[nodiscard]] InboxResult : std::uint8_t {
   kTaken,
   kNoRoom,      // every entry is used, or the buffer has no contiguous room for the vector
   kOutOfOrder,  // not the next fragment of the open vector, or a continuation with none open
@@ -60,12 +75,13 @@ class VectorInbox {
 
   // Whether `header`'s fragment would be taken (checked before the link accepts the frame, so a
   // refused frame is not acknowledged and comes again).
+  // (A first fragment is judged as if an incomplete newest vector were already discarded.)
   InboxResult can_take(const FrameHeader& header) const {
     if (header.fragment == 0) {
-      if (count_ > 0 && !entry(count_ - 1).complete()) return InboxResult::kOutOfOrder;
-      if (count_ == kInboxEntries) return InboxResult::kNoRoom;
+      const std::size_t kept = count_ - (open_incomplete() ? 1u : 0u);
+      if (kept == kInboxEntries) return InboxResult::kNoRoom;
       std::size_t offset = 0;
-      return find_room(reserve_for(header), &offset) ? InboxResult::kTaken : InboxResult::kNoRoom;
+      return find_room(reserve_for(header), kept, &offset) ? InboxResult::kTaken : InboxResult::kNoRoom;
     }
     if (count_ == 0) return InboxResult::kOutOfOrder;
     const InboxEntry& open = entry(count_ - 1);
@@ -77,10 +93,14 @@ class VectorInbox {
     return InboxResult::kTaken;
   }
 
-  InboxResult take(const FrameHeader& header, Span<const std::uint8_t> payload) {
+  // Takes the fragment; *discarded (when given) says whether an incomplete vector was dropped
+  // for it.
+  InboxResult take(const FrameHeader& header, Span<const std::uint8_t> payload, bool* discarded = nullptr) {
     const InboxResult result = can_take(header);
+    if (discarded != nullptr) *discarded = false;
     if (result != InboxResult::kTaken) return result;
     if (header.fragment == 0) {
+      if (discard_incomplete() && discarded != nullptr) *discarded = true;
       InboxEntry& e = slots_[(first_ + count_) % kInboxEntries];
       e.kind = header.kind;
       e.round = header.round;
@@ -90,7 +110,7 @@ class VectorInbox {
       e.fragments = header.fragments;
       e.next_fragment = 0;
       e.reserved = reserve_for(header);
-      (void)find_room(e.reserved, &e.offset);
+      (void)find_room(e.reserved, count_, &e.offset);
       e.bytes = 0;
       ++count_;
     }
@@ -130,19 +150,25 @@ class VectorInbox {
   }
   std::size_t size() const { return count_; }
 
- private:
-  static std::size_t reserve_for(const FrameHeader& header) {
-    return std::size_t{header.fragments} * values_per_fragment(header.encoding) * encoded_value_bytes(header.encoding);
+  // Drops the newest vector if it is still incomplete; whether it did.
+  bool discard_incomplete() {
+    if (!open_incomplete()) return false;
+    --count_;
+    return true;
   }
+
+ private:
+  bool open_incomplete() const { return count_ > 0 && !entry(count_ - 1).complete(); }
+  static std::size_t reserve_for(const FrameHeader& header) { return reserved_bytes(header.encoding, header.fragments); }
   const InboxEntry& entry(std::size_t k) const { return slots_[(first_ + k) % kInboxEntries]; }
-  // Contiguous room after the newest entry, or (wrapping) before the oldest.
-  bool find_room(std::size_t bytes, std::size_t* offset) const {
-    if (count_ == 0) {
+  // Contiguous room after the newest of the first `count` entries, or (wrapping) before the oldest.
+  bool find_room(std::size_t bytes, std::size_t count, std::size_t* offset) const {
+    if (count == 0) {
       *offset = 0;
       return bytes <= capacity_;
     }
     const InboxEntry& oldest = entry(0);
-    const InboxEntry& newest = entry(count_ - 1);
+    const InboxEntry& newest = entry(count - 1);
     const std::size_t end = newest.offset + newest.reserved;
     if (newest.offset >= oldest.offset) {  // entries run from oldest.offset to end
       if (capacity_ - end >= bytes) {

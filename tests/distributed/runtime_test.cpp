@@ -248,6 +248,41 @@ TEST(DistributedRuntime, MqttStreamEqualsOneDeviceAndTheAclHolds) {
   EXPECT_FALSE(intruder.next_message(&message, 1.0));
 }
 
+// A publish the broker refuses (PUBACK 135: the ACL) is counted as refused and reported, not
+// taken for a delivery; an allowed one is counted accepted.
+TEST(DistributedRuntime, MqttTransportReportsAPublishTheBrokerRefuses) {
+  const std::string directory = testing::scratch_directory("mqtt-refused");
+  const Partition partition = parse_partition("split:2", edgelstm::make_spec(2, 8, 1, 1, 4));
+  const std::string prefix = topic_prefix(0x1234u, partition_id(partition));
+  host::BrokerOptions options;
+  options.directory = directory + "/broker";
+  options.users = cluster_users(prefix, partition, {"secret-0", "secret-1"});
+  options.users[1].topics[0].pattern = prefix + "/1/9";  // node 1 may not write its link to node 0
+  host::MosquittoBroker broker(options);
+  MqttTransport node0(mqtt_for(broker, prefix, partition, 0));
+  MqttTransport node1(mqtt_for(broker, prefix, partition, 1));
+  const std::uint8_t frame[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  node0.send(1, Span<const std::uint8_t>(frame, sizeof frame));
+  node1.send(0, Span<const std::uint8_t>(frame, sizeof frame));
+  std::vector<std::string> alerts;
+  std::size_t to_node1 = 0;
+  for (int k = 0; k < 100 && (alerts.empty() || to_node1 == 0 || node0.publish_counts().accepted == 0); ++k) {
+    to_node1 += node1.receive(50, [](Span<const std::uint8_t>) {});
+    for (const std::string& alert : node1.take_alerts()) alerts.push_back(alert);
+    (void)node0.take_alerts();
+  }
+  EXPECT_EQ(node1.publish_counts().refused, 1u);
+  EXPECT_EQ(node1.publish_counts().accepted, 0u);
+  EXPECT_EQ(node0.publish_counts().accepted, 1u);
+  EXPECT_EQ(node0.publish_counts().refused, 0u);
+  EXPECT_EQ(to_node1, 1u);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_NE(alerts[0].find("PUBACK 135"), std::string::npos) << alerts[0];
+  EXPECT_NE(alerts[0].find(link_topic(prefix, 1, 0)), std::string::npos) << alerts[0];
+  // Nothing reached node 0.
+  EXPECT_EQ(node0.receive(500, [](Span<const std::uint8_t>) {}), 0u);
+}
+
 // The broker goes away in the middle of a learning stream, once stopped cleanly and once killed:
 // the nodes reconnect (persistent sessions, QoS 1; after a crash the links resend what was lost)
 // and the stream's forecasts and every node's committed windows are those of an uninterrupted run.

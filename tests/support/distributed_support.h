@@ -140,7 +140,8 @@ inline Cluster<IntegerPartitionNode>& integer_cluster() {
 // caller's (integer_weight_count etc.).
 inline Status write_integer_model(const LstmSpec& spec, Span<const float> parameters, const IntegerCalibration& calibration,
                                   Span<std::int8_t> weights, Span<float> scales, Span<std::int32_t> constants,
-                                  Span<std::int16_t> zero_biases, Span<std::uint8_t> out, std::size_t* written) {
+                                  Span<std::int16_t> zero_biases, Span<std::uint8_t> out, std::size_t* written,
+                                  const char* constants_as_int8 = nullptr) {
   IntegerParameters integer;
   EDGELSTM_TRY(quantize_to_integer(spec, parameters, calibration, weights, scales, constants, &integer));
   detail::ParameterTensor names[4 * kMaxLayers + 2];
@@ -196,8 +197,11 @@ inline Status write_integer_model(const LstmSpec& spec, Span<const float> parame
   for (std::size_t l = 0; l < spec.num_layers; ++l) {
     std::memcpy(gate_names[l], "int.l0.gates", 13);
     gate_names[l][5] = static_cast<char>('0' + l);
-    tensors[n++] = ModelTensor{gate_names[l], TensorType::kInt32, integer.layers[l].gates,
-                               static_cast<std::uint32_t>(4 * spec.hidden(l) * kIntegerGateFields), 0};
+    const auto values = static_cast<std::uint32_t>(4 * spec.hidden(l) * kIntegerGateFields);
+    // A damaged file for the loaders' checks: the gate constants typed as int8 bytes (3 a row).
+    const bool retyped = constants_as_int8 != nullptr && std::strcmp(constants_as_int8, gate_names[l]) == 0;
+    tensors[n++] = retyped ? ModelTensor{gate_names[l], TensorType::kInt8, integer.layers[l].gates, 4 * values, kIntegerGateFields}
+                           : ModelTensor{gate_names[l], TensorType::kInt32, integer.layers[l].gates, values, 0};
   }
   tensors[n++] = ModelTensor{"int.head", TensorType::kInt32, integer.head.rows,
                              static_cast<std::uint32_t>(spec.output_size * kIntegerHeadFields), 0};
