@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What the fleet's self-learning meter costs on the emulated microcontrollers, counted exactly.
 
-For each target (cortex-m4f, rv32imc, rv32imafc) this builds bench/mcu/meter_cost.cpp, runs it under
+For each target (cortex-m4f, rv32imc, rv32imafc, xtensa-lx106) this builds bench/mcu/meter_cost.cpp, runs it under
 QEMU with the instruction-counting plugin (tools/qemu-plugin/insn_count.c) and reads its size:
   observe, checkpoint, restore, encode_readings  instructions (see meter_cost.cpp)
   flash_bytes, ram_bytes                          the firmware: text + rodata, data + bss (static
