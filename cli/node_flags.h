@@ -9,6 +9,7 @@
 
 #include "distributed/transport.h"
 #include "edgelstm/edgelstm.h"
+#include "host/online_learning.h"
 
 namespace edgelstm::cli {
 
@@ -16,7 +17,9 @@ struct NodeFlags {
   int peer_timeout_ms = 2000, heartbeat_ms = 250, retransmit_ms = 100;
   std::string activations = "f32";
   bool train = false;
-  float learning_rate = 3e-3f, clip = 0.0f;
+  // Nodes always learn on from a trained model, so the online learner's defaults from a model apply:
+  // a small rate (a larger one makes the network worse than frozen; docs/forecasting.md) and clipping.
+  float learning_rate = host::kOnlineLearningRateFromModel, clip = 1.0f;
   std::string optimizer = "adam";
   std::uint32_t checkpoint_every = 1;
   double loss = 0, duplicate = 0, reorder = 0;
