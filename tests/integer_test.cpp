@@ -342,11 +342,39 @@ EDGELSTM_TEST(Integer, BindsAModelFileInPlace) {
   edgelstm::ModelTensor settings;
   ASSERT_OK(view.tensor("int.config", &settings));
   const std::size_t at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(settings.data) - g_file) + 4 * 11;
+  const std::uint8_t original_shift = g_file[at];
   g_file[at] = 70;
   const std::uint32_t crc = edgelstm::crc32_update(0, g_file + 20, written - 20);
   for (int k = 0; k < 4; ++k) g_file[16 + k] = static_cast<std::uint8_t>(crc >> (8 * k));
   ASSERT_OK(edgelstm::read_model(Span<const std::uint8_t>(g_file, written), &view));
   EXPECT_STATUS(net.bind(view, g_arena), Status::kMalformedModel);
+  const auto reseal = [&] {
+    const std::uint32_t sum = edgelstm::crc32_update(0, g_file + 20, written - 20);
+    for (int k = 0; k < 4; ++k) g_file[16 + k] = static_cast<std::uint8_t>(sum >> (8 * k));
+  };
+  g_file[at] = original_shift;  // back in range; now an input scale that is NaN, then zero, then negative
+  edgelstm::ModelTensor scale_tensor;
+  ASSERT_OK(view.tensor("int.input_scale", &scale_tensor));
+  const std::size_t scale_at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(scale_tensor.data) - g_file);
+  std::uint8_t kept[4];
+  std::memcpy(kept, g_file + scale_at, 4);
+  struct BadScale {
+    const char* bits;
+    Status expected;
+  };
+  const BadScale bad_scales[] = {{"\x00\x00\xC0\x7F", Status::kNonFiniteModel},
+                                                       {"\x00\x00\x00\x00", Status::kMalformedModel},
+                                                       {"\x00\x00\x00\xBF", Status::kMalformedModel}};
+  for (const BadScale& bad : bad_scales) {
+    std::memcpy(g_file + scale_at, bad.bits, 4);
+    reseal();
+    ASSERT_OK(edgelstm::read_model(Span<const std::uint8_t>(g_file, written), &view));
+    EXPECT_STATUS(net.bind(view, g_arena), bad.expected);
+  }
+  std::memcpy(g_file + scale_at, kept, 4);
+  reseal();
+  ASSERT_OK(edgelstm::read_model(Span<const std::uint8_t>(g_file, written), &view));
+  ASSERT_OK(net.bind(view, g_arena));
   // A hybrid int8 file without the integer tensors has no integer path.
   ASSERT_OK(edgelstm::write_model_tensors(spec, edgelstm::WeightFormat::kInt8, Span<const edgelstm::ModelTensor>(tensors, count + 5),
                                           g_file, &written));

@@ -168,4 +168,30 @@ EDGELSTM_TEST(ModelFormat, StructurallyWrongFilesAreRefusedEvenWithAValidChecksu
   EXPECT_OK(read(size));
 }
 
+EDGELSTM_TEST(ModelFormat, NonFiniteParametersAreRefusedEvenWithAValidChecksum) {
+  edgelstm::Network net;
+  const std::size_t size = write_example(net);
+  ASSERT_TRUE(size > 0);
+  static std::uint8_t saved[64 * 1024];
+  std::memcpy(saved, g_file, size);
+  const std::size_t parameters = edgelstm::detail::get_u32(g_file + edgelstm::kModelHeaderBytes + 40);
+  const std::size_t last = parameters + 4 * (edgelstm::parameter_count(kSpec) - 1);  // head.bias's last value
+  const std::uint32_t non_finite[] = {0x7FC00000u, 0x7F800000u, 0xFF800000u};  // NaN, +Inf, -Inf
+  const std::size_t places[] = {parameters, last};
+  for (const std::uint32_t bits : non_finite) {
+    for (const std::size_t at : places) {
+      std::memcpy(g_file, saved, size);
+      for (int k = 0; k < 4; ++k) g_file[at + k] = static_cast<std::uint8_t>(bits >> (8 * k));
+      reseal(size);
+      EXPECT_STATUS(read(size), edgelstm::Status::kNonFiniteModel);
+    }
+  }
+  // The largest finite float is a number, and extra tensors (here norm.mean) are the host's to check.
+  std::memcpy(g_file, saved, size);
+  for (int k = 0; k < 4; ++k) g_file[parameters + k] = static_cast<std::uint8_t>(0x7F7FFFFFu >> (8 * k));
+  reseal(size);
+  EXPECT_OK(read(size));
+  std::memcpy(g_file, saved, size);
+}
+
 }  // namespace

@@ -250,6 +250,22 @@ EDGELSTM_TEST(Quantize, QuantizedModelFileBindsInPlaceAndIsChecked) {
   g_model_file[8] = 2;
   reseal();
   ASSERT_OK(edgelstm::read_model(edgelstm::Span<const std::uint8_t>(g_model_file, size), &view));
+  // A NaN or Inf scale is refused even with a valid CRC (the weights it scales would be NaN).
+  const char* const scaled_tensors[] = {"lstm.weight_hh_l0.scale", "lstm.bias_l0.scale", "head.bias"};
+  for (const char* name : scaled_tensors) {
+    edgelstm::ModelTensor scale;
+    ASSERT_OK(view.tensor(name, &scale));
+    auto* bytes = const_cast<std::uint8_t*>(static_cast<const std::uint8_t*>(scale.data));
+    std::uint8_t kept[4];
+    std::memcpy(kept, bytes, 4);
+    std::memcpy(bytes, "\x00\x00\x80\x7F", 4);  // +Inf
+    reseal();
+    EXPECT_STATUS(edgelstm::read_model(edgelstm::Span<const std::uint8_t>(g_model_file, size), &view),
+                  edgelstm::Status::kNonFiniteModel);
+    std::memcpy(bytes, kept, 4);
+    reseal();
+    ASSERT_OK(edgelstm::read_model(edgelstm::Span<const std::uint8_t>(g_model_file, size), &view));
+  }
   // A cols field that does not match the spec: refused.
   const std::size_t entry = edgelstm::kModelHeaderBytes + 1 * edgelstm::kModelTableEntryBytes;  // weight_hh
   g_model_file[entry + 44] = 4;

@@ -236,7 +236,8 @@ class IntegerNetwork {
   }
 
   // Binds to an int8 model file that carries the integer tensors (edgelstm quantize --integer);
-  // its bytes must outlive the network. kMalformedModel when the file has no integer path.
+  // its bytes must outlive the network. kMalformedModel when the file has no integer path or an
+  // input scale that is not above zero, kNonFiniteModel when that scale is NaN or Inf.
   Status bind(const ModelView& model, Span<std::uint8_t> arena) {
     const LstmSpec& spec = model.spec();
     if (model.weight_format() != WeightFormat::kInt8) return Status::kMalformedModel;
@@ -248,6 +249,10 @@ class IntegerNetwork {
     }
     ModelTensor scale;
     EDGELSTM_TRY(typed_tensor(model, "int.input_scale", TensorType::kFloat32, 1, &scale));
+    // A finite float above zero, tested on its bits (this path runs without an FPU).
+    const std::uint32_t scale_bits = detail::get_u32(static_cast<const std::uint8_t*>(scale.data));
+    if ((scale_bits & 0x7F800000u) == 0x7F800000u) return Status::kNonFiniteModel;
+    if ((scale_bits & 0x80000000u) != 0 || scale_bits == 0) return Status::kMalformedModel;
     IntegerLayer layers[kMaxLayers];
     detail::ParameterTensor names[4 * kMaxLayers + 2];
     (void)detail::parameter_tensors(spec, model.weight_format(), names);  // weight_ih, weight_hh, bias per layer

@@ -103,6 +103,20 @@ constexpr std::size_t tensor_bytes(TensorType type, std::size_t count, std::size
                                       : count;
 }
 constexpr std::size_t align4(std::size_t n) { return (n + 3) / 4 * 4; }
+// Whether `count` float32 values at p (any alignment) are all finite, by their bit patterns: no
+// floating-point instruction, so the full-integer firmware can run it.
+// Length of a table entry's name (NUL-terminated within its kModelTensorNameBytes).
+inline std::size_t name_length(const std::uint8_t* entry) {
+  std::size_t n = 0;
+  while (n < kModelTensorNameBytes && entry[n] != 0) ++n;
+  return n;
+}
+inline bool all_finite_float_bits(const std::uint8_t* p, std::size_t count) {
+  for (std::size_t k = 0; k < count; ++k) {
+    if ((get_u32(p + 4 * k) & 0x7F800000u) == 0x7F800000u) return false;
+  }
+  return true;
+}
 
 // The parameter tensors of a spec's file in the given weight format, in file order: name, type,
 // element count, and for quantized tensors their column count (0 otherwise).
@@ -304,8 +318,9 @@ class ModelView {
 // Validates a whole model file and makes *view refer into it: magic, version, sizes, CRC, spec,
 // every table entry (name terminated, type known, data inside the file, float and int32 data aligned,
 // quantized shapes consistent) and the parameter tensors (names, types, sizes, and for float files
-// contiguity) against the spec. The span must start on a 4-byte boundary (float data is read in
-// place). On any error *view is unchanged.
+// contiguity) against the spec; kNonFiniteModel when a float parameter or a quantized tensor's
+// scale ("<name>.scale") is NaN or Inf, even with a valid CRC. The span must start on a 4-byte
+// boundary (float data is read in place). On any error *view is unchanged.
 inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
   const std::uint8_t* p = bytes.data();
   if (bytes.size() < 8 || std::memcmp(p, "ELSTMMDL", 8) != 0) return Status::kBadMagic;
@@ -356,6 +371,16 @@ inline Status read_model(Span<const std::uint8_t> bytes, ModelView* view) {
         return Status::kMalformedModel;
       }
       expected_offset = offset + size;
+    }
+  }
+  // What the network computes with must be finite: the float parameters and every scale.
+  entry = p + kModelHeaderBytes;
+  for (std::size_t k = 0; k < tensors; ++k, entry += kModelTableEntryBytes) {
+    const std::size_t name_length = detail::name_length(entry);
+    const bool scale = name_length > 6 && std::memcmp(entry + name_length - 6, ".scale", 6) == 0;
+    if (static_cast<TensorType>(entry[32]) == TensorType::kFloat32 && (k < parameter_tensors || scale) &&
+        !detail::all_finite_float_bits(p + detail::get_u32(entry + 40), detail::get_u32(entry + 36))) {
+      return Status::kNonFiniteModel;
     }
   }
   view->spec_ = spec;

@@ -26,6 +26,9 @@ enum class [[nodiscard]] Status : std::uint8_t {
   // Flash and checkpoints (checkpoint.h):
   kFlashError,  // a flash erase, program or read did not complete (e.g. the power failed)
   kNotFound,    // no valid checkpoint in flash
+  // Model files again (model_format.h), added last to keep the values above stable:
+  kNonFiniteModel,  // a parameter or a quantization scale is NaN or Inf (the CRC only says the
+                    // bytes arrived, not that they make sense)
 };
 
 // A short, stable, human-readable name ("ok", "buffer too small", ...) for logs and CLIs.
@@ -46,6 +49,7 @@ constexpr const char* status_name(Status status) {
     case Status::kMalformedModel: return "malformed model file";
     case Status::kFlashError: return "flash operation failed";
     case Status::kNotFound: return "no valid checkpoint";
+    case Status::kNonFiniteModel: return "model file holds a NaN or Inf parameter or scale";
   }
   return "unknown status";
 }
