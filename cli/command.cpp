@@ -11,8 +11,19 @@ void Command::refuse_unless(bool allowed, std::initializer_list<const char*> opt
   }
 }
 
+CLI::Validator unsigned_integer() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.size() <= 20 && text.find_first_not_of("0123456789") == std::string::npos;
+        if (digits && (text.size() < 20 || text <= "18446744073709551615")) return "";
+        return "expected a whole number 0 .. 18446744073709551615, found " + host::excerpt(text);
+      },
+      "UINT64");
+}
+
 void add_data_options(CLI::App* command, host::DataOptions& data) {
-  command->add_option("--data", data.path, "CSV file with a header line")->required()->check(CLI::ExistingFile);
+  command->add_option("--data", data.path, "CSV file with a header line (" + host::csv_limits_text() + ")")
+      ->required()->check(CLI::ExistingFile);
   command->add_option("--time-column", data.time_column, "name of the timestamp column")->capture_default_str();
   command->add_option("--value-column", data.value_column, "name of the column to forecast")->capture_default_str();
   command->add_option("--validation-days", data.validation_days, "days before the test span used for early stopping")

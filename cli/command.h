@@ -31,6 +31,10 @@ class Command {
   CLI::App* app_;
 };
 
+// A whole number 0 .. 2^64 - 1 written in decimal digits only (CLI11 would take "-1" as a huge
+// unsigned number, or answer with a 300-digit range).
+CLI::Validator unsigned_integer();
+
 // --data (required), --time-column, --value-column, --validation-days, --test-days.
 void add_data_options(CLI::App* command, host::DataOptions& data);
 

@@ -2,7 +2,6 @@
 // classifier's accuracy, macro-F1 and confusion matrix beside the majority class; --report writes
 // Markdown and SVG plots.
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "cli/command.h"
@@ -12,6 +11,7 @@
 #include "host/forecast.h"
 #include "host/integer_forecaster.h"
 #include "host/model_io.h"
+#include "host/output_file.h"
 #include "host/report.h"
 
 namespace edgelstm::cli {
@@ -32,13 +32,15 @@ class EvalCommand : public Command {
     app_->add_option("--model", model_path_, "model file")->capture_default_str();
     app_->add_option("--report", report_dir_, "directory for report.md and SVG plots (gnuplot)");
     app_->add_option("--reference-mape", reference_mape_,
-                     "test MAPE (%) of the same network trained by PyTorch (tools/torch_forecast_reference.py), for the table");
+                     "test MAPE (%) of the same network trained by PyTorch (tools/torch_forecast_reference.py), for the table")
+        ->check(CLI::Range(0.0, 1e6));
     app_->add_flag("--allow-overlap", allow_overlap_,
                    "score a test span that overlaps the spans the model was trained or validated on (stored in "
                    "the model); the table then carries a warning. Without it, such a span is refused");
   }
 
   void run() override {
+    if (!report_dir_.empty()) check_output_directory({"--report", report_dir_});
     const ModelFile model = load_model(model_path_);
     if (model.spec.task == Task::kClassification) {
       refuse_unless(false, {"--reference-mape", "--allow-overlap"}, "a forecaster");
@@ -63,10 +65,10 @@ class EvalCommand : public Command {
                         class_metrics(majority, actual, data.classes.size())}});
     std::printf("test span: last %d days, %zu rows\n%s", data_.test_days, split.test.size(), table.c_str());
     if (report_dir_.empty()) return;
-    ensure_directory(report_dir_);
-    std::ofstream md(report_dir_ + "/classification.md");
+    std::ostringstream md;
     md << "# edgelstm classification report\n\nData: `" << data_.path << "`, label `" << data.label_name
        << "`, test span: last " << data_.test_days << " days.\n\n" << table;
+    write_file_atomically(report_dir_ + "/classification.md", md.str());
     std::printf("wrote %s/classification.md\n", report_dir_.c_str());
   }
 
@@ -109,7 +111,6 @@ class EvalCommand : public Command {
 
   void write_report(const ModelFile& model, const FeatureConfig& features, std::size_t day, const std::string& table,
                     const std::vector<double>& actual, const std::vector<double>& forecast) const {
-    ensure_directory(report_dir_);
     PlotSeries a{"actual", {}, {}}, f{"edgelstm forecast", {}, {}};
     for (std::size_t k = 0; k < actual.size(); ++k) {
       const double days = static_cast<double>(k) / day;
@@ -135,7 +136,7 @@ class EvalCommand : public Command {
     }
     plot_lines(report_dir_, "learning_curve_loss", "Learning curve: training loss", "epoch", "loss", {loss});
     plot_lines(report_dir_, "learning_curve_validation", "Learning curve: validation " + measure, "epoch", measure, {val});
-    std::ofstream md(report_dir_ + "/report.md");
+    std::ostringstream md;
     md << "# edgelstm forecasting report\n\nData: `" << data_.path << "`, column `" << data_.value_column
        << "`. Model: " << static_cast<int>(model.spec.num_layers) << " x " << model.spec.hidden_size[0]
        << " LSTM, window " << model.spec.window << ", features `" << features.encode() << "`.\n\n"
@@ -144,6 +145,7 @@ class EvalCommand : public Command {
        << "Online learning (if `edgelstm online --report` wrote it): ![rolling error](online.svg)\n\n"
        << "Classification (if `edgelstm eval` of a classifier wrote it): [classification.md](classification.md)\n\n"
        << "Weight quantization (if `edgelstm quantize --study` wrote it): [quantization.md](quantization.md)\n";
+    write_file_atomically(report_dir_ + "/report.md", md.str());
     std::printf("wrote %s/report.md\n", report_dir_.c_str());
   }
 

@@ -6,6 +6,8 @@
 #include "host/csv_reader.h"
 #include "host/forecast.h"
 #include "host/model_io.h"
+#include "host/output_file.h"
+#include "host/settings.h"
 #include "host/torch_import.h"
 
 namespace edgelstm::cli {
@@ -24,7 +26,7 @@ class ImportTorchCommand : public Command {
     CLI::App* c = app_;
     c->add_option("--dump", dump_, "the exporter's output")->required()->check(CLI::ExistingFile);
     c->add_option("--out", out_, "model file to write")->capture_default_str();
-    c->add_option("--window", window_, "time steps per window")->capture_default_str()->check(CLI::Range(1, 1024));
+    c->add_option("--window", window_, "time steps per window")->capture_default_str()->check(CLI::Range(1, kMaxWindow));
     c->add_option("--task", task_, "forecast or classify")->capture_default_str()->check(CLI::IsMember({"forecast", "classify"}));
     c->add_flag("--every-step", every_step_, "the head runs at every step (default: last step only)");
     c->add_option("--features", features_,
@@ -35,6 +37,11 @@ class ImportTorchCommand : public Command {
   }
 
   void run() override {
+    refuse_unless(task_ == "forecast", {"--features", "--norm-mean", "--norm-scale"}, "--task forecast");
+    if (features_.empty() && (given("--norm-mean") || given("--norm-scale"))) {
+      throw InputError("import-torch: --norm-mean and --norm-scale go with --features");
+    }
+    check_output_file({"--out", out_}, {{"--dump", dump_}});
     ModelFile model = import_torch_dump(dump_, static_cast<std::uint16_t>(window_),
                                         task_ == "classify" ? Task::kClassification : Task::kRegression,
                                         every_step_ ? OutputMode::kEveryStep : OutputMode::kLastStep);
@@ -45,7 +52,8 @@ class ImportTorchCommand : public Command {
                          std::to_string(config.window) + "; the network has " + std::to_string(model.spec.input_size) +
                          " inputs and --window " + std::to_string(window_));
       }
-      if (!(scale_ > 0)) throw InputError("--features needs --norm-mean and --norm-scale (> 0)");
+      if (!given("--norm-mean") || !given("--norm-scale")) throw InputError("--features needs --norm-mean and --norm-scale");
+      check_normalization(mean_, scale_, "--norm-mean, --norm-scale");
       model.texts["meta.features"] = features_;
       model.floats["norm.value"] = {static_cast<float>(mean_), static_cast<float>(scale_)};
     }

@@ -12,7 +12,9 @@
 #include "host/data_loading.h"
 #include "host/model_io.h"
 #include "host/online_learning.h"
+#include "host/output_file.h"
 #include "host/report.h"
+#include "host/settings.h"
 
 namespace edgelstm::cli {
 namespace {
@@ -29,16 +31,16 @@ class OnlineCommand : public Command {
     app_->add_option("--model", model_path_,
                      "start from this trained model: its features, normalization and base (default: from scratch)");
     app_->add_option("--hidden", options_.hidden, "from scratch: hidden units")
-        ->capture_default_str()->check(CLI::Range(1, 1024));
+        ->capture_default_str()->check(CLI::Range(1, kMaxHidden));
     app_->add_option("--window", features_.window, "from scratch: steps per input window")
-        ->capture_default_str()->check(CLI::Range(1, 1024));
+        ->capture_default_str()->check(CLI::Range(1, kMaxWindow));
     add_feature_options(app_, lags_, no_calendar_);
     app_->add_option("--feature-columns", feature_columns_,
                      "from scratch: covariate columns, each at the step forecast (normalized on the first day)");
     app_->add_option("--lr", options_.learning_rate,
                      "Adam learning rate (default: 3e-3 from scratch, 1e-4 from a trained model, which a larger one "
                      "makes worse than frozen)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::PositiveNumber)->check(CLI::Range(0.0, 10.0));
     app_->add_option("--seed", options_.seed, "from scratch: initialization seed")->capture_default_str();
     app_->add_option("--report", report_dir_,
                      "directory to write online.csv (the weekly errors of the table), online.svg (their plot, by "
@@ -50,6 +52,7 @@ class OnlineCommand : public Command {
     const bool from_model = !model_path_.empty();
     refuse_unless(!from_model, {"--hidden", "--window", "--lags", "--no-calendar", "--feature-columns", "--seed"},
                   "online from scratch (a trained model's features and shape are its own)");
+    if (!report_dir_.empty()) check_output_directory({"--report", report_dir_});
     if (!given("--lr")) options_.learning_rate = from_model ? kOnlineLearningRateFromModel : kOnlineLearningRateFromScratch;
     ModelFile model;
     Series series;
@@ -138,8 +141,7 @@ class OnlineCommand : public Command {
     }
     std::printf("refused steps: %zu\n", refused);
     if (!report_dir_.empty()) {
-      ensure_directory(report_dir_);
-      std::ofstream(report_dir_ + "/online.csv") << csv.str();
+      write_file_atomically(report_dir_ + "/online.csv", csv.str());
       std::vector<PlotSeries> lines = {online_line};
       if (frozen) lines.push_back(frozen_line);
       lines.push_back(persistence_line);

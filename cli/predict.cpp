@@ -1,13 +1,14 @@
 // `edgelstm predict`: the test span's one-step forecasts to CSV (timestamp, actual, forecast), and
 // their error in one line.
 #include <cstdio>
-#include <fstream>
+#include <sstream>
 
 #include "cli/command.h"
 #include "host/csv_reader.h"
 #include "host/data_loading.h"
 #include "host/integer_forecaster.h"
 #include "host/model_io.h"
+#include "host/output_file.h"
 
 namespace edgelstm::cli {
 namespace {
@@ -27,6 +28,7 @@ class PredictCommand : public Command {
   }
 
   void run() override {
+    check_output_file({"--out", out_}, {{"--data", data_.path}, {"--model", model_path_}});
     const ModelFile model = load_model(model_path_);
     const ModelData loaded = load_model_data(data_, model);
     const std::vector<std::size_t>& test = loaded.split.test;
@@ -40,7 +42,7 @@ class PredictCommand : public Command {
     const std::vector<double> forecast = forecast_targets(model, series, test);
     // Two more decimals than persistence's typical step needs: every digit that means something.
     const int decimals = decimals_for(loaded.mase_scale) + 2;
-    std::ofstream out(out_);
+    std::ostringstream out;
     out << "timestamp,actual,forecast\n";
     std::vector<double> actual;
     for (std::size_t k = 0; k < test.size(); ++k) {
@@ -48,7 +50,7 @@ class PredictCommand : public Command {
       out << format_time(series.times[test[k]]) << "," << format_fixed(actual.back(), decimals) << ","
           << format_fixed(forecast[k], decimals) << "\n";
     }
-    if (!out) throw InputError(out_ + ": cannot write");
+    write_file_atomically(out_, out.str());
     const Metrics m = metrics_of(forecast, actual, loaded.mase_scale);
     std::printf("wrote %zu forecasts to %s (%s .. %s); %s\n", test.size(), out_.c_str(),
                 format_time(series.times[test.front()]).c_str(), format_time(series.times[test.back()]).c_str(),

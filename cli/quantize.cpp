@@ -1,8 +1,9 @@
 // `edgelstm quantize`: a model file with integer weights (--bits, --granularity, optionally after
 // quantization-aware fine-tuning: --qat-epochs), with the full-integer path (--integer), or the
 // study of every variant (--study).
+#include <unistd.h>
+
 #include <cstdio>
-#include <fstream>
 
 #include "cli/command.h"
 #include "host/classify.h"
@@ -11,6 +12,7 @@
 #include "host/forecast.h"
 #include "host/integer_forecaster.h"
 #include "host/model_io.h"
+#include "host/output_file.h"
 #include "host/quantization_study.h"
 #include "host/quantized_forecaster.h"
 
@@ -60,7 +62,7 @@ QuantizeCommand::QuantizeCommand(CLI::App& app)
                 "per variant, 0 for post-training quantization only)")
       ->capture_default_str()->check(CLI::Range(0, 1000));
   q->add_option("--qat-lr", study_options_.qat_learning_rate, "learning rate of the quantization-aware fine-tuning")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(CLI::PositiveNumber)->check(CLI::Range(0.0, 10.0));
   q->add_flag("--integer", integer_, "int8 weights plus the full-integer path (int16 activations), calibrated on "
                                      "--data's training span");
   q->add_flag("--study", study_, "evaluate every format and granularity, post-training and quantization-aware");
@@ -92,13 +94,17 @@ void QuantizeCommand::run() {
   refuse_unless(!integer_, {"--qat-epochs", "--qat-lr"}, "--study and --bits (the integer path is calibrated, not fine-tuned)");
   refuse_unless(!study_, {"--out"}, "--bits and --integer");
   if (!study_ && given("--qat-lr") && !given("--qat-epochs")) throw InputError("quantize: --qat-lr needs --qat-epochs");
+  if (!out_.empty()) {
+    check_output_file({"--out", out_}, {{"--model", model_path_}, {"--data", data_.path}});
+  }
+  if (study_ && !study_options_.report_dir.empty()) check_output_directory({"--report", study_options_.report_dir});
   if (study_) {
     if (data_.path.empty()) throw InputError("quantize --study needs --data");
     StudyOptions& s = study_options_;
     if (!s.classifier_path.empty() && s.classifier_data.path.empty()) throw InputError("--classifier needs --classifier-data");
     if (s.classifier_path.empty() && !s.classifier_data.path.empty()) throw InputError("--classifier-data needs --classifier");
     // The default counts file is optional (the study prints "-" without it); a given one must exist.
-    if (!std::ifstream(s.costs_path) && !given("--costs")) s.costs_path.clear();
+    if (::access(s.costs_path.c_str(), R_OK) != 0 && !given("--costs")) s.costs_path.clear();
     s.model_path = model_path_;
     s.data = data_;
     run_quantization_study(s);

@@ -9,6 +9,8 @@
 #include "host/data_loading.h"
 #include "host/forecast.h"
 #include "host/model_io.h"
+#include "host/output_file.h"
+#include "host/settings.h"
 
 namespace edgelstm::cli {
 namespace {
@@ -30,9 +32,9 @@ class TrainCommand : public Command {
                   "predict, online and export then need them); classify: the inputs");
     c->add_option("--label-column", label_column_, "classify: the column of class labels");
     c->add_option("--model", model_path_, "model file to write (atomically)")->capture_default_str();
-    c->add_option("--hidden", options_.hidden, "hidden units per layer")->capture_default_str()->check(CLI::Range(1, 1024));
-    c->add_option("--layers", options_.layers, "stacked LSTM layers")->capture_default_str()->check(CLI::Range(1, 4));
-    c->add_option("--window", features_.window, "steps per input window")->capture_default_str()->check(CLI::Range(1, 1024));
+    c->add_option("--hidden", options_.hidden, "hidden units per layer")->capture_default_str()->check(CLI::Range(1, kMaxHidden));
+    c->add_option("--layers", options_.layers, "stacked LSTM layers")->capture_default_str()->check(CLI::Range(1, kMaxTrainedLayers));
+    c->add_option("--window", features_.window, "steps per input window")->capture_default_str()->check(CLI::Range(1, kMaxWindow));
     add_feature_options(c, lags_, no_calendar_);
     c->add_option("--base", base_,
                   "forecast: what the LSTM corrects. dshw: double seasonal Holt-Winters (periods one day and one week, "
@@ -50,11 +52,13 @@ class TrainCommand : public Command {
                 "that is an error and nothing is written)");
     c->add_option("--optimizer", optimizer_, "sgd, momentum or adam")
         ->capture_default_str()->check(CLI::IsMember({"sgd", "momentum", "adam"}));
-    c->add_option("--lr", options_.learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+    c->add_option("--lr", options_.learning_rate, "learning rate")
+        ->capture_default_str()->check(CLI::PositiveNumber)->check(CLI::Range(0.0, 10.0));
     c->add_option("--epochs", options_.epochs, "maximum epochs")->capture_default_str()->check(CLI::Range(1, 100000));
     c->add_option("--patience", options_.patience, "stop after this many epochs without a better validation score")
         ->capture_default_str()->check(CLI::Range(1, 100000));
-    c->add_option("--seed", options_.seed, "seed for initialization and shuffling")->capture_default_str();
+    c->add_option("--seed", options_.seed, "seed for initialization and shuffling (0 .. 2^64 - 1)")
+        ->capture_default_str()->check(unsigned_integer());
     c->add_option("--save-initial", save_initial_, "forecast: also write the untrained, initialized model here");
     c->add_option("--export-dataset", export_dataset_,
                   "forecast: write the normalized windows of every split here (for tools/torch_forecast_reference.py)");
@@ -62,12 +66,21 @@ class TrainCommand : public Command {
 
   void run() override {
     options_.optimizer = parse_optimizer(optimizer_);
-    if (task_ == "classify") {
-      refuse_unless(false, {"--lags", "--no-calendar", "--base", "--early-stopping", "--save-initial", "--export-dataset"},
-                    "--task forecast");
+    const bool classify = task_ == "classify";
+    refuse_unless(!classify, {"--lags", "--no-calendar", "--base", "--early-stopping", "--save-initial", "--export-dataset"},
+                  "--task forecast");
+    refuse_unless(classify, {"--label-column"}, "--task classify");
+    // Every output is checked before the (possibly long) training, not after it.
+    const std::vector<NamedPath> inputs = {{"--data", data_.path}};
+    check_output_file({"--model", model_path_}, inputs);
+    if (!save_initial_.empty()) {
+      check_output_file({"--save-initial", save_initial_}, {{"--data", data_.path}, {"--model", model_path_}});
+      check_distinct_outputs({"--save-initial", save_initial_}, {"--model", model_path_});
+    }
+    if (!export_dataset_.empty()) check_output_directory({"--export-dataset", export_dataset_});
+    if (classify) {
       train_classifier_model();
     } else {
-      refuse_unless(false, {"--label-column"}, "--task classify");
       train_forecaster_model();
     }
   }
@@ -101,6 +114,7 @@ class TrainCommand : public Command {
     features_.lags = default_lags_used ? default_lags(interval, series.values.size(), validation + test, features_.window)
                                        : parse_lags(lags_);
     features_.calendar = !no_calendar_;
+    check_feature_config(features_);
     options_.early_stopping = parse_score(early_stopping_);
     std::string base_reason = "none (--base none)";
     if (base_ == "dshw") {

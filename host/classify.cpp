@@ -1,6 +1,8 @@
 #include "host/classify.h"
 
 #include "host/quantized_forecaster.h"
+#include "host/settings.h"
+#include "host/statistics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,14 +28,12 @@ FeatureNorm fit(const ClassData& data, const std::vector<std::size_t>& sample_ro
   }
   const std::size_t f = data.feature_names.size();
   FeatureNorm norm{std::vector<double>(f, 0.0), std::vector<double>(f, 0.0)};
-  for (std::size_t r : rows) {
-    for (std::size_t k = 0; k < f; ++k) norm.mean[k] += data.features[r][k];
+  for (std::size_t k = 0; k < f; ++k) {
+    const MeanAndSpread fitted = mean_and_spread(rows.size(), [&](std::size_t r) { return data.features[rows[r]][k]; });
+    norm.mean[k] = fitted.mean;
+    norm.scale[k] = std::max(1e-9, fitted.spread);  // a constant feature carries nothing but must not divide by 0
+    check_normalization(norm.mean[k], norm.scale[k], "the normalization of feature column '" + data.feature_names[k] + "'");
   }
-  for (double& m : norm.mean) m /= rows.size();
-  for (std::size_t r : rows) {
-    for (std::size_t k = 0; k < f; ++k) norm.scale[k] += std::pow(data.features[r][k] - norm.mean[k], 2);
-  }
-  for (double& s : norm.scale) s = std::max(1e-9, std::sqrt(s / rows.size()));
   return norm;
 }
 
@@ -66,6 +66,8 @@ int argmax(Span<const float> values) {
 
 ClassData read_class_data(const std::string& path, const std::string& time_column,
                           const std::vector<std::string>& feature_columns, const std::string& label_column) {
+  check_column_names(feature_columns, "--feature-columns");
+  check_column_names({label_column}, "--label-column");
   std::vector<ColumnRequest> requests;
   for (const std::string& name : feature_columns) requests.push_back({name, true});
   requests.push_back({label_column, false});
@@ -79,6 +81,11 @@ ClassData read_class_data(const std::string& path, const std::string& time_colum
   std::sort(data.classes.begin(), data.classes.end());
   data.classes.erase(std::unique(data.classes.begin(), data.classes.end()), data.classes.end());
   if (data.classes.size() < 2) throw InputError(path + ": column '" + label_column + "' has fewer than two classes");
+  try {
+    check_class_names(data.classes);
+  } catch (const InputError& error) {
+    throw InputError(path + ": column '" + label_column + "': " + error.what());
+  }
   for (std::size_t r = 0; r < table.rows(); ++r) {
     std::vector<double> row;
     for (std::size_t k = 0; k < feature_columns.size(); ++k) row.push_back(table.numbers[k][r]);
@@ -130,6 +137,10 @@ int majority_class(const ClassData& data, const std::vector<std::size_t>& train_
 ModelFile train_classifier(const ClassData& data, int window, const Split& split, const TrainOptions& options,
                            const std::function<void(const EpochReport&)>& progress) {
   const std::size_t features = data.feature_names.size();
+  check_network_shape(options.hidden, options.layers);
+  if (window < 1 || window > kMaxWindow) {
+    throw InputError("window " + std::to_string(window) + " rows, expected 1.." + std::to_string(kMaxWindow));
+  }
   const ModelFile* start = options.start_from;
   const FeatureNorm norm = start != nullptr ? stored_norm(*start, features) : fit(data, split.train, window);
   if (start != nullptr) {
@@ -146,10 +157,11 @@ ModelFile train_classifier(const ClassData& data, int window, const Split& split
   const LstmSpec spec = start != nullptr ? start->spec : make_spec(static_cast<std::uint16_t>(features), static_cast<std::uint16_t>(options.hidden),
                                   static_cast<std::uint8_t>(options.layers), static_cast<std::uint16_t>(data.classes.size()),
                                   static_cast<std::uint16_t>(window), Task::kClassification);
+  const std::size_t floats = static_cast<std::size_t>(window) * features;
+  check_training_memory(spec, options.optimizer, split.train.size(), floats);
   std::vector<std::uint8_t> storage;
   Network net;
   bind_for_training(net, storage, spec, options, LossKind::kCrossEntropy);
-  const std::size_t floats = static_cast<std::size_t>(window) * features;
   std::vector<float> windows(split.train.size() * floats), scratch(floats), logits(data.classes.size());
   for (std::size_t k = 0; k < split.train.size(); ++k) window_of(data, norm, window, split.train[k], windows.data() + k * floats);
   // Validation error: 100 - accuracy (percent), lower is better.

@@ -2,8 +2,9 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <sstream>
+
+#include "host/input_file.h"
 
 namespace edgelstm::host {
 namespace {
@@ -29,11 +30,7 @@ bool digits(std::string_view text, std::size_t at, std::size_t count, int* value
   return true;
 }
 
-std::string quoted(std::string_view text) {
-  std::string shown(text.substr(0, 40));
-  if (text.size() > 40) shown += "...";
-  return "'" + shown + "'";
-}
+std::string quoted(std::string_view text) { return excerpt(text, 40); }
 
 [[noreturn]] void fail(const std::string& path, int line, const std::string& column, const std::string& what) {
   std::ostringstream message;
@@ -81,29 +78,56 @@ bool parse_timestamp(std::string_view text, std::int64_t* seconds) {
   return true;
 }
 
+std::string csv_limits_text() {
+  return "a regular file of at most " + byte_count_text(kMaxCsvBytes) + ", lines of at most " +
+         byte_count_text(kMaxCsvLineBytes) + ", numbers within +-1e15";
+}
+
 Table parse_table(std::string_view content, const std::string& path, const std::string& timestamp_column,
                   const std::vector<ColumnRequest>& columns, bool require_regular) {
   Table table;
   table.path = path;
-  std::vector<std::string_view> lines;
-  for (std::size_t start = 0; start < content.size();) {
-    std::size_t end = content.find('\n', start);
-    if (end == std::string_view::npos) end = content.size();
-    std::string_view line = content.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    start = end + 1;
+  if (content.size() > kMaxCsvBytes) {
+    fail(path, 1, "", "the file holds " + std::to_string(content.size()) + " bytes; at most " +
+                          byte_count_text(kMaxCsvBytes) + " are read");
   }
-  while (!lines.empty() && lines.back().empty()) lines.pop_back();  // trailing blank lines
-  if (lines.empty()) fail(path, 1, "", "the file is empty; expected a header line");
-  const std::vector<std::string_view> header = split(lines[0]);
-  const auto find = [&](const std::string& name) -> std::size_t {
-    for (std::size_t k = 0; k < header.size(); ++k) {
-      if (header[k] == name) return k;
+  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);  // a UTF-8 byte-order mark
+  // Lines one at a time (nothing per line is kept but the row's values), each checked against the
+  // length limit as it is cut: a one-line 10 MB file stops at its first line.
+  std::size_t next = 0;
+  int line_number = 0;
+  const auto next_line = [&](std::string_view* line) {
+    if (next >= content.size()) return false;
+    std::size_t end = content.find('\n', next);
+    if (end == std::string_view::npos) end = content.size();
+    *line = content.substr(next, end - next);
+    if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
+    next = end + 1;
+    ++line_number;
+    if (line->size() > kMaxCsvLineBytes) {
+      fail(path, line_number, "",
+           "the line holds " + std::to_string(line->size()) + " bytes; lines may hold at most " +
+               byte_count_text(kMaxCsvLineBytes) + " (it starts " + excerpt(*line) + ")");
     }
-    std::string known;
-    for (std::string_view h : header) known += (known.empty() ? "" : ", ") + std::string(h);
-    fail(path, 1, name, "missing from the header (columns: " + known + ")");
+    return true;
+  };
+  std::string_view header_line;
+  if (!next_line(&header_line) || (header_line.empty() && content.find_first_not_of("\r\n") == std::string_view::npos)) {
+    fail(path, 1, "", "the file is empty; expected a header line");
+  }
+  const std::vector<std::string_view> header = split(header_line);
+  const auto find = [&](const std::string& name) -> std::size_t {
+    std::size_t found = header.size();
+    for (std::size_t k = 0; k < header.size(); ++k) {
+      if (header[k] != name) continue;
+      if (found != header.size()) {
+        fail(path, 1, name, "appears twice in the header (cells " + std::to_string(found + 1) + " and " +
+                                std::to_string(k + 1) + ")");
+      }
+      found = k;
+    }
+    if (found == header.size()) fail(path, 1, name, "missing from the header " + excerpt(header_line));
+    return found;
   };
   const std::size_t time_index = find(timestamp_column);
   std::vector<std::size_t> indices;
@@ -113,12 +137,16 @@ Table parse_table(std::string_view content, const std::string& path, const std::
   }
   table.numbers.resize(columns.size());
   table.text.resize(columns.size());
-  if (lines.size() < 2) fail(path, 2, "", "no data rows after the header");
   std::int64_t step = 0;
-  for (std::size_t row = 1; row < lines.size(); ++row) {
-    const int line_number = static_cast<int>(row + 1);
-    if (lines[row].empty()) fail(path, line_number, "", "empty line inside the data");
-    const std::vector<std::string_view> cells = split(lines[row]);
+  int first_blank = 0;  // the first blank line seen, an error when a row follows it
+  std::string_view line;
+  while (next_line(&line)) {
+    if (line.empty()) {
+      if (first_blank == 0) first_blank = line_number;
+      continue;
+    }
+    if (first_blank != 0) fail(path, first_blank, "", "empty line inside the data");
+    const std::vector<std::string_view> cells = split(line);
     if (cells.size() != header.size()) {
       fail(path, line_number, "", "expected " + std::to_string(header.size()) + " comma-separated cells as in the header, found " +
                                       std::to_string(cells.size()));
@@ -158,20 +186,20 @@ Table parse_table(std::string_view content, const std::string& path, const std::
         fail(path, line_number, columns[c].name, "expected a number, found " + quoted(cell));
       }
       if (!std::isfinite(value)) fail(path, line_number, columns[c].name, "expected a finite number, found " + quoted(cell));
+      if (std::fabs(value) > kMaxCsvMagnitude) {
+        fail(path, line_number, columns[c].name, "expected a number within +-1e15, found " + quoted(cell));
+      }
       table.numbers[c].push_back(value);
     }
     table.lines.push_back(line_number);
   }
+  if (table.rows() == 0) fail(path, 2, "", "no data rows after the header");
   return table;
 }
 
 Table read_table(const std::string& path, const std::string& timestamp_column, const std::vector<ColumnRequest>& columns,
                  bool require_regular) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw InputError(path + ": cannot open the file");
-  std::ostringstream content;
-  content << file.rdbuf();
-  return parse_table(content.str(), path, timestamp_column, columns, require_regular);
+  return parse_table(read_input_file(path, kMaxCsvBytes, "data file"), path, timestamp_column, columns, require_regular);
 }
 
 }  // namespace edgelstm::host

@@ -3,18 +3,24 @@
 // into a silently wrong result.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "host/input_error.h"
+
 namespace edgelstm::host {
 
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// What the reader takes: a regular file (not a FIFO or device) of at most kMaxCsvBytes, lines of at
+// most kMaxCsvLineBytes, numbers of magnitude at most kMaxCsvMagnitude (beyond it a reading is
+// an error in the file, and squares and float32 copies of it would overflow). The command line's
+// --help states them (csv_limits_text).
+inline constexpr std::size_t kMaxCsvBytes = std::size_t{256} << 20;
+inline constexpr std::size_t kMaxCsvLineBytes = std::size_t{64} << 10;
+inline constexpr double kMaxCsvMagnitude = 1e15;
+std::string csv_limits_text();
 
 // Columns chosen by name from a CSV with a header line.
 struct Table {
@@ -32,11 +38,13 @@ struct ColumnRequest {
   bool numeric = true;  // false: kept as text (class labels)
 };
 
-// Reads `path`: comma-separated, one header line, '\n' or "\r\n" line ends, no quoting. The
+// Reads `path`: comma-separated, one header line, '\n' or "\r\n" line ends, no quoting, an
+// optional UTF-8 byte-order mark before the header (skipped). The
 // timestamp column (ISO-8601 "YYYY-MM-DDTHH:MM[:SS]" or "YYYY/MM/DD" / "YYYY-MM-DD") must be
 // strictly increasing; with `require_regular`, every step must equal the first one (no gaps, no
-// duplicates). Numeric cells must be finite numbers. Throws InputError on any violation, and on an
-// empty file, a missing column, or a ragged row.
+// duplicates). Numeric cells must be finite numbers within +-kMaxCsvMagnitude. Throws InputError on
+// any violation (quoting at most kExcerptBytes of the text), and on an empty file, a missing or
+// repeated column, a ragged row, a line or a file beyond the limits above.
 Table read_table(const std::string& path, const std::string& timestamp_column,
                  const std::vector<ColumnRequest>& columns, bool require_regular);
 

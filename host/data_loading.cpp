@@ -2,11 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <sstream>
 
 #include "host/csv_reader.h"
+#include "host/settings.h"
 
 namespace edgelstm::host {
 
@@ -78,19 +80,19 @@ ClassifierData load_classifier_data(const DataOptions& data, const ModelFile& mo
 }
 
 std::vector<int> parse_lags(const std::string& text) {
+  // Whole numbers only ("48abc" is not 48); their range is check_feature_config's.
   std::vector<int> lags;
   if (text == "none") return lags;
-  std::istringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (item.empty()) continue;
-    try {
-      const int lag = std::stoi(item);
-      if (lag < 1) throw std::invalid_argument("");
-      lags.push_back(lag);
-    } catch (const std::logic_error&) {
-      throw InputError("--lags: expected auto, none or comma-separated positive numbers of steps, found '" + text + "'");
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::int64_t lag = 0;
+    if (!parse_integer(std::string_view(text).substr(start, comma - start), &lag) || lag < 1 || lag > kMaxLag) {
+      throw InputError("--lags: expected auto, none or comma-separated whole numbers of steps, 1.." +
+                       std::to_string(kMaxLag) + ", found " + excerpt(text));
     }
+    lags.push_back(static_cast<int>(lag));
+    start = comma + 1;
   }
   return lags;
 }

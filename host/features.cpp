@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include "host/csv_reader.h"
+#include "host/settings.h"
 #include "host/settings_text.h"
+#include "host/statistics.h"
 
 namespace edgelstm::host {
 namespace {
@@ -80,36 +82,41 @@ std::string FeatureConfig::encode() const {
 }
 
 FeatureConfig FeatureConfig::decode(const std::string& text) {
+  // Strict, since the text may come from a file or an option: each key once (parse_settings),
+  // whole integers ("48abc" is not 48), calendar 0 or 1; then the ranges (check_feature_config).
   const auto values =
       parse_settings(text, "feature settings", {"window", "lags", "calendar", "interval"}, {"covariates", "base", "time_of_day"});
+  const auto integer = [&](const std::string& key, std::string_view digits) {
+    std::int64_t number = 0;
+    if (!parse_integer(digits, &number) || number < INT32_MIN || number > INT32_MAX) {
+      throw InputError("feature settings: bad value for '" + key + "': " + excerpt(values.at(key)));
+    }
+    return number;
+  };
+  const auto flag = [&](const std::string& key) {
+    const std::string& value = values.at(key);
+    if (value != "0" && value != "1") throw InputError("feature settings: " + key + " must be 0 or 1, found " + excerpt(value));
+    return value == "1";
+  };
   FeatureConfig config;
   config.lags.clear();
-  std::string key;
-  try {
-    key = "window";
-    config.window = std::stoi(values.at(key));
-    key = "lags";
-    for (const std::string& lag : split_list(values.at(key))) config.lags.push_back(std::stoi(lag));
-    config.calendar = values.at("calendar") == "1";
-    key = "interval";
-    config.interval_seconds = std::stoll(values.at(key));
-  } catch (const std::logic_error&) {
-    throw InputError("feature settings: bad value for '" + key + "': '" + values.at(key).substr(0, 40) + "'");
-  }
+  config.window = static_cast<int>(integer("window", values.at("window")));
+  for (const std::string& lag : split_list(values.at("lags"))) config.lags.push_back(static_cast<int>(integer("lags", lag)));
+  config.calendar = flag("calendar");
+  config.interval_seconds = integer("interval", values.at("interval"));
   if (values.count("covariates") != 0) {
     config.covariates = split_list(values.at("covariates"));
     for (const std::string& column : config.covariates) {
-      if (column.empty()) throw InputError("feature settings: an empty covariate column name in '" + text + "'");
+      if (column.empty()) throw InputError("feature settings: an empty covariate column name in " + excerpt(text));
     }
+    check_column_names(config.covariates, "feature settings: covariates");
   }
   if (values.count("base") != 0) {
-    if (values.at("base") != "dshw") throw InputError("feature settings: unknown base '" + values.at("base") + "' (expected dshw)");
+    if (values.at("base") != "dshw") throw InputError("feature settings: unknown base " + excerpt(values.at("base")) + " (expected dshw)");
     config.base = Base::kDoubleSeasonal;
   }
-  config.daily_time_of_day = values.count("time_of_day") != 0 && values.at("time_of_day") == "1";
-  if (config.window < 1 || config.interval_seconds <= 0) {
-    throw InputError("feature settings: window and interval must be positive, found '" + text + "'");
-  }
+  config.daily_time_of_day = values.count("time_of_day") != 0 && flag("time_of_day");
+  check_feature_config(config);
   return config;
 }
 
@@ -173,21 +180,12 @@ double forecast_of(const Series& series, const FeatureConfig& features, const No
 
 void fit_mean_scale(const std::vector<double>& values, const std::vector<std::size_t>& span, const std::string& what,
                     double* mean, double* scale) {
-  // Welford's update: no sum of squares that could overflow, one pass in double.
-  double m = 0, squares = 0;
-  std::size_t n = 0;
-  for (std::size_t k : span) {
-    ++n;
-    const double delta = values[k] - m;
-    m += delta / static_cast<double>(n);
-    squares += delta * (values[k] - m);
-  }
-  const double s = n ? std::sqrt(squares / static_cast<double>(n)) : 0;
-  if (!(s > 0) || !std::isfinite(s) || !std::isfinite(m)) {
-    throw InputError("the training span's " + what + " is constant: nothing to learn from it");
-  }
-  *mean = m;
-  *scale = s;
+  // Scaled Welford (statistics.h): no sum or square that could overflow, one pass in double.
+  const MeanAndSpread fitted = mean_and_spread(span.size(), [&](std::size_t k) { return values[span[k]]; });
+  if (fitted.spread == 0) throw InputError("the training span's " + what + " is constant: nothing to learn from it");
+  check_normalization(fitted.mean, fitted.spread, "the training span's " + what + " normalization");
+  *mean = fitted.mean;
+  *scale = fitted.spread;
 }
 
 }  // namespace edgelstm::host

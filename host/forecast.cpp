@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <sstream>
+
+#include "host/memory_budget.h"
+#include "host/output_file.h"
+#include "host/settings.h"
 
 namespace edgelstm::host {
 namespace {
@@ -63,31 +67,35 @@ void attach_base(Series& series, const FeatureConfig& features, const ModelFile&
 void export_dataset(const Series& series, const FeatureConfig& features, const Split& split, const Normalization& norm,
                     const std::string& directory) {
   const std::size_t floats = static_cast<std::size_t>(features.window * features.features());
-  std::ofstream shapes(directory + "/shapes.txt");
+  std::ostringstream shapes;
   shapes.precision(17);
   shapes << "window " << features.window << "\nfeatures " << features.features() << "\nmean " << norm.mean
          << "\nscale " << norm.scale << "\nbase " << (features.base == Base::kNone ? 0 : 1) << "\nerror_scale "
          << norm.error_scale << "\n";
   const std::pair<const char*, const std::vector<std::size_t>*> parts[] = {
       {"train", &split.train}, {"validation", &split.validation}, {"test", &split.test}};
+  const auto bytes = [](const auto& values) {
+    return std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(values[0]));
+  };
   for (const auto& [name, targets] : parts) {
-    const std::string prefix = directory + "/" + name;
-    std::ofstream x(prefix + "_x.f32", std::ios::binary), y(prefix + "_y.f32", std::ios::binary);
-    std::ofstream actual(prefix + "_actual.f64", std::ios::binary), base(prefix + "_base.f64", std::ios::binary);
-    std::vector<float> window(floats);
-    for (std::size_t t : *targets) {
-      build_window(series, features, norm, t, window.data());
-      const float target = target_of(series, features, norm, t);
-      const double reading = series.values[t], base_forecast = series.base.empty() ? 0.0 : series.base[t];
-      x.write(reinterpret_cast<const char*>(window.data()), static_cast<std::streamsize>(floats * sizeof(float)));
-      y.write(reinterpret_cast<const char*>(&target), sizeof target);
-      actual.write(reinterpret_cast<const char*>(&reading), sizeof reading);
-      base.write(reinterpret_cast<const char*>(&base_forecast), sizeof base_forecast);
+    const std::size_t count = targets->size();
+    std::vector<float> x(count * floats), y(count);
+    std::vector<double> actual(count), base(count);
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t t = (*targets)[k];
+      build_window(series, features, norm, t, x.data() + k * floats);
+      y[k] = target_of(series, features, norm, t);
+      actual[k] = series.values[t];
+      base[k] = series.base.empty() ? 0.0 : series.base[t];
     }
-    shapes << name << " " << targets->size() << "\n";
-    if (!x || !y || !actual || !base) throw InputError(directory + ": cannot write the " + std::string(name) + " split");
+    const std::string prefix = directory + "/" + name;
+    write_file_atomically(prefix + "_x.f32", bytes(x));
+    write_file_atomically(prefix + "_y.f32", bytes(y));
+    write_file_atomically(prefix + "_actual.f64", bytes(actual));
+    write_file_atomically(prefix + "_base.f64", bytes(base));
+    shapes << name << " " << count << "\n";
   }
-  if (!shapes) throw InputError(directory + "/shapes.txt: cannot write");
+  write_file_atomically(directory + "/shapes.txt", shapes.str());
 }
 
 Base choose_base(const Series& series, const FeatureConfig& features, const Split& split, std::string* why) {
@@ -134,10 +142,8 @@ Base choose_base(const Series& series, const FeatureConfig& features, const Spli
 ModelFile train_forecaster(const Series& raw_series, const FeatureConfig& requested_features, const Split& split,
                            const TrainOptions& options, const std::function<void(const EpochReport&)>& progress,
                            const std::string& value_column) {
-  if (options.hidden < 1 || options.hidden > 1024 || options.layers < 1 || options.layers > 4 ||
-      requested_features.window > 1024) {
-    throw InputError("hidden size must be 1..1024, layers 1..4, window 1..1024");
-  }
+  check_network_shape(options.hidden, options.layers);
+  check_feature_config(requested_features);
   const ModelFile* start = options.start_from;
   if (start != nullptr && (start->spec.task != Task::kRegression || start->spec.output_size != 1 ||
                            start->spec.output_mode != OutputMode::kLastStep)) {
@@ -166,6 +172,8 @@ ModelFile train_forecaster(const Series& raw_series, const FeatureConfig& reques
                                                      static_cast<std::uint16_t>(options.hidden),
                                                      static_cast<std::uint8_t>(options.layers), 1,
                                                      static_cast<std::uint16_t>(features.window));
+  check_training_memory(spec, options.optimizer, split.train.size(),
+                        static_cast<std::size_t>(features.window * features.features()));
   std::vector<std::uint8_t> storage;
   Network net;
   bind_for_training(net, storage, spec, options, LossKind::kMse);
@@ -238,12 +246,13 @@ double Forecaster::forecast(const Series& series, std::size_t t) {
 
 Normalization normalization_of(const ModelFile& model) {
   const auto found = model.floats.find("norm.value");
-  if (found == model.floats.end() || found->second.size() != 2 || !(found->second[1] > 0)) {
+  if (found == model.floats.end() || found->second.size() != 2) {
     throw InputError("the model holds no value normalization (norm.value): not a forecaster made by `edgelstm train`");
   }
   Normalization norm;
   norm.mean = found->second[0];
   norm.scale = found->second[1];
+  check_normalization(norm.mean, norm.scale, "norm.value");
   const FeatureConfig features = features_of(model);
   if (!features.covariates.empty()) {
     const auto covariates = model.floats.find("norm.covariates");
@@ -253,18 +262,17 @@ Normalization normalization_of(const ModelFile& model) {
     for (std::size_t c = 0; c < features.covariates.size(); ++c) {
       norm.covariate_mean.push_back(covariates->second[2 * c]);
       norm.covariate_scale.push_back(covariates->second[2 * c + 1]);
-      if (!(norm.covariate_scale.back() > 0) || !std::isfinite(norm.covariate_mean.back())) {
-        throw InputError("covariate '" + features.covariates[c] + "': the stored normalization is not usable");
-      }
+      check_normalization(norm.covariate_mean.back(), norm.covariate_scale.back(),
+                          "norm.covariates (" + features.covariates[c] + ")");
     }
   }
   if (features.base != Base::kNone) {
     const auto error = model.floats.find("norm.base_error");
-    if (error == model.floats.end() || error->second.size() != 1 || !(error->second[0] > 0) ||
-        !std::isfinite(error->second[0])) {
-      throw InputError("the model corrects a Holt-Winters base but holds no usable error scale (norm.base_error)");
+    if (error == model.floats.end() || error->second.size() != 1) {
+      throw InputError("the model corrects a Holt-Winters base but holds no error scale (norm.base_error)");
     }
     norm.error_scale = error->second[0];
+    check_normalization(0.0, norm.error_scale, "norm.base_error");
   }
   return norm;
 }

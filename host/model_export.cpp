@@ -4,38 +4,60 @@
 #include <cstring>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <set>
 #include <sstream>
 
 #include "host/csv_reader.h"
 #include "host/integer_forecaster.h"
 #include "host/model_io.h"
+#include "host/output_file.h"
 #include "host/quantized_forecaster.h"
 
 namespace edgelstm::host {
 
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream file(temporary);
-    file << text;
-    if (!file) {
-      std::remove(temporary.c_str());
-      throw InputError(path + ": cannot write");
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw InputError(path + ": cannot write");
+namespace {
+
+// Refuses a prefix that would not make valid C and C++ names (the header declares <prefix>Spec,
+// <prefix>Parameters, ...): a C identifier, not a keyword, not reserved (leading _ + capital or __).
+void check_c_identifier(const std::string& prefix) {
+  static const char* const kKeywords[] = {
+      "alignas", "alignof", "and", "asm", "auto", "bool", "break", "case", "catch", "char", "class", "const",
+      "constexpr", "continue", "decltype", "default", "delete", "do", "double", "else", "enum", "explicit", "export",
+      "extern", "false", "float", "for", "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new",
+      "noexcept", "not", "nullptr", "operator", "or", "private", "protected", "public", "register", "return", "short",
+      "signed", "sizeof", "static", "struct", "switch", "template", "this", "throw", "true", "try", "typedef",
+      "typeid", "typename", "union", "unsigned", "using", "virtual", "void", "volatile", "while", "xor"};
+  bool valid = !prefix.empty() && prefix.size() <= 64 && !std::isdigit(static_cast<unsigned char>(prefix[0])) &&
+               prefix.compare(0, 2, "__") != 0 &&
+               !(prefix[0] == '_' && prefix.size() > 1 && std::isupper(static_cast<unsigned char>(prefix[1])));
+  for (char c : prefix) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_') && (c & 0x80) == 0;
+  for (const char* keyword : kKeywords) valid = valid && prefix != keyword;
+  if (!valid) {
+    throw InputError("--name " + excerpt(prefix) +
+                     ": expected a C identifier of at most 64 characters (letters, digits, _; not starting with a "
+                     "digit; not a keyword or a reserved name), e.g. kModel");
   }
 }
 
+// Text from the file inside a // comment: control characters (a newline would end the comment
+// and start code) and a final backslash (it would continue the comment onto the next line) go.
+std::string comment_text(std::string text) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
+  }
+  while (!text.empty() && (text.back() == '\\' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
 void export_model_bytes(const std::string& model_path, const std::string& out_path, const std::string& prefix,
                             const DataOptions& replay_data, int replay_steps) {
+  check_c_identifier(prefix);
   const ModelFile model = load_model(model_path);
   const std::vector<std::uint8_t> bytes = serialize_model(model);
   std::ostringstream out;
-  out << "// Exported by `edgelstm export --format model-bytes` from " << model_path << "; do not edit.\n"
+  out << "// Exported by `edgelstm export --format model-bytes` from " << comment_text(model_path) << "; do not edit.\n"
       << "// The model file itself: read_model(" << prefix << ", &view), then bind the network to the view.\n"
       << "#pragma once\n\n#include <cstdint>\n\n";
   append_c_array(out, "std::uint8_t", prefix, bytes);
@@ -74,7 +96,7 @@ void export_model_bytes(const std::string& model_path, const std::string& out_pa
       outputs.push_back(y);
       actual.push_back(static_cast<std::int32_t>(std::lround(series.values[t])));
     }
-    out << "\n// Replay: " << replay_steps << " readings from the start of the test span of " << replay_data.path
+    out << "\n// Replay: " << replay_steps << " readings from the start of the test span of " << comment_text(replay_data.path)
         << ", as int16 features (" << x.size() << " per reading), the Q16 outputs the host computed, and the actual\n"
         << "// values (rounded). In integers, a forecast in the value's units is\n"
         << "//   NormMean + (y * NormScaleQ8) / 2^24   (y: Q16 output, NormScaleQ8: the normalization scale * 256).\n";
@@ -86,22 +108,25 @@ void export_model_bytes(const std::string& model_path, const std::string& out_pa
     append_c_array(out, "std::int32_t", prefix + "ReplayOutputs", outputs);
     append_c_array(out, "std::int32_t", prefix + "ReplayActual", actual);
   }
-  write_text_atomically(out_path, out.str());
+  write_file_atomically(out_path, out.str());
   std::printf("wrote %s (%zu model bytes)\n", out_path.c_str(), bytes.size());
 }
 
 namespace {
 
-// "lstm.weight_ih_l0" -> "<prefix>LstmWeightIhL0": a C++ identifier from a tensor name.
+// "lstm.weight_ih_l0" -> "<prefix>LstmWeightIhL0": a C++ identifier from a tensor name. A name
+// from the file that makes no C name (anything but ASCII letters, digits, . and _) is refused.
 std::string identifier_of(const std::string& prefix, const std::string& name) {
   std::string identifier = prefix;
   bool upper = true;
   for (char c : name) {
     if (c == '.' || c == '_') {
       upper = true;
-    } else {
+    } else if (std::isalnum(static_cast<unsigned char>(c)) && (c & 0x80) == 0) {
       identifier += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
       upper = false;
+    } else {
+      throw InputError("the tensor name " + excerpt(name) + " makes no C name (letters, digits, . and _)");
     }
   }
   return identifier;
@@ -204,11 +229,12 @@ void quantized_export(std::ostringstream& out, const std::string& prefix, const 
 }  // namespace
 
 void export_c_header(const std::string& model_path, const std::string& out_path, const std::string& prefix) {
+  check_c_identifier(prefix);
   const ModelFile model = load_model(model_path);
   const edgelstm::LstmSpec& s = model.spec;
   const bool quantized = model.format != WeightFormat::kFloat32;
   std::ostringstream out;
-  out << "// Exported by `edgelstm export --format c-header` from " << model_path << "; do not edit.\n";
+  out << "// Exported by `edgelstm export --format c-header` from " << comment_text(model_path) << "; do not edit.\n";
   if (!quantized) {
     out << "// Bind with Network::bind_inference_in_place(" << prefix << "Spec, " << prefix
         << "Parameters, arena) and an arena of inference_in_place_bytes(" << prefix << "Spec).\n";
@@ -236,12 +262,17 @@ void export_c_header(const std::string& model_path, const std::string& out_path,
   } else {
     float_array(out, prefix + "Parameters", model.parameters.data(), model.parameters.size());
   }
+  std::set<std::string> identifiers = {prefix + "Spec", prefix + "Parameters"};
   for (const auto& [name, values] : model.floats) {
     if (name.rfind("int.", 0) == 0) continue;  // exported with the integer path
-    float_array(out, identifier_of(prefix, name), values.data(), values.size());
+    const std::string identifier = identifier_of(prefix, name);
+    if (!identifiers.insert(identifier).second) {
+      throw InputError(model_path + ": the tensor " + excerpt(name) + " would be a second " + identifier);
+    }
+    float_array(out, identifier, values.data(), values.size());
   }
-  for (const auto& [name, text] : model.texts) out << "// " << name << ": " << text << "\n";
-  write_text_atomically(out_path, out.str());
+  for (const auto& [name, text] : model.texts) out << "// " << comment_text(name) << ": " << comment_text(text) << "\n";
+  write_file_atomically(out_path, out.str());
   std::printf("wrote %s (%s)\n", out_path.c_str(),
               !quantized ? "float parameters"
               : has_integer_path(model) ? "int8 weights and scales, with the full-integer path's constants"

@@ -27,7 +27,4 @@ void append_c_array(std::ostringstream& out, const char* type, const std::string
   out << "\n};\n";
 }
 
-// Writes `text` to `path` through a temporary file renamed over it (never a half-written file).
-void write_text_atomically(const std::string& path, const std::string& text);
-
 }  // namespace edgelstm::host

@@ -1,16 +1,13 @@
 #include "host/model_io.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
-#include "host/csv_reader.h"
+#include "host/input_error.h"
+#include "host/input_file.h"
+#include "host/output_file.h"
+#include "host/settings.h"
 
 namespace edgelstm::host {
 
@@ -18,6 +15,62 @@ namespace {
 
 // A quantized file's fused bias tensor (lstm.bias_l<l>: bias_ih + bias_hh).
 bool is_fused_bias(const detail::ParameterTensor& t) { return std::strncmp(t.name, "lstm.bias_l", 11) == 0; }
+
+// The in-memory model of a file read_model accepted (`storage`: its aligned bytes).
+ModelFile tensors_of(const ModelView& view, const std::vector<std::uint32_t>& storage, const std::string& path) {
+  ModelFile model;
+  model.spec = view.spec();
+  model.format = view.weight_format();
+  detail::ParameterTensor names[4 * kMaxLayers + 2];
+  const std::size_t parameter_tensors = detail::parameter_tensors(model.spec, model.format, names);
+  if (model.format == WeightFormat::kFloat32) {
+    model.parameters.assign(view.parameters().begin(), view.parameters().end());
+  } else {
+    // Dequantize: the in-memory model is float (a fused bias becomes bias_ih, with bias_hh = 0);
+    // saving it again re-quantizes to the same values.
+    for (std::size_t k = 0; k < parameter_tensors; ++k) {
+      if (names[k].type != TensorType::kFloat32) {
+        QuantizedMatrix m;
+        if (view.quantized_matrix(names[k].name, &m) != Status::kOk) {
+          throw InputError(path + ": quantized tensor " + names[k].name + " has no usable scales");
+        }
+        if (m.rows > 1 && !is_fused_bias(names[k])) model.granularity = m.granularity;  // a 1-row head cannot tell
+        for (std::size_t r = 0; r < m.rows; ++r) {
+          for (std::size_t c = 0; c < m.cols; ++c) model.parameters.push_back(static_cast<float>(m.value(r, c)) * m.scale(r));
+        }
+        if (is_fused_bias(names[k])) model.parameters.insert(model.parameters.end(), m.rows, 0.0f);
+      } else {
+        ModelTensor bias;
+        (void)view.tensor(names[k].name, &bias);  // present: read_model checked every parameter tensor
+        const auto* values = static_cast<const float*>(bias.data);
+        model.parameters.insert(model.parameters.end(), values, values + bias.count);
+      }
+    }
+  }
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(storage.data());
+  for (std::size_t k = parameter_tensors; k < view.tensor_count(); ++k) {
+    const char* name = reinterpret_cast<const char*>(bytes + kModelHeaderBytes + k * kModelTableEntryBytes);
+    const std::string text_name(name);
+    if (model.format != WeightFormat::kFloat32 && text_name.size() > 6 &&
+        text_name.compare(text_name.size() - 6, 6, ".scale") == 0) {
+      continue;  // a weight matrix's scales, used above
+    }
+    ModelTensor tensor;
+    if (view.tensor(name, &tensor) != Status::kOk) throw InputError(path + ": unreadable tensor table");
+    if (tensor.type == TensorType::kText) {
+      model.texts[name].assign(static_cast<const char*>(tensor.data), tensor.count);
+    } else if (tensor.type == TensorType::kFloat32) {
+      const auto* values = static_cast<const float*>(tensor.data);
+      model.floats[name].assign(values, values + tensor.count);
+    } else if (tensor.type == TensorType::kInt32) {
+      const auto* values = static_cast<const std::int32_t*>(tensor.data);
+      model.ints[name].assign(values, values + tensor.count);
+    } else {
+      throw InputError(path + ": tensor " + text_name + " is quantized but is not a weight matrix");
+    }
+  }
+  return model;
+}
 
 }  // namespace
 
@@ -107,40 +160,19 @@ std::vector<std::uint8_t> serialize_model(const ModelFile& model) {
 }
 
 void save_model(const ModelFile& model, const std::string& path) {
+  try {
+    check_model_settings(model);
+  } catch (const InputError& error) {
+    throw InputError(path + ": will not write a model whose settings are invalid: " + error.what());
+  }
   const std::vector<std::uint8_t> bytes = serialize_model(model);
-  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError(path + ": cannot create " + temporary + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string reason = std::strerror(errno);
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      throw InputError(path + ": write failed: " + reason);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(temporary.c_str());
-    throw InputError(path + ": cannot flush the model to disk: " + reason);
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(temporary.c_str());
-    throw InputError(path + ": cannot replace the file: " + reason);
-  }
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
-ModelFile load_model(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw InputError(path + ": cannot open the model file");
-  std::ostringstream content;
-  content << file.rdbuf();
-  const std::string data = content.str();
+ModelFile load_model(const std::string& path) { return parse_model(read_input_file(path, kMaxModelBytes, "model file"), path); }
+
+ModelFile parse_model(std::string_view data, const std::string& path) {
+  if (data.empty()) throw InputError(path + ": the model file is empty");
   // A 4-byte aligned copy: read_model reads floats in place.
   std::vector<std::uint32_t> storage((data.size() + 3) / 4);
   std::memcpy(storage.data(), data.data(), data.size());
@@ -152,58 +184,14 @@ ModelFile load_model(const std::string& path) {
                      "reads quantized files of version 2: quantize the float model again (edgelstm quantize)");
   }
   if (status != Status::kOk) throw InputError(path + ": " + status_name(status));
-  ModelFile model;
-  model.spec = view.spec();
-  model.format = view.weight_format();
-  detail::ParameterTensor names[4 * kMaxLayers + 2];
-  const std::size_t parameter_tensors = detail::parameter_tensors(model.spec, model.format, names);
-  if (model.format == WeightFormat::kFloat32) {
-    model.parameters.assign(view.parameters().begin(), view.parameters().end());
-  } else {
-    // Dequantize: the in-memory model is float (a fused bias becomes bias_ih, with bias_hh = 0);
-    // saving it again re-quantizes to the same values.
-    for (std::size_t k = 0; k < parameter_tensors; ++k) {
-      if (names[k].type != TensorType::kFloat32) {
-        QuantizedMatrix m;
-        if (view.quantized_matrix(names[k].name, &m) != Status::kOk) {
-          throw InputError(path + ": quantized tensor " + names[k].name + " has no usable scales");
-        }
-        if (m.rows > 1 && !is_fused_bias(names[k])) model.granularity = m.granularity;  // a 1-row head cannot tell
-        for (std::size_t r = 0; r < m.rows; ++r) {
-          for (std::size_t c = 0; c < m.cols; ++c) model.parameters.push_back(static_cast<float>(m.value(r, c)) * m.scale(r));
-        }
-        if (is_fused_bias(names[k])) model.parameters.insert(model.parameters.end(), m.rows, 0.0f);
-      } else {
-        ModelTensor bias;
-        (void)view.tensor(names[k].name, &bias);  // present: read_model checked every parameter tensor
-        const auto* values = static_cast<const float*>(bias.data);
-        model.parameters.insert(model.parameters.end(), values, values + bias.count);
-      }
-    }
-  }
-  const auto* bytes = reinterpret_cast<const std::uint8_t*>(storage.data());
-  for (std::size_t k = parameter_tensors; k < view.tensor_count(); ++k) {
-    const char* name = reinterpret_cast<const char*>(bytes + kModelHeaderBytes + k * kModelTableEntryBytes);
-    const std::string text_name(name);
-    if (model.format != WeightFormat::kFloat32 && text_name.size() > 6 &&
-        text_name.compare(text_name.size() - 6, 6, ".scale") == 0) {
-      continue;  // a weight matrix's scales, used above
-    }
-    ModelTensor tensor;
-    if (view.tensor(name, &tensor) != Status::kOk) throw InputError(path + ": unreadable tensor table");
-    if (tensor.type == TensorType::kText) {
-      model.texts[name].assign(static_cast<const char*>(tensor.data), tensor.count);
-    } else if (tensor.type == TensorType::kFloat32) {
-      const auto* values = static_cast<const float*>(tensor.data);
-      model.floats[name].assign(values, values + tensor.count);
-    } else if (tensor.type == TensorType::kInt32) {
-      const auto* values = static_cast<const std::int32_t*>(tensor.data);
-      model.ints[name].assign(values, values + tensor.count);
-    } else {
-      throw InputError(path + ": tensor " + text_name + " is quantized but is not a weight matrix");
-    }
+  ModelFile model = tensors_of(view, storage, path);
+  try {
+    check_model_settings(model);
+  } catch (const InputError& error) {
+    throw InputError(path + ": " + error.what());
   }
   return model;
 }
+
 
 }  // namespace edgelstm::host

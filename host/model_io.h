@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "edgelstm/model_format.h"
@@ -23,14 +24,22 @@ struct ModelFile {
   std::map<std::string, std::vector<std::int32_t>> ints;  // the full-integer path's constants (int.*)
 };
 
-// Writes `model` to `path` atomically: into a temporary file in the same directory, flushed to
-// disk, then renamed over `path`, so a crash leaves either the old file or the new one, never a
-// torn one. Throws InputError naming the path on failure (and removes the temporary file).
+// Writes `model` to `path` atomically (write_file_atomically: a crash leaves the old file or the
+// new one, a failure no temporary). Refuses (InputError naming the path) a model whose settings
+// check_model_settings refuses, so no tool can write a file the loader would refuse.
 void save_model(const ModelFile& model, const std::string& path);
 
-// Reads and validates `path`; throws InputError "path: <what is wrong>" for a missing, corrupt,
-// truncated, wrong-version or malformed file.
+// The largest model file the tools read (a 4 x 1024 LSTM, train's largest, is about 135 MB).
+inline constexpr std::size_t kMaxModelBytes = std::size_t{512} << 20;
+
+// Reads and validates `path` (a regular file of at most kMaxModelBytes); throws InputError
+// "path: <what is wrong>" for a missing, empty, corrupt, truncated, wrong-version or malformed
+// file, a NaN or Inf parameter or scale (even with a valid CRC), and settings that
+// check_model_settings (settings.h) refuses.
 ModelFile load_model(const std::string& path);
+
+// The same on the bytes of a file that came from `path` (for the fuzzer and tests).
+ModelFile parse_model(std::string_view bytes, const std::string& path);
 
 // The bytes of the model file (what save_model writes).
 std::vector<std::uint8_t> serialize_model(const ModelFile& model);

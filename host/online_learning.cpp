@@ -5,11 +5,16 @@
 #include <string>
 
 #include "host/csv_reader.h"
+#include "host/memory_budget.h"
+#include "host/settings.h"
+#include "host/statistics.h"
 
 namespace edgelstm::host {
 
 OnlineLearner::OnlineLearner(const Series& series, const FeatureConfig& features, const OnlineOptions& options)
     : features_(features) {
+  check_feature_config(features);
+  check_network_shape(options.hidden, 1);
   if (features.base != Base::kNone) {
     throw InputError("online from scratch has no base forecast to correct: train a model with a base first");
   }
@@ -49,6 +54,9 @@ void OnlineLearner::bind(const LstmSpec& spec, const OnlineOptions& options) {
   config.optimizer = OptimizerKind::kAdam;
   config.learning_rate = options.learning_rate;
   config.clip_norm = options.clip_norm;
+  check_memory(train_bytes(spec, config.optimizer),
+               "online learning with an LSTM of " + std::to_string(spec.hidden(0)) + " units (window " +
+                   std::to_string(spec.window) + ", Adam)");
   const Status status = net_.bind_training(spec, config, aligned_arena(storage_, train_bytes(spec, config.optimizer)));
   if (status != Status::kOk) throw InputError(std::string("cannot set up the network: ") + status_name(status));
   window_.resize(static_cast<std::size_t>(features_.window * features_.features()));

@@ -2,15 +2,16 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <tuple>
 
 #include "host/classify.h"
 #include "host/csv_reader.h"
+#include "host/input_file.h"
 #include "host/integer_forecaster.h"
 #include "host/model_io.h"
+#include "host/output_file.h"
 #include "host/quantized_forecaster.h"
 #include "host/report.h"
 
@@ -38,8 +39,7 @@ using CostKey = std::tuple<std::string, int, int, int, std::string>;
 std::map<CostKey, long long> read_costs(const std::string& path) {
   std::map<CostKey, long long> costs;
   if (path.empty()) return costs;
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open the instruction counts");
+  std::istringstream in(read_input_file(path, kMaxCsvBytes, "instruction counts file"));
   std::string line;
   int number = 0;
   bool header = false;
@@ -361,7 +361,7 @@ void run_quantization_study(const StudyOptions& options) {
              "bits per weight", std::string("test ") + percent_name + " %", lines);
   plot_lines(dir, "quantization_drift", "Stateful stream: weekly mean |quantized - float|", "week", options.data.value_column,
              drift_plot);
-  std::ofstream md(dir + "/quantization.md");
+  std::ostringstream md;
   md << "# Weight quantization study\n\n" << about.str()
      << "\n\nWeight-only (hybrid) inference: weights int16/int8/int4 with one scale per tensor or per gate row, float"
      << " activations; model bytes are what the quantized model file holds for the network: weights, their scales, each"
@@ -377,6 +377,7 @@ void run_quantization_study(const StudyOptions& options) {
      << "`. Weekly MAE against the readings:\n\n" << error_table.str()
      << "\nWeekly mean |quantized - float| forecast of the same weights (for QAT: the fine-tuned float weights). A row that"
      << " stays level shows no drift.\n\n" << drift.str() << "\n![drift](quantization_drift.svg)\n";
+  write_file_atomically(dir + "/quantization.md", md.str());
   std::printf("wrote %s/quantization.md\n", dir.c_str());
 }
 

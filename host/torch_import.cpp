@@ -2,18 +2,17 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <vector>
 
 #include "host/csv_reader.h"
+#include "host/input_file.h"
 
 namespace edgelstm::host {
 
 ModelFile import_torch_dump(const std::string& path, std::uint16_t window, Task task, OutputMode mode) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open the dump");
+  std::istringstream in(read_input_file(path, kMaxModelBytes, "dump"));
   std::string line;
   if (!std::getline(in, line) || line != "edgelstm-torch-export 1") {
     throw InputError(path + ": not a dump of tools/export_torch_state_dict.py (expected the line 'edgelstm-torch-export 1')");
@@ -28,7 +27,7 @@ ModelFile import_torch_dump(const std::string& path, std::uint16_t window, Task 
     std::string name;
     Tensor t{};
     if (!(header >> name >> t.rows >> t.cols) || t.rows == 0 || t.cols == 0 || t.rows * t.cols > (1u << 26)) {
-      throw InputError(path + ": expected a tensor header '<name> <rows> <cols>', found '" + line.substr(0, 60) + "'");
+      throw InputError(path + ": expected a tensor header '<name> <rows> <cols>', found " + excerpt(line));
     }
     t.values.resize(t.rows * t.cols);
     if (!in.read(reinterpret_cast<char*>(t.values.data()), static_cast<std::streamsize>(t.values.size() * 4))) {

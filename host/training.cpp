@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "host/csv_reader.h"
+#include "host/memory_budget.h"
 #include "host/settings_text.h"
 
 namespace edgelstm::host {
@@ -105,6 +106,18 @@ Span<std::uint8_t> aligned_arena(std::vector<std::uint8_t>& storage, std::size_t
   const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
   const std::size_t shift = (kArenaAlignment - address % kArenaAlignment) % kArenaAlignment;
   return Span<std::uint8_t>(storage.data() + shift, bytes);
+}
+
+void check_training_memory(const LstmSpec& spec, OptimizerKind optimizer, std::size_t examples,
+                           std::size_t floats_per_example) {
+  const std::size_t network = train_bytes(spec, optimizer);
+  const std::size_t windows = saturating_multiply(saturating_multiply(examples, floats_per_example + 1), sizeof(float));
+  std::string shape = std::to_string(spec.hidden(0));
+  for (std::size_t l = 1; l < spec.num_layers; ++l) shape += " + " + std::to_string(spec.hidden(l));
+  check_memory(saturating_add(network, windows),
+               "training an LSTM of " + shape + " units (" + std::to_string(spec.input_size) + " inputs, window " +
+                   std::to_string(spec.window) + ": " + std::to_string(network) + " bytes) on " +
+                   std::to_string(examples) + " windows (" + std::to_string(windows) + " bytes)");
 }
 
 void bind_for_training(Network& net, std::vector<std::uint8_t>& storage, const LstmSpec& spec,

@@ -82,6 +82,12 @@ TrainResult train_step_for(Network& net, const TrainOptions& options, Span<const
 // A 16-byte aligned arena of `bytes` inside `storage`.
 Span<std::uint8_t> aligned_arena(std::vector<std::uint8_t>& storage, std::size_t bytes);
 
+// Refuses (InputError with the byte counts) training `spec` on `examples` windows of
+// `floats_per_example` floats when the network and the windows need more memory than the machine
+// has (memory_budget.h); called before anything is allocated.
+void check_training_memory(const LstmSpec& spec, OptimizerKind optimizer, std::size_t examples,
+                           std::size_t floats_per_example);
+
 // Binds `net` for training `spec` with the options' optimizer, learning rate and clipping, in an
 // arena inside `storage`, and initializes it from the options' seed (forget bias 1), or with
 // options.start_from's weights.

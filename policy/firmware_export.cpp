@@ -7,6 +7,7 @@
 #include "host/csv_reader.h"
 #include "host/integer_forecaster.h"
 #include "host/model_export.h"
+#include "host/output_file.h"
 
 namespace edgelstm::policy {
 
@@ -57,7 +58,7 @@ void export_policy_firmware(const host::ModelFile& integer_model, const Home& ho
   host::append_c_array(out, "std::int32_t", "kBatteryPolicyLevel", levels);
   host::append_c_array(out, "std::int32_t", "kBatteryPolicyLogits", all_logits);
   host::append_c_array(out, "std::int32_t", "kBatteryPolicyAction", actions);
-  host::write_text_atomically(path, out.str());
+  host::write_file_atomically(path, out.str());
   std::printf("wrote %s (%zu model bytes, %d decisions)\n", path.c_str(), bytes.size(), decisions);
 }
 

@@ -109,7 +109,7 @@ TEST(ModelIo, SavesAtomicallyAndLoadsWhatItSaved) {
   model.parameters.resize(edgelstm::parameter_count(model.spec));
   for (std::size_t k = 0; k < model.parameters.size(); ++k) model.parameters[k] = 0.01f * k;
   model.floats["norm.value"] = {30000.0f, 5000.0f};
-  model.texts["meta.features"] = "window=4;lags=;calendar=0;interval=1800";
+  model.texts["meta.features"] = "window=4;lags=48;calendar=0;interval=1800";
   const std::string path = testing::TempDir() + "/model_io_test.elstm";
   save_model(model, path);
   const ModelFile loaded = load_model(path);
