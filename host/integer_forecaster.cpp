@@ -154,6 +154,14 @@ std::vector<double> forecast_targets(const ModelFile& model, const Series& serie
     Forecaster forecaster(model);
     for (std::size_t t : targets) forecasts.push_back(forecaster.forecast(series, t));
   }
+  // Finite weights can still overflow (a CRC-valid file with weights near 3e38): a table of inf or
+  // NaN errors would be nonsense, so such a model is refused.
+  for (std::size_t k = 0; k < forecasts.size(); ++k) {
+    if (!std::isfinite(forecasts[k])) {
+      throw InputError("the model's forecast of reading " + std::to_string(targets[k] + 1) +
+                       " is NaN or Inf: its weights or normalization are unusable");
+    }
+  }
   return forecasts;
 }
 

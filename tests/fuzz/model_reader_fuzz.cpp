@@ -1,9 +1,12 @@
 // libFuzzer target: read_model on arbitrary bytes must return a status, never read outside the
-// buffer; when it accepts a file, the parameters (float files) or the quantized head matrix and
+// buffer; when it accepts a file, its float parameters are finite (a CRC-valid NaN is refused),
+// the parameters (float files) or the quantized head matrix and
 // its scales (quantized files) and the head bias lie inside the buffer; a quantized file that the
 // weight-only network accepts (weight matrices, the fused int16 biases and their scales), and an
 // int8 file that the full-integer network accepts, run a step on their tensors in place without
-// reading outside the buffer.
+// reading outside the buffer. Mutations are structure-aware (model_mutator.h): most files the
+// reader meets have a valid CRC and bad content.
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -11,6 +14,12 @@
 #include "edgelstm/hybrid_network.h"
 #include "edgelstm/integer_network.h"
 #include "edgelstm/model_format.h"
+#include "fuzz/model_mutator.h"
+
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
+                                               unsigned int seed) {
+  return edgelstm::fuzz::mutate_model(data, size, max_size, seed);
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // An exact-size, 4-byte aligned copy, so reads past the end are caught by AddressSanitizer.
@@ -27,6 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     };
     if (view.weight_format() == edgelstm::WeightFormat::kFloat32) {
       if (!inside(view.parameters().data(), view.parameters().size() * 4)) __builtin_trap();
+      for (float p : view.parameters()) {
+        if (!std::isfinite(p)) __builtin_trap();
+      }
     } else {
       if (!view.parameters().empty()) __builtin_trap();
       // A quantized file's matrices, where their scales are present, lie inside the buffer.
