@@ -206,11 +206,11 @@ void check_five_steps(const ReferenceCase& ref, const std::string& name, edgelst
                                                      step, edgelstm::WindowStart::kZeroState);
     ASSERT_EQ(result.status, edgelstm::Status::kOk);
   }
-  // 1e-4, or PyTorch's own float32 error against the same float64 reference where that is larger
-  // (an ill-conditioned Adam case; see torch_reference.py).
-  const double limit = std::max(kGradientLimit, field(ref, "float32_error_" + name)[0]);
+  // A fixed limit, whatever BLAS PyTorch links: each case is well conditioned (torch_reference.py
+  // says why the paper's network runs Adam with epsilon 1e-5). PyTorch's own float32 error is
+  // printed beside edgelstm's for comparison, never used as the limit.
   const double error = relative_error(bound.net.parameters(), field(ref, "after_" + name));
-  EXPECT_LE(error, limit);
+  EXPECT_LE(error, kGradientLimit);
   std::printf("%s: weights after 5 steps, relative error %.3g (torch float32: %.3g)\n", name.c_str(), error,
               field(ref, "float32_error_" + name)[0]);
 }
@@ -233,6 +233,7 @@ TEST_P(TorchParity, WeightsAfterFiveStepsMatchTorchForEveryOptimizer) {
   adam.optimizer = edgelstm::OptimizerKind::kAdam;
   adam.learning_rate = 0.01f;
   adam.clip_norm = static_cast<float>(field(reference(), "adam_clip")[0]);
+  if (reference().count("adam_eps") != 0) adam.epsilon = static_cast<float>(field(reference(), "adam_eps")[0]);
   check_five_steps(reference(), "adam", adam);
 }
 

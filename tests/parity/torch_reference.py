@@ -78,16 +78,22 @@ OPTIMIZERS = {
 }
 # Adam runs with gradient clipping at half the first step's gradient norm (written to the file as
 # adam_clip), so clipping is active in every case. Adam divides each gradient by its own running
-# RMS, so a weight whose gradient crosses zero during the 5 steps takes a step whose size depends
-# on float32 rounding of a near-zero number: for the paper's network torch's own float32 run
-# differs from float64 by more than 1e-4 (relative, see float32_error_* records). Weight decay in
-# Adam is therefore checked where it is well conditioned, on given gradients (optimizer_only).
+# RMS plus epsilon: with PyTorch's epsilon of 1e-8, a weight whose gradient is near zero takes a
+# step of up to lr whose size is set by the float32 rounding of that near-zero number. In the
+# paper's network (H = 100) one first-step gradient is -1.66e-9 (the largest is 0.83): its float32
+# value has three correct digits, and both float32 runs (edgelstm's and PyTorch's own) end more
+# than 1e-4 away from float64 — by an amount that even depends on which BLAS PyTorch links
+# (3.6e-4 with the reference BLAS, 1.2e-4 with OpenBLAS). That case therefore runs Adam with
+# epsilon 1e-5 (written as adam_eps): 1e-5 of the largest gradient, so a near-zero gradient makes
+# a near-zero step and the update is a well-conditioned function of the gradients, and the test
+# holds edgelstm to the same fixed 1e-4 as every other case. The other cases keep 1e-8 (their
+# float32 errors are below 3e-5). Weight decay in Adam is checked on given gradients (optimizer_only).
 
 
-def make_optimizer(name, params):
+def make_optimizer(name, params, adam_eps):
     o = OPTIMIZERS[name]
     if name == "adam":
-        return torch.optim.Adam(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"],
+        return torch.optim.Adam(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=adam_eps,
                                 weight_decay=o["weight_decay"])
     return torch.optim.SGD(params, lr=o["lr"], momentum=o["momentum"],
                            weight_decay=o["weight_decay"])
@@ -209,6 +215,9 @@ def write_case(out, name, spec, seed):
     adam_clip = float(torch.tensor(0.5 * flat(p.grad for p in net.parameters()).norm().item(),
                                    dtype=torch.float32))
     out.record("adam_clip", adam_clip)
+    adam_eps = spec.get("adam_eps", OPTIMIZERS["adam"]["eps"])
+    if "adam_eps" in spec:
+        out.record("adam_eps", adam_eps)
     for optimizer_name in OPTIMIZERS:
         results = {}
         for dtype in (torch.float64, torch.float32):
@@ -216,7 +225,7 @@ def write_case(out, name, spec, seed):
             with torch.no_grad():
                 for p, v in zip(net.parameters(), initial):
                     p.copy_(v)
-            optimizer = make_optimizer(optimizer_name, net.parameters())
+            optimizer = make_optimizer(optimizer_name, net.parameters(), adam_eps)
             clip = adam_clip if optimizer_name == "adam" else 0.0
             clipped = 0
             for step in range(5):
@@ -278,7 +287,7 @@ def main():
                dict(inputs=3, hidden=16, layers=2, outputs=2, window=12, task="regress",
                     every_step=True, loss="mse"), 3)
     write_case(out, "paper_in1_h100_t6", dict(inputs=1, hidden=100, layers=1, outputs=1, window=6,
-                                              task="regress", every_step=False, loss="mse"), 4)
+                                              task="regress", every_step=False, loss="mse", adam_eps=1e-5), 4)
     write_case(out, "classify_5_classes", dict(inputs=4, hidden=12, layers=2, outputs=5, window=8,
                                                task="classify", every_step=False, loss="ce"), 5)
     write_stream_case(out, 6)
