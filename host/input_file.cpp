@@ -13,15 +13,6 @@
 namespace edgelstm::host {
 namespace {
 
-const char* kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  return "not a regular file";
-}
-
 class FileDescriptor {
  public:
   explicit FileDescriptor(int fd) : fd_(fd) {}
@@ -38,6 +29,15 @@ class FileDescriptor {
 
 }  // namespace
 
+const char* file_type_name(unsigned mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
 std::string byte_count_text(std::size_t bytes) {
   if (bytes >= (std::size_t{1} << 20) && bytes % (std::size_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
   if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KiB";
@@ -53,7 +53,7 @@ std::string read_input_file(const std::string& path, std::size_t max_bytes, cons
   struct stat status {};
   if (::fstat(file.get(), &status) != 0) throw InputError(path + ": cannot read the " + what + ": " + std::strerror(errno));
   if (!S_ISREG(status.st_mode)) {
-    throw InputError(path + ": the " + what + " is " + kind_of(status.st_mode) + ", expected a regular file");
+    throw InputError(path + ": the " + what + " is " + file_type_name(status.st_mode) + ", expected a regular file");
   }
   const auto too_large = [&](std::size_t bytes) {
     return InputError(path + ": the " + what + " holds " + std::to_string(bytes) + " bytes; at most " +

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "host/input_error.h"
+#include "host/input_file.h"
 
 namespace edgelstm::host {
 namespace {
@@ -29,21 +30,12 @@ PathParts split_path(const std::string& path) {
 
 std::string reason() { return std::strerror(errno); }
 
-const char* kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  return "not a regular file";
-}
-
 // Refuses an existing `path` that is not a regular file (following links: a link to /dev/null
 // would otherwise be replaced, harmlessly, but the user meant something else).
 void require_regular_or_absent(const std::string& path, const std::string& label) {
   struct stat status {};
   if (::stat(path.c_str(), &status) == 0 && !S_ISREG(status.st_mode)) {
-    throw InputError(label + ": " + path + " is " + kind_of(status.st_mode) + "; expected a regular file or a new name");
+    throw InputError(label + ": " + path + " is " + file_type_name(status.st_mode) + "; expected a regular file or a new name");
   }
 }
 

@@ -42,6 +42,14 @@ std::size_t write_example(edgelstm::Network& net) {
   return written;
 }
 
+// The example file in g_file, and a copy of it in g_saved to restore after each edit.
+alignas(16) std::uint8_t g_saved[64 * 1024];
+std::size_t write_example_and_keep_a_copy(edgelstm::Network& net) {
+  const std::size_t size = write_example(net);
+  std::memcpy(g_saved, g_file, size);
+  return size;
+}
+
 // Recomputes the CRC after a deliberate edit, so the structural checks (not the CRC) are tested.
 void reseal(std::size_t size) {
   const std::uint32_t crc = edgelstm::crc32_update(0, g_file + 20, size - 20);
@@ -132,11 +140,9 @@ EDGELSTM_TEST(ModelFormat, CorruptTruncatedOrForeignFilesAreRefused) {
 
 EDGELSTM_TEST(ModelFormat, StructurallyWrongFilesAreRefusedEvenWithAValidChecksum) {
   edgelstm::Network net;
-  const std::size_t size = write_example(net);
+  const std::size_t size = write_example_and_keep_a_copy(net);
   ASSERT_TRUE(size > 0);
-  static std::uint8_t saved[64 * 1024];
-  std::memcpy(saved, g_file, size);
-  const auto restore = [&] { std::memcpy(g_file, saved, size); };
+  const auto restore = [&] { std::memcpy(g_file, g_saved, size); };
   // Spec says 3 layers but the tensors are for 2.
   g_file[22] = 3;
   g_file[28] = 7;
@@ -170,28 +176,26 @@ EDGELSTM_TEST(ModelFormat, StructurallyWrongFilesAreRefusedEvenWithAValidChecksu
 
 EDGELSTM_TEST(ModelFormat, NonFiniteParametersAreRefusedEvenWithAValidChecksum) {
   edgelstm::Network net;
-  const std::size_t size = write_example(net);
+  const std::size_t size = write_example_and_keep_a_copy(net);
   ASSERT_TRUE(size > 0);
-  static std::uint8_t saved[64 * 1024];
-  std::memcpy(saved, g_file, size);
   const std::size_t parameters = edgelstm::detail::get_u32(g_file + edgelstm::kModelHeaderBytes + 40);
   const std::size_t last = parameters + 4 * (edgelstm::parameter_count(kSpec) - 1);  // head.bias's last value
   const std::uint32_t non_finite[] = {0x7FC00000u, 0x7F800000u, 0xFF800000u};  // NaN, +Inf, -Inf
   const std::size_t places[] = {parameters, last};
   for (const std::uint32_t bits : non_finite) {
     for (const std::size_t at : places) {
-      std::memcpy(g_file, saved, size);
+      std::memcpy(g_file, g_saved, size);
       for (int k = 0; k < 4; ++k) g_file[at + k] = static_cast<std::uint8_t>(bits >> (8 * k));
       reseal(size);
       EXPECT_STATUS(read(size), edgelstm::Status::kNonFiniteModel);
     }
   }
   // The largest finite float is a number, and extra tensors (here norm.mean) are the host's to check.
-  std::memcpy(g_file, saved, size);
+  std::memcpy(g_file, g_saved, size);
   for (int k = 0; k < 4; ++k) g_file[parameters + k] = static_cast<std::uint8_t>(0x7F7FFFFFu >> (8 * k));
   reseal(size);
   EXPECT_OK(read(size));
-  std::memcpy(g_file, saved, size);
+  std::memcpy(g_file, g_saved, size);
 }
 
 }  // namespace
