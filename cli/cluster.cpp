@@ -44,6 +44,8 @@ class ClusterCommand : public Command {
   void run() override {
     refuse_unless(options_.transport == "mqtt", {"--tls"}, "--transport mqtt");
     refuse_unless(options_.transport == "udp", {"--loss", "--duplicate", "--reorder"}, "--transport udp");
+    refuse_unless(options_.stream.learn, {"--lr", "--optimizer", "--clip", "--checkpoint-every"}, "--learn");
+    if (given("--train")) throw host::InputError("cluster: --train is for `edgelstm node`; a cluster learns with --learn");
     options_.train = flags_.train_config();
     options_.session = flags_.session();
     options_.faults = flags_.faults();

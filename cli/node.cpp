@@ -17,6 +17,7 @@
 #include "host/csv_reader.h"
 #include "host/data_loading.h"
 #include "host/model_io.h"
+#include "host/output_file.h"
 
 namespace edgelstm::cli {
 namespace {
@@ -50,13 +51,27 @@ class NodeCommand : public Command {
 
   void run() override {
     refuse_unless(index_ == 0, {"--data", "--steps", "--learn"}, "node 0");
+    const bool training = flags_.train || stream_.learn;
+    refuse_unless(training, {"--lr", "--optimizer", "--clip", "--checkpoint", "--checkpoint-every"},
+                  "training (--train, or --learn on node 0)");
     const host::ModelFile model = host::load_model(model_path_);
+    if (index_ == 0) check_streamable(model, model_path_);
     NodeOptions options;
     options.model_path = model_path_;
     options.partition = parse_partition(partition_, model.spec);
     if (index_ == 0 && data_.path.empty()) throw host::InputError("node: node 0 is the source: --data is required");
+    // Everything this node will write is checked before it joins: not an input, a place that takes a file.
+    const std::vector<host::NamedPath> inputs = {{"--model", model_path_}, {"--data", data_.path}};
+    if (!checkpoint_.empty()) host::check_output_file({"--checkpoint", checkpoint_}, inputs);
+    if (!figures_.empty()) host::check_output_file({"--figures", figures_}, inputs);
+    if (!checkpoint_.empty() && !figures_.empty()) {
+      host::check_distinct_outputs({"--checkpoint", checkpoint_}, {"--figures", figures_});
+    }
+    // Node 0 reads its whole series before it joins: bad data stops it before any other node waits on it.
+    host::Series series;
+    if (index_ == 0) series = host::load_model_series(data_, model);
     options.index = index_;
-    options.training = flags_.train || stream_.learn;
+    options.training = training;
     options.train = flags_.train_config();
     options.session = flags_.session();
     options.checkpoint_path = checkpoint_;
@@ -86,7 +101,6 @@ class NodeCommand : public Command {
       }
     };
     if (index_ == 0) {
-      const host::Series series = host::load_model_series(data_, model);
       const std::vector<StepRecord> records = stream_series(
           node, model, series, stream_,
           [](const StepRecord& r) {

@@ -1,5 +1,6 @@
 #include "cli/node_flags.h"
 
+#include "cli/command.h"
 #include "host/data_loading.h"
 
 namespace edgelstm::cli {
@@ -14,7 +15,8 @@ void NodeFlags::add(CLI::App* app) {
       ->capture_default_str()->check(CLI::IsMember({"f32", "q15"}));
   app->add_flag("--train", train, "this cluster learns (node 0: --learn); every node needs the same training options");
   app->add_option("--lr", learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--optimizer", optimizer, "sgd, momentum or adam")->capture_default_str();
+  app->add_option("--optimizer", optimizer, "sgd, momentum or adam")
+      ->capture_default_str()->check(CLI::IsMember({"sgd", "momentum", "adam"}));
   app->add_option("--clip", clip, "global gradient-norm clipping (0: off)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app->add_option("--checkpoint-every", checkpoint_every,
                   "training: windows between checkpoints (0: none; a restarted node resumes only from the last "
@@ -23,7 +25,7 @@ void NodeFlags::add(CLI::App* app) {
   app->add_option("--loss", loss, "UDP: probability a sent frame is lost (fault injection)")->check(CLI::Range(0.0, 0.9));
   app->add_option("--duplicate", duplicate, "UDP: probability a sent frame is duplicated")->check(CLI::Range(0.0, 0.9));
   app->add_option("--reorder", reorder, "UDP: probability a sent frame is overtaken by the next")->check(CLI::Range(0.0, 0.9));
-  app->add_option("--seed", seed, "seed of the injected faults")->capture_default_str();
+  app->add_option("--seed", seed, "seed of the injected faults (0 .. 2^64 - 1)")->capture_default_str()->check(unsigned_integer());
 }
 
 SessionConfig NodeFlags::session() const {

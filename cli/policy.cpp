@@ -9,6 +9,7 @@
 #include "host/csv_reader.h"
 #include "host/integer_forecaster.h"
 #include "host/model_io.h"
+#include "host/output_file.h"
 #include "policy/firmware_export.h"
 #include "policy/home.h"
 #include "policy/number_text.h"
@@ -82,6 +83,7 @@ class PolicyCommand : public Command {
       options_.q_bins.clear();
     }
     refuse_unless(!firmware_.empty(), {"--replay-decisions"}, "--export-firmware");
+    check_outputs();
     (void)add_sensor_noise({}, options_.noise_kwh, options_.noise_seed);  // refuses a bad --noise-kwh before any work
     const Home home = load_home(path_, time_column_, meter_, tariff_);
     const Battery battery(options_.battery, home.interval_hours);  // refuses a bad configuration before any work
@@ -115,6 +117,21 @@ class PolicyCommand : public Command {
   }
 
  private:
+  // Every output is checked before the study (minutes of training), not after it: none is the
+  // data, none is another output, each can be written.
+  void check_outputs() const {
+    const std::vector<host::NamedPath> inputs = {{"--data", path_}};
+    std::vector<host::NamedPath> outputs;
+    for (const host::NamedPath& output : {host::NamedPath{"--out", out_}, host::NamedPath{"--integer-out", integer_out_},
+                                          host::NamedPath{"--export-firmware", firmware_}}) {
+      if (output.path.empty()) continue;
+      host::check_output_file(output, inputs);
+      for (const host::NamedPath& earlier : outputs) host::check_distinct_outputs(earlier, output);
+      outputs.push_back(output);
+    }
+    if (!report_.empty()) host::check_output_directory({"--report", report_});
+  }
+
   StudyOptions options_;
   TimeOfUseTariff tariff_;
   std::string path_, time_column_ = "timestamp", meter_ = "10006664";

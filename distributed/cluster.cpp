@@ -14,6 +14,7 @@
 #include "host/child_process.h"
 #include "host/csv_reader.h"
 #include "host/mosquitto_broker.h"
+#include "host/output_file.h"
 #include "host/model_io.h"
 
 namespace edgelstm::distributed {
@@ -77,7 +78,7 @@ std::vector<std::string> node_command(const ClusterOptions& options, std::size_t
 }
 
 void write_figures(const NodeRuntime& node, std::uint32_t rounds, const std::string& path) {
-  std::ofstream out(path + ".tmp", std::ios::trunc);
+  std::ostringstream out;
   out << "index " << node.index() << "\narena_bytes " << node.arena_bytes() << "\nrounds " << rounds << "\n";
   for (std::size_t p = 0; p < node.share().nodes; ++p) {
     const PeerTraffic& t = node.sent_to(p);
@@ -89,8 +90,7 @@ void write_figures(const NodeRuntime& node, std::uint32_t rounds, const std::str
   out << "received " << r.frames << ' ' << r.delivered << ' ' << r.truncated << ' ' << r.malformed << ' '
       << r.bad_checksum << ' ' << r.foreign << ' ' << r.duplicate << ' ' << r.reordered << ' ' << r.stale << ' '
       << r.no_room << ' ' << r.out_of_order << ' ' << r.unexpected << "\n";
-  out.close();
-  std::rename((path + ".tmp").c_str(), path.c_str());
+  host::write_file_atomically(path, out.str());
 }
 
 NodeFigures read_figures(const std::string& path, std::size_t nodes) {
@@ -124,9 +124,10 @@ NodeFigures read_figures(const std::string& path, std::size_t nodes) {
 
 ClusterReport run_cluster(const ClusterOptions& options, const std::function<void(const std::string&)>& print) {
   const host::ModelFile model = host::load_model(options.model_path);
+  check_streamable(model, options.model_path);
   const Partition partition = parse_partition(options.partition, model.spec);
   const host::Series series = host::load_model_series(options.data, model);
-  host::ensure_directory(options.directory);
+  host::check_output_directory({"--work", options.directory});
   const std::uint32_t model_id = model_file_id(options.model_path);
   const std::string prefix = topic_prefix(model_id, partition_id(partition));
   const std::size_t nodes = partition.nodes;
@@ -187,8 +188,10 @@ ClusterReport run_cluster(const ClusterOptions& options, const std::function<voi
       node, model, series, options.stream,
       [&](const StepRecord& r) {
         char line[200];
-        std::snprintf(line, sizeof line, "step %zu  forecast %.1f  actual %.1f  error %+.2f%%  %.2f ms%s%s", r.t,
-                      r.forecast, r.actual, 100.0 * (r.forecast - r.actual) / r.actual, r.latency_ms,
+        char error[32] = "error n/a (reading 0)";
+        if (r.actual != 0) std::snprintf(error, sizeof error, "error %+.2f%%", 100.0 * (r.forecast - r.actual) / r.actual);
+        std::snprintf(line, sizeof line, "step %zu  forecast %.1f  actual %.1f  %s  %.2f ms%s%s", r.t, r.forecast,
+                      r.actual, error, r.latency_ms,
                       r.warm_up ? "  (warm-up)" : "", r.status != Status::kOk ? "  (refused)" : "");
         print(line);
       },

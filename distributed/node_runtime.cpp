@@ -1,7 +1,9 @@
 #include "distributed/node_runtime.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +13,9 @@
 #include "distributed/partition_text.h"
 #include "host/csv_reader.h"
 #include "host/forecast.h"
+#include "host/input_file.h"
+#include "host/model_io.h"
+#include "host/output_file.h"
 
 namespace edgelstm::distributed {
 
@@ -91,10 +96,10 @@ struct IntegerEngine : EngineOf<IntegerPartitionNode> {
   }
 };
 
-std::vector<std::uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw host::InputError(path + ": cannot open");
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+// A regular file only (a FIFO would block, a device never end), at most a model file's size.
+std::vector<std::uint8_t> read_file(const std::string& path, const char* what) {
+  const std::string bytes = host::read_input_file(path, host::kMaxModelBytes, what);
+  return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
 }
 
 void check(Status status, const std::string& what) {
@@ -109,7 +114,7 @@ constexpr char kCheckpointMagic[8] = {'E', 'L', 'S', 'T', 'M', 'C', 'K', 'P'};
 }  // namespace
 
 std::uint32_t model_file_id(const std::string& path) {
-  const std::vector<std::uint8_t> bytes = read_file(path);
+  const std::vector<std::uint8_t> bytes = read_file(path, "model file");
   return crc32_update(0, bytes.data(), bytes.size());
 }
 
@@ -122,7 +127,7 @@ std::uint32_t fresh_incarnation() {
 
 NodeRuntime::NodeRuntime(const NodeOptions& options, Transport& transport)
     : options_(options), transport_(transport), start_(std::chrono::steady_clock::now()) {
-  const std::vector<std::uint8_t> file = read_file(options.model_path);
+  const std::vector<std::uint8_t> file = read_file(options.model_path, "model file");
   model_bytes_.assign(file.size() + 4, 0);
   std::uint8_t* bytes = host::aligned_arena(model_bytes_, file.size()).data();
   std::memcpy(bytes, file.data(), file.size());
@@ -258,22 +263,16 @@ void NodeRuntime::write_checkpoint() {
   put_raw(out, parameters.data(), parameters.size());
   put_raw(out, state.data(), state.size());
   put32(out, crc32_update(0, out.data(), out.size()));
-  const std::string temporary = options_.checkpoint_path + ".tmp";
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    file.write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
-    file.flush();
-    if (!file) throw host::InputError(temporary + ": cannot write the checkpoint");
-  }
-  if (std::rename(temporary.c_str(), options_.checkpoint_path.c_str()) != 0) {
-    throw host::InputError(options_.checkpoint_path + ": cannot replace the checkpoint");
-  }
+  host::write_file_atomically(options_.checkpoint_path,
+                              std::string_view(reinterpret_cast<const char*>(out.data()), out.size()));
 }
 
 void NodeRuntime::read_checkpoint() {
-  std::ifstream probe(options_.checkpoint_path, std::ios::binary);
-  if (!probe) return;  // none yet: the model file's weights, nothing committed
-  const std::vector<std::uint8_t> in = read_file(options_.checkpoint_path);
+  struct stat status {};
+  if (::stat(options_.checkpoint_path.c_str(), &status) != 0 && errno == ENOENT) {
+    return;  // none yet: the model file's weights, nothing committed
+  }
+  const std::vector<std::uint8_t> in = read_file(options_.checkpoint_path, "checkpoint");
   const std::string& path = options_.checkpoint_path;
   PartitionNode& node = *engine_->float_node();
   const Span<float> parameters = node.parameters();
@@ -292,12 +291,21 @@ void NodeRuntime::read_checkpoint() {
   checkpoint_committed_ = get32(in.data() + 20);
   double powers[2];
   std::memcpy(powers, in.data() + 24, 16);
+  if (!std::isfinite(powers[0]) || !std::isfinite(powers[1])) {
+    throw host::InputError(path + ": the checkpoint's Adam step powers are NaN or Inf");
+  }
   node.set_beta_powers(powers[0], powers[1]);
   if (get32(in.data() + 40) != parameters.size() || get32(in.data() + 44) != state.size()) {
     throw host::InputError(path + ": checkpoint sizes differ from the node's");
   }
-  std::memcpy(parameters.data(), in.data() + 48, parameters.size() * 4);
-  std::memcpy(state.data(), in.data() + 48 + parameters.size() * 4, state.size() * 4);
+  // A valid CRC says the bytes arrived, not that they make sense: no NaN or Inf is trained on.
+  std::vector<float> values(parameters.size() + state.size());
+  std::memcpy(values.data(), in.data() + 48, values.size() * 4);
+  for (float value : values) {
+    if (!std::isfinite(value)) throw host::InputError(path + ": the checkpoint holds a NaN or Inf weight or optimizer value");
+  }
+  std::memcpy(parameters.data(), values.data(), parameters.size() * 4);
+  std::memcpy(state.data(), values.data() + parameters.size(), state.size() * 4);
 }
 
 }  // namespace edgelstm::distributed

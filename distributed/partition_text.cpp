@@ -48,7 +48,14 @@ Partition parse_partition(const std::string& text, const LstmSpec& spec) {
     if (values.size() > kMaxNodes) refuse(text, "at most " + std::to_string(kMaxNodes) + " nodes");
     partition.kind = PartitionKind::kLayerPipeline;
     partition.nodes = static_cast<std::uint8_t>(values.size());
-    for (std::size_t k = 0; k < values.size(); ++k) partition.first_layer[k] = static_cast<std::uint8_t>(values[k]);
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      // Checked before the narrowing to a byte: 257 would become layer 1.
+      if (values[k] >= static_cast<long>(spec.num_layers)) {
+        refuse(text, "first layer " + std::to_string(values[k]) + ": the network has " + std::to_string(spec.num_layers) +
+                         " layer(s)");
+      }
+      partition.first_layer[k] = static_cast<std::uint8_t>(values[k]);
+    }
     partition.first_layer[values.size()] = spec.num_layers;
   }
   if (validate_partition(spec, partition) != Status::kOk) {

@@ -17,6 +17,18 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
+void check_streamable(const host::ModelFile& model, const std::string& path) {
+  try {
+    (void)host::normalization_of(model);
+    if (host::features_of(model).features() != model.spec.input_size) {
+      throw host::InputError("its features do not match its inputs");
+    }
+  } catch (const host::InputError& error) {
+    throw host::InputError(path + ": not a forecaster node 0 can stream a series through (" + error.what() +
+                           "); expected a model from `edgelstm train --task forecast` or `quantize`");
+  }
+}
+
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

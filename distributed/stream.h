@@ -44,6 +44,10 @@ std::vector<StepRecord> stream_series(NodeRuntime& node, const host::ModelFile& 
                                       const StreamOptions& options, const std::function<void(const StepRecord&)>& on_step,
                                       const std::function<void(const SessionEvent&)>& on_event);
 
+// Refuses, naming `path`, a model node 0 cannot stream a series through (a classifier, a model
+// without feature settings or normalization): checked before any node is started.
+void check_streamable(const host::ModelFile& model, const std::string& path);
+
 // The p-th percentile (0..100) of `values` (nearest rank); 0 for none.
 double percentile(std::vector<double> values, double p);
 

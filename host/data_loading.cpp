@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -111,7 +112,8 @@ std::vector<std::string> parse_columns(const std::string& text) {
 OptimizerKind parse_optimizer(const std::string& name) {
   if (name == "sgd") return OptimizerKind::kSgd;
   if (name == "momentum") return OptimizerKind::kMomentum;
-  return OptimizerKind::kAdam;
+  if (name == "adam") return OptimizerKind::kAdam;
+  throw InputError("--optimizer " + excerpt(name) + ": expected sgd, momentum or adam");
 }
 
 void ensure_directory(const std::string& path) {

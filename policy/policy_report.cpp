@@ -10,6 +10,7 @@
 #include "host/csv_reader.h"
 #include "host/data_loading.h"
 #include "host/integer_forecaster.h"
+#include "host/output_file.h"
 #include "host/report.h"
 
 namespace edgelstm::policy {
@@ -246,10 +247,7 @@ void write_policy_report(const StudyResult& study, const StudyOptions& options, 
      << count(host::integer_device_bytes(clean.integer_model.spec)) << " bytes of weights and constants on a device; in "
         "closed loop on the test span it reaches " << percent(method(clean, kLstmInteger).score.saving_share)
      << " of the optimal saving (float: " << percent(method(clean, kLstm).score.saving_share) << ").\n";
-  const std::string path = directory + "/policy.md";
-  std::ofstream out(path);
-  out << md.str();
-  if (!out) throw host::InputError(path + ": cannot write the report");
+  host::write_file_atomically(directory + "/policy.md", md.str());
 }
 
 }  // namespace edgelstm::policy

@@ -386,6 +386,118 @@ def TheSgscHouseholdMetersAreRead(ctx):
     expect("edgelstm LSTM" in out, out)
 
 
+# ---- The commands merged later: node, cluster, policy -------------------------------------------
+
+def with_reading(source, target, row, column, value):
+    """A copy of the CSV `source` whose `row` (1-based, after the header) holds `value` in `column`."""
+    lines = open(source).read().splitlines()
+    header = lines[0].split(",")
+    cells = lines[row].split(",")
+    cells[header.index(column)] = value
+    lines[row] = ",".join(cells)
+    with open(target, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return target
+
+
+@case
+def NodeAndClusterRefuseBadInputBeforeStarting(ctx):
+    """edgelstm node and cluster: a missing file, a bad partition or index, non-finite readings, a
+    classifier, options that would be ignored, an output that is an input. Each was run (a cluster
+    with --work naming a file ran to its end and failed there; --seed -1, --optimizer foo and --lr
+    without --learn were accepted; a classifier failed only after the nodes were started, without
+    its file's name; --checkpoint naming the model file would have been overwritten by a checkpoint)."""
+    data = ctx.taylor()
+    model = ctx.tiny_model("m.elstm", data)
+    original = read(model)
+    work = ctx.path("work")
+    cluster = ["cluster", "--model", model, "--steps", "3"]
+    node = ["node", "--model", model, "--transport", "udp://127.0.0.1:40000"]
+    ctx.run(["cluster", "--model", ctx.path("missing.elstm"), "--data", data, "--partition", "split:2"],
+            message="--model: File does not exist")
+    for partition, message in (("bogus", "expected pipeline:N"), ("split:9", "between 1 and 8 nodes"),
+                               ("pipeline:0,257", "first layer 257: the network has 1 layer(s)"),
+                               ("split:", "expected a number")):
+        ctx.run(cluster + ["--work", work, "--data", data, "--partition", partition], message=f"--partition '{partition}': {message}")
+        ctx.run(node + ["--partition", partition, "--index", "1"], message=f"--partition '{partition}'")
+    ctx.run(node + ["--partition", "split:2", "--index", "5"], message="--index 5: the partition has 2 nodes (0..1)")
+    for value in ("nan", "inf", "1e300"):
+        bad = with_reading(data, ctx.path("bad.csv"), 500, "demand_mw", value)
+        ctx.run(cluster + ["--work", work, "--partition", "split:2", "--data", bad], message="bad.csv:501: column 'demand_mw'")
+        ctx.run(node + ["--partition", "split:1", "--index", "0", "--data", bad], message="bad.csv:501")
+    classify = ["train", "--data", data, "--task", "classify", "--feature-columns", "demand_mw", "--label-column",
+                "demand_mw", "--window", "4", "--hidden", "4", "--epochs", "1", "--model", ctx.path("c.elstm")]
+    with open(ctx.path("classes.csv"), "w") as f:
+        f.write("timestamp,demand_mw,label\n")
+        for k, line in enumerate(open(data).read().splitlines()[1:]):
+            f.write(f"{line},{'high' if k % 48 > 24 else 'low'}\n")
+    classify[2] = ctx.path("classes.csv")
+    classify[classify.index("--label-column") + 1] = "label"
+    ctx.run(classify, status=0)
+    ctx.run(["cluster", "--model", ctx.path("c.elstm"), "--data", data, "--partition", "split:2", "--work", work],
+            message="c.elstm: not a forecaster node 0 can stream a series through")
+    ctx.run(["node", "--model", ctx.path("c.elstm"), "--transport", "udp://127.0.0.1:40000", "--partition", "split:1",
+             "--index", "0", "--data", data], message="c.elstm: not a forecaster")
+    expect(not os.path.exists(work), "the cluster made its --work directory (and started nodes) for bad input")
+    ctx.run(cluster + ["--data", data, "--partition", "split:2", "--work", model], message=f"--work {model}: exists and is not a directory")
+    cluster += ["--data", data, "--work", work]
+    ctx.run(cluster + ["--partition", "split:2", "--seed", "-1"], message="--seed: expected a whole number")
+    ctx.run(cluster + ["--partition", "split:2", "--learn", "--optimizer", "foo"], message="--optimizer: foo not in")
+    ctx.run(cluster + ["--partition", "split:2", "--lr", "0.1"], message="cluster: --lr applies to --learn only")
+    ctx.run(cluster + ["--partition", "split:2", "--train"], message="a cluster learns with --learn")
+    ctx.run(node + ["--partition", "split:2", "--index", "1", "--checkpoint", ctx.path("c.ck")],
+            message="node: --checkpoint applies to training")
+    ctx.run(node + ["--partition", "split:2", "--index", "1", "--train", "--checkpoint", model],
+            message="--checkpoint " + model + ": is the same file as --model")
+    ctx.run(node + ["--partition", "split:2", "--index", "0", "--data", data, "--learn", "--figures", data],
+            message="is the same file as --data")
+    ctx.run(node + ["--partition", "split:2", "--index", "1", "--train", "--checkpoint", ctx.path("x"), "--figures",
+                    ctx.path("x")], message="name the same file")
+    ctx.run(node + ["--partition", "split:2", "--index", "1", "--figures", os.path.join(ctx.path("none"), "f")],
+            message="--figures " + os.path.join(ctx.path("none"), "f") + ": cannot create a file")
+    expect(read(model) == original, "the model file changed")
+    expect(not os.path.exists(work) and not os.path.exists(ctx.path("x")), "an output was written")
+
+
+@case
+def PolicyRefusesBadInputBeforeTheStudy(ctx):
+    """edgelstm policy: outputs were checked only after the study (minutes of training), and --out
+    naming the data file would have overwritten it; a bad reading is named with its line."""
+    data = ctx.path("meters.csv")
+    shutil.copyfile(os.path.join(ctx.source, "data", "sgsc_50hh_30min_2013-04-02_2013-05-29.csv"), data)
+    original = read(data)
+    policy = ["policy", "--data", data, "--epochs", "1", "--q-episodes", "1", "--no-q-grid"]
+    ctx.run(["policy", "--data", ctx.path("missing.csv")], message="--data: File does not exist")
+    ctx.run(policy + ["--meter", "nope"], message="column 'nope': missing from the header")
+    for value in ("nan", "-inf"):
+        bad = with_reading(data, ctx.path("bad.csv"), 300, "10006664", value)
+        ctx.run(["policy", "--data", bad], message=f"bad.csv:301: column '10006664': expected a finite number")
+    ctx.run(policy + ["--out", data], message="--out " + data + ": is the same file as --data", timeout=20)
+    ctx.run(policy + ["--export-firmware", data], message="is the same file as --data", timeout=20)
+    ctx.run(policy + ["--out", ctx.path("p.elstm"), "--integer-out", ctx.path("p.elstm")], message="name the same file",
+            timeout=20)
+    ctx.run(policy + ["--report", data], message="--report " + data + ": exists and is not a directory", timeout=20)
+    ctx.run(policy + ["--out", os.path.join(ctx.path("none"), "p.elstm")], message="cannot create a file", timeout=20)
+    expect(read(data) == original, "the data file changed")
+    expect(not os.path.exists(ctx.path("p.elstm")), "a policy was written")
+
+
+@case
+def MapeIsUndefinedAtAReadingOfZero(ctx):
+    """Point 5: eval printed inf% and -nan% when a test reading is 0; online printed MAPE inf%."""
+    data = ctx.taylor()
+    model = ctx.tiny_model("m.elstm", data)
+    lines = open(data).read().splitlines()
+    for row in range(len(lines) - 200, len(lines), 7):
+        lines[row] = lines[row].split(",")[0] + ",0"
+    with open(ctx.path("zeros.csv"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    out, _ = ctx.run(["eval", "--data", ctx.path("zeros.csv"), "--model", model], status=0)
+    expect("undefined (29 readings of 0)" in out and "inf" not in out and "nan" not in out, out)
+    out, _ = ctx.run(["online", "--data", ctx.path("zeros.csv"), "--model", model], status=0)
+    expect("MAPE undefined (" in out and "inf" not in out and "nan" not in out, out)
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print(";".join(CASES))
