@@ -11,6 +11,7 @@
 #include "host/child_process.h"
 #include "host/csv_reader.h"
 #include "host/data_loading.h"
+#include "host/output_file.h"
 
 namespace edgelstm::cli {
 namespace {
@@ -48,13 +49,14 @@ class FleetCommand : public Command {
         ->capture_default_str()->check(CLI::Range(1, 3650));
     c->add_flag("--scale", scale_, "instead: the scale benchmark (gateway platform, open loop at rising rates)");
     c->add_option("--scale-rates", scale_rates_, "readings per second offered in the scale benchmark, comma-separated")
-        ->capture_default_str();
+        ->capture_default_str()->delimiter(',')->check(CLI::Range(1e-3, 1e7));
   }
 
   void run() override {
+    refuse_unless(scale_, {"--scale-rates"}, "--scale");
     if (work_dir_.empty()) work_dir_ = report_dir_ + "/fleet_run";
-    host::ensure_directory(report_dir_);
-    host::ensure_directory(work_dir_);
+    host::check_output_directory({"--report", report_dir_});
+    host::check_output_directory({"--work-dir", work_dir_});
     const fleet::FleetData data = fleet::load_fleet_data(data_path_, meters_);
     options_.gateway_program = host::this_program("fleet", "to start the gateway");
     options_.meters = data.meter_ids.size();
@@ -120,7 +122,7 @@ class FleetCommand : public Command {
     scale.fleet.platform = fleet::Platform::kGateway;
     scale.fleet.work_directory = work_dir_ + "/scale";
     scale.fleet.tls = false;
-    for (double rate : host::parse_lags(scale_rates_)) scale.rates.push_back(rate);
+    scale.rates = scale_rates_;
     const fleet::ScaleResult result = fleet::run_scale(data, scale);
     fleet::write_scale_report(report_dir_, data, scale, result);
     std::printf("wrote %s/fleet_scale.md\n", report_dir_.c_str());
@@ -135,7 +137,7 @@ class FleetCommand : public Command {
   int outage_day_ = 10;
   double outage_hours_ = 6;
   int evaluation_days_ = 28;
-  std::string scale_rates_ = "2000,5000,10000,20000";
+  std::vector<double> scale_rates_ = {2000, 5000, 10000, 20000};
   fleet::FleetOptions options_;
 };
 

@@ -28,6 +28,8 @@ class OnlineCommand : public Command {
             "online", "stream the whole series reading by reading: forecast, then learn, as a meter on the device "
                       "would; the weekly error beside the model frozen (no learning) and persistence")) {
     add_data_options(app_, data_);
+    // Online streams every reading: the split options are refused by name, so --help does not list them.
+    for (const char* split : {"--validation-days", "--test-days"}) app_->get_option(split)->group("");
     app_->add_option("--model", model_path_,
                      "start from this trained model: its features, normalization and base (default: from scratch)");
     app_->add_option("--hidden", options_.hidden, "from scratch: hidden units")

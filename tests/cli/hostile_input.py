@@ -369,7 +369,7 @@ def OptionsThatWouldBeIgnoredAreRefusedByName(ctx):
     ctx.run(["export", "--model", model, "--replay-data", data, "--out", ctx.path("never.h")],
             message="--replay-data applies to --format model-bytes only")
     ctx.run(["online", "--data", data, "--model", model, "--hidden", "8"],
-            message="--hidden applies to starting from scratch (without --model) only")
+            message="--hidden applies to online from scratch (a trained model's features and shape are its own) only")
     ctx.run(["eval", "--data", data, "--model", model, "--reference-mape", "-1"], message="--reference-mape")
     expect(not os.path.exists(ctx.path("never.h")), "export wrote a header")
     ctx.run(["export", "--model", model, "--name", "kMeter_2", "--out", ctx.path("ok.h")], status=0)
@@ -483,8 +483,31 @@ def PolicyRefusesBadInputBeforeTheStudy(ctx):
 
 
 @case
+def FleetRefusesBadInputBeforeStarting(ctx):
+    """edgelstm fleet: --scale-rates was read as lags (2500.5 became 2500, 'none' no rate at all, and
+    the message named --lags) and only after the data was loaded; a --report or --work-dir naming a
+    file failed late. Each is refused before any broker, gateway or meter starts."""
+    data = os.path.join(ctx.source, "data", "sgsc_50hh_30min_2013-04-02_2013-05-29.csv")
+    fleet = ["fleet", "--data", data, "--meters", "1", "--days", "1"]
+    ctx.run(fleet + ["--report", ctx.path("r"), "--scale", "--scale-rates", "2500,abc"],
+            message="--scale-rates: Value abc not in range")
+    ctx.run(fleet + ["--report", ctx.path("r"), "--scale", "--scale-rates", "0"], message="--scale-rates: Value 0 not in range")
+    ctx.run(fleet + ["--report", ctx.path("r"), "--scale-rates", "5"], message="--scale-rates applies to --scale only")
+    with open(ctx.path("file"), "w") as f:
+        f.write("not a directory\n")
+    ctx.run(fleet + ["--report", ctx.path("file")], message="--report " + ctx.path("file") + ": exists and is not a directory")
+    ctx.run(fleet + ["--report", ctx.path("r"), "--work-dir", ctx.path("file")],
+            message="--work-dir " + ctx.path("file") + ": exists and is not a directory")
+    expect(read(ctx.path("file")) == b"not a directory\n", "the file changed")
+    bad = with_reading(data, ctx.path("bad.csv"), 300, "10006664", "nan")
+    ctx.run(["fleet", "--data", bad, "--report", ctx.path("r"), "--meters", "1", "--days", "1"],
+            message="bad.csv:301: column '10006664': expected a finite number")
+
+
+@case
 def MapeIsUndefinedAtAReadingOfZero(ctx):
-    """Point 5: eval printed inf% and -nan% when a test reading is 0; online printed MAPE inf%."""
+    """Point 5: eval printed inf% and -nan% when a test reading is 0; online printed MAPE inf%. Now MAPE
+    is "n/a" there, said why, and the zero-safe measures (MAE, RMSE, sMAPE, MASE) are printed."""
     data = ctx.taylor()
     model = ctx.tiny_model("m.elstm", data)
     lines = open(data).read().splitlines()
@@ -493,9 +516,9 @@ def MapeIsUndefinedAtAReadingOfZero(ctx):
     with open(ctx.path("zeros.csv"), "w") as f:
         f.write("\n".join(lines) + "\n")
     out, _ = ctx.run(["eval", "--data", ctx.path("zeros.csv"), "--model", model], status=0)
-    expect("undefined (29 readings of 0)" in out and "inf" not in out and "nan" not in out, out)
+    expect("MAPE n/a: the span holds readings of 0" in out and "inf" not in out and "nan" not in out, out)
     out, _ = ctx.run(["online", "--data", ctx.path("zeros.csv"), "--model", model], status=0)
-    expect("MAPE undefined (" in out and "inf" not in out and "nan" not in out, out)
+    expect("online MAE | RMSE | sMAPE |" in out and "inf" not in out and "nan" not in out, out)
 
 
 def main():

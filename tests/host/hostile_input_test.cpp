@@ -68,7 +68,7 @@ TEST(Settings, LagsBelowOneAndOtherBadFeatureSettingsAreRefused) {
   EXPECT_EQ(error_of([] { (void)FeatureConfig::decode("window=12;lags=48;calendar=yes;interval=1800"); }),
             "feature settings: calendar must be 0 or 1, found 'yes'");
   EXPECT_EQ(error_of([] { (void)FeatureConfig::decode("window=1;window=1;window=1;window=1"); }),
-            "feature settings: 'window' given twice");
+            "feature settings: 'window' given twice in 'window=1;window=1;window=1;window=1'");
   EXPECT_EQ(error_of([] { (void)FeatureConfig::decode("window=99999999999;lags=1;calendar=1;interval=1800"); }),
             "feature settings: bad value for 'window': '99999999999'");
 }
@@ -122,12 +122,14 @@ TEST(Normalization, FittedOnReadingsAtTheReadersLimitItStaysFinite) {
   }
   Split split;
   for (std::size_t k = 0; k < 1000; ++k) split.train.push_back(k);
-  const Normalization norm = fit_normalization(series, split);
+  const FeatureConfig features;  // no covariates, no base: the value's normalization only
+  const Normalization norm = fit_normalization(series, features, split);
   EXPECT_NEAR(norm.mean, 0.0, 1.0);  // 1e-15 of the readings' size
   EXPECT_DOUBLE_EQ(norm.scale, 1e15);
   // A constant span is refused, as before.
   for (double& v : series.values) v = 7;
-  EXPECT_EQ(error_of([&] { (void)fit_normalization(series, split); }), "the training span is constant: nothing to learn");
+  EXPECT_EQ(error_of([&] { (void)fit_normalization(series, features, split); }),
+            "the training span's value is constant: nothing to learn from it");
 }
 
 // A forecaster model with the given feature settings and normalization (not trained: the loader
