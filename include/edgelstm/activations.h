@@ -67,58 +67,82 @@ inline std::int32_t float_to_bits(float value) {
 template <typename T>
 struct Math;
 
+namespace detail {
+
+// Math<float>'s constants, one object: Math<float> passes a literal one (the compiler folds every
+// member into the code), and a core that runs out of registers can pass one whose members it has
+// placed in registers once before a loop (activations_rv32f.h), so that neither the compiler's
+// constant reloads nor anything else changes what is computed.
+struct FloatActivationConstants {
+  float magic = 12582912.0f;  // 1.5 * 2^23
+  float log2e = 1.44269504088896341f;
+  float ln2_high = 0.693359375f;  // ln2 split in two so n * ln2_high is exact
+  float ln2_low = -2.12194440e-4f;
+  float exp_p0 = 1.9875691500e-4f, exp_p1 = 1.3981999507e-3f, exp_p2 = 8.3334519073e-3f;
+  float exp_p3 = 4.1665795894e-2f, exp_p4 = 1.6666665459e-1f, exp_p5 = 5.0000001201e-1f;
+  float one = 1.0f, two = 2.0f;
+  float tanh_small = 0.4f;  // below: the odd Taylor polynomial
+  float tanh_t0 = -1382.0f / 155925.0f, tanh_t1 = 62.0f / 2835.0f, tanh_t2 = 17.0f / 315.0f;
+  float tanh_t3 = 2.0f / 15.0f, tanh_t4 = 1.0f / 3.0f;
+  std::uint32_t lowest = 0x4B400000u - 125u, range = 125u + 126u;  // n in [-125, 126]
+  std::uint32_t bias = 127u << 23;
+};
+
+// e^x, max error below 1 ulp (mean 0.4 ulp), for x in [-87, 88] (clamped outside; NaN
+// propagates). x = n ln2 + r with |r| <= ln2/2; e^r by a degree-7 polynomial (Cephes expf
+// coefficients); 2^n assembled directly in the exponent bits. The rounding of x/ln2 to n uses the
+// 1.5*2^23 trick: the low bits of `shifted` hold n (its mantissa is 2^22 + n), so there is no
+// call to floor/round, and the same bits tell whether x is in range (one integer compare, almost
+// never true: an in-order core runs straight through with the constants in registers).
+inline float exp_with(float x, const FloatActivationConstants& c) {
+  float shifted = x * c.log2e + c.magic;
+  if (EDGELSTM_UNLIKELY(static_cast<std::uint32_t>(float_to_bits(shifted)) - c.lowest > c.range)) {
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;  // |x| > 86.9 or NaN (which stays NaN)
+    shifted = x * c.log2e + c.magic;
+  }
+  const float n = shifted - c.magic;
+  float r = x - n * c.ln2_high;
+  r = r - n * c.ln2_low;
+  float p = c.exp_p0;
+  p = p * r + c.exp_p1;
+  p = p * r + c.exp_p2;
+  p = p * r + c.exp_p3;
+  p = p * r + c.exp_p4;
+  p = p * r + c.exp_p5;
+  p = p * (r * r) + r + c.one;
+  // 2^n: shifting n (the low bits of `shifted`) into the exponent field and adding the bias.
+  const std::uint32_t bits = static_cast<std::uint32_t>(float_to_bits(shifted));
+  return p * bits_to_float((bits << 23) + c.bias);
+}
+
+// 1 / (1 + e^-x): no cancellation anywhere, relative error a few ulp.
+inline float sigmoid_with(float x, const FloatActivationConstants& c) { return c.one / (c.one + exp_with(-x, c)); }
+
+// tanh without cancellation: an odd Taylor polynomial (to x^11, truncation < 1e-7 relative)
+// below |x| = 0.4, and 1 - 2 / (e^{2|x|} + 1) with the sign restored above. Written as a
+// choice between two pure expressions: an in-order core branches and evaluates one side; a
+// vectorizing compiler if-converts the loop and blends both.
+inline float tanh_with(float x, const FloatActivationConstants& c) {
+  const float magnitude = std::fabs(x);
+  if (magnitude < c.tanh_small) {
+    const float x2 = x * x;
+    float poly = c.tanh_t0;
+    poly = poly * x2 + c.tanh_t1;
+    poly = poly * x2 - c.tanh_t2;
+    poly = poly * x2 + c.tanh_t3;
+    poly = poly * x2 - c.tanh_t4;
+    return x + x * x2 * poly;
+  }
+  return std::copysign(c.one - c.two / (exp_with(2.0f * magnitude, c) + c.one), x);
+}
+
+}  // namespace detail
+
 template <>
 struct Math<float> {
-  // e^x, max error below 1 ulp (mean 0.4 ulp), for x in [-87, 88] (clamped outside; NaN
-  // propagates). x = n ln2 + r with |r| <= ln2/2; e^r by a degree-7 polynomial (Cephes expf
-  // coefficients); 2^n assembled directly in the exponent bits. The rounding of x/ln2 to n uses the
-  // 1.5*2^23 trick: the low bits of `shifted` hold n (its mantissa is 2^22 + n), so there is no
-  // call to floor/round, and the same bits tell whether x is in range (one integer compare, almost
-  // never true: an in-order core runs straight through with the constants in registers).
-  static float exp(float x) {
-    constexpr float magic = 12582912.0f, log2e = 1.44269504088896341f;  // magic: 1.5 * 2^23
-    constexpr std::uint32_t lowest = 0x4B400000u - 125u, range = 125u + 126u, bias = 127u << 23;  // n in [-125, 126]
-    float shifted = x * log2e + magic;
-    if (EDGELSTM_UNLIKELY(static_cast<std::uint32_t>(detail::float_to_bits(shifted)) - lowest > range)) {
-      x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;  // |x| > 86.9 or NaN (which stays NaN)
-      shifted = x * log2e + magic;
-    }
-    const float n = shifted - magic;
-    float r = x - n * 0.693359375f;  // ln2 split in two so n * ln2_high is exact
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    // 2^n: shifting n (the low bits of `shifted`) into the exponent field and adding the bias.
-    const std::uint32_t bits = static_cast<std::uint32_t>(detail::float_to_bits(shifted));
-    return p * detail::bits_to_float((bits << 23) + bias);
-  }
-
-  // 1 / (1 + e^-x): no cancellation anywhere, relative error a few ulp.
-  static float sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
-
-  // tanh without cancellation: an odd Taylor polynomial (to x^11, truncation < 1e-7 relative)
-  // below |x| = 0.4, and 1 - 2 / (e^{2|x|} + 1) with the sign restored above. Written as a
-  // choice between two pure expressions: an in-order core branches and evaluates one side; a
-  // vectorizing compiler if-converts the loop and blends both.
-  static float tanh(float x) {
-    const float magnitude = std::fabs(x);
-    if (magnitude < 0.4f) {
-      const float x2 = x * x;
-      float poly = -1382.0f / 155925.0f;
-      poly = poly * x2 + 62.0f / 2835.0f;
-      poly = poly * x2 - 17.0f / 315.0f;
-      poly = poly * x2 + 2.0f / 15.0f;
-      poly = poly * x2 - 1.0f / 3.0f;
-      return x + x * x2 * poly;
-    }
-    return std::copysign(1.0f - 2.0f / (exp(2.0f * magnitude) + 1.0f), x);
-  }
-
+  static float exp(float x) { return detail::exp_with(x, detail::FloatActivationConstants{}); }
+  static float sigmoid(float x) { return detail::sigmoid_with(x, detail::FloatActivationConstants{}); }
+  static float tanh(float x) { return detail::tanh_with(x, detail::FloatActivationConstants{}); }
   static float log(float x) { return std::log(x); }
   static float sqrt(float x) { return std::sqrt(x); }
   static bool is_finite(float x) { return std::isfinite(x); }

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "activations.h"
+#include "activations_rv32f.h"
 #include "activations_simd.h"
 #include "kernels.h"
 
@@ -29,13 +30,43 @@ struct LstmLayerWeights {
   std::size_t hidden = 0;
 };
 
+namespace detail {
+
+// lstm_cell_finish's loops, one activation policy `math` (Math<T>, or on RV32F its constants held
+// in registers: activations_rv32f.h): with five activations in one loop body GCC reloads their
+// constants inside the loop on RV32F, and the sigmoid and tanh loops unrolled by two pay their
+// bookkeeping half as often.
+template <typename T, typename Activations>
+inline void lstm_cell_finish_units(std::size_t hidden, T* gates, const T* c_prev, T* c_out, T* tanh_c_out, T* h_out,
+                                   const Activations& activations) {
+  const Activations math = activations;  // a local copy, which no store through the arrays can change
+  T* i = gates;
+  T* f = gates + hidden;
+  T* g = gates + 2 * hidden;
+  T* o = gates + 3 * hidden;
+  EDGELSTM_UNROLL_2
+  for (std::size_t j = 0; j < 2 * hidden; ++j) i[j] = math.sigmoid(i[j]);  // i and f
+  EDGELSTM_UNROLL_2
+  for (std::size_t j = 0; j < hidden; ++j) o[j] = math.sigmoid(o[j]);
+  EDGELSTM_UNROLL_2
+  for (std::size_t j = 0; j < hidden; ++j) g[j] = math.tanh(g[j]);
+  for (std::size_t j = 0; j < hidden; ++j) {
+    const T cj = f[j] * c_prev[j] + i[j] * g[j];
+    c_out[j] = cj;
+    const T tanh_c = math.tanh(cj);
+    tanh_c_out[j] = tanh_c;
+    h_out[j] = o[j] * tanh_c;
+  }
+}
+
+}  // namespace detail
+
 // The second half of a forward step, shared by every weight format: from the gate
 // pre-activations z in `gates` (4H) to i, f, g, o (in place), c_t, tanh(c_t) and h_t:
 // sigmoid on i, f, o, then per unit tanh on g, c_t = f c_{t-1} + i g and h_t = o tanh(c_t).
 // c_out may equal c_prev and h_out may equal tanh_c_out (the streaming inference path does both).
-// On AVX2/AVX-512 hosts one vector pass over the units (activations_simd.h); elsewhere short
-// loops: with five activations in one loop body GCC reloads their constants inside the loop on
-// RV32F, and the sigmoid and tanh loops unrolled by two pay their bookkeeping half as often.
+// On AVX2/AVX-512 hosts one vector pass over the units (activations_simd.h); on RV32F Math<float>
+// with its constants in registers (activations_rv32f.h); elsewhere Math<T>.
 template <typename T>
 inline void lstm_cell_finish(std::size_t hidden, T* gates, const T* c_prev, T* c_out, T* tanh_c_out, T* h_out) {
 #if EDGELSTM_HAVE_AVX512F
@@ -48,24 +79,13 @@ inline void lstm_cell_finish(std::size_t hidden, T* gates, const T* c_prev, T* c
     detail::lstm_cell_finish_lanes<detail::Avx2Lanes>(hidden, gates, c_prev, c_out, tanh_c_out, h_out);
     return;
   }
-#endif
-  T* i = gates;
-  T* f = gates + hidden;
-  T* g = gates + 2 * hidden;
-  T* o = gates + 3 * hidden;
-  EDGELSTM_UNROLL_2
-  for (std::size_t j = 0; j < 2 * hidden; ++j) i[j] = Math<T>::sigmoid(i[j]);  // i and f
-  EDGELSTM_UNROLL_2
-  for (std::size_t j = 0; j < hidden; ++j) o[j] = Math<T>::sigmoid(o[j]);
-  EDGELSTM_UNROLL_2
-  for (std::size_t j = 0; j < hidden; ++j) g[j] = Math<T>::tanh(g[j]);
-  for (std::size_t j = 0; j < hidden; ++j) {
-    const T cj = f[j] * c_prev[j] + i[j] * g[j];
-    c_out[j] = cj;
-    const T tanh_c = Math<T>::tanh(cj);
-    tanh_c_out[j] = tanh_c;
-    h_out[j] = o[j] * tanh_c;
+#elif EDGELSTM_HAVE_RV32F_ASM
+  if constexpr (std::is_same_v<T, float>) {
+    detail::lstm_cell_finish_units(hidden, gates, c_prev, c_out, tanh_c_out, h_out, detail::RegisterActivations{});
+    return;
   }
+#endif
+  detail::lstm_cell_finish_units(hidden, gates, c_prev, c_out, tanh_c_out, h_out, Math<T>{});
 }
 
 // Gate pre-activations z = b_ih + b_hh + W_ih x + W_hh h_prev of `rows` gate rows: weight_ih is
