@@ -31,11 +31,14 @@ inline constexpr std::size_t kRv32fBlock = 27;  // inputs in f5..f31; sums in f0
 // With kInit, the sums start from bias_a[r] + bias_b[r] + input_weights[r] * input instead of y[r]
 // (an LSTM layer fed one feature: its biases and input weights, in the first block's pass instead
 // of a pass of their own); then k <= 26 and the input sits in f5.
-template <std::size_t kRows, bool kInit = false>
+// With kFull (k == 27, not kInit) the pass runs the sequence from its start and falls into it: no
+// computed jumps, one instruction fewer per pass.
+template <std::size_t kRows, bool kInit = false, bool kFull = false>
 inline void matvec_rows_rv32f(const float* w, std::size_t passes, std::size_t cols, std::size_t k0, std::size_t k,
                               const float* x, float* y, const float* bias_a = nullptr, const float* bias_b = nullptr,
                               const float* input_weights = nullptr, float input = 0.0f) {
   static_assert(kRows == 1 || kRows == 4, "sums in f0..f3");
+  static_assert(!(kInit && kFull), "the input takes f5: an init block is at most 26 wide");
   const std::size_t skip = kRv32fBlock - k;  // columns of the unrolled sequence to jump over
   // Addresses set back by `skip` floats: column i of the sequence reads offset 4 i from them.
   const std::uintptr_t back = skip * sizeof(float);
@@ -74,13 +77,17 @@ inline void matvec_rows_rv32f(const float* w, std::size_t passes, std::size_t co
       "  .endif\n"
       ".endm\n"
       // Load the block's inputs: jump over the first `skip` loads.
-      "lla %[scratch0], 2f\n"
-      "add %[scratch0], %[scratch0], %[load_skip]\n"
-      "jr %[scratch0]\n"
+      ".if !%c[full]\n"
+      "  lla %[scratch0], 2f\n"
+      "  add %[scratch0], %[scratch0], %[load_skip]\n"
+      "  jr %[scratch0]\n"
+      ".endif\n"
       "2:\n"
       "EDGELSTM_REPEAT EDGELSTM_LOADX\n"
-      "lla %[scratch1], 3f\n"
-      "add %[scratch1], %[scratch1], %[column_skip]\n"
+      ".if !%c[full]\n"
+      "  lla %[scratch1], 3f\n"
+      "  add %[scratch1], %[scratch1], %[column_skip]\n"
+      ".endif\n"
       ".macro EDGELSTM_INIT sum, offset\n"
       "  flw \\sum, \\offset(%[bias_a])\n"
       "  flw f4, \\offset(%[bias_b])\n"
@@ -110,7 +117,9 @@ inline void matvec_rows_rv32f(const float* w, std::size_t passes, std::size_t co
       "    flw f3, 12(%[y])\n"
       "  .endif\n"
       ".endif\n"
-      "jr %[scratch1]\n"
+      ".if !%c[full]\n"
+      "  jr %[scratch1]\n"
+      ".endif\n"
       "3:\n"
       "EDGELSTM_REPEAT EDGELSTM_COLUMN\n"
       "fsw f0, 0(%[y])\n"
@@ -135,7 +144,8 @@ inline void matvec_rows_rv32f(const float* w, std::size_t passes, std::size_t co
         [scratch0] "=&r"(scratch0), [scratch1] "=&r"(scratch1), [bias_a] "+r"(bias_a), [bias_b] "+r"(bias_b),
         [input_weights] "+r"(input_weights)
       : [inputs] "r"(inputs), [y_end] "r"(y_end), [next] "r"(next_bytes), [load_skip] "r"(skip * 4),
-        [column_skip] "r"(skip * 4 * 2 * kRows), [rows] "i"(kRows), [init] "i"(kInit ? 1 : 0), [input] "r"(input_bits)
+        [column_skip] "r"(skip * 4 * 2 * kRows), [rows] "i"(kRows), [init] "i"(kInit ? 1 : 0), [full] "i"(kFull ? 1 : 0),
+        [input] "r"(input_bits)
       : "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12", "f13", "f14", "f15",
         "f16", "f17", "f18", "f19", "f20", "f21", "f22", "f23", "f24", "f25", "f26", "f27", "f28", "f29", "f30",
         "f31", "memory");
@@ -143,36 +153,40 @@ inline void matvec_rows_rv32f(const float* w, std::size_t passes, std::size_t co
 
 }  // namespace detail
 
-// y += W x on RV32F: column blocks as wide as the 27 registers allow, all of one width (100
-// columns: four of 25), four rows per pass, then the rows past the last multiple of 4 one by one.
+// y += W x on RV32F: column blocks of 27 (the registers' worth, entered without a computed jump)
+// after one block of the columns left over (100 columns: 19 + 3 x 27), four rows per pass, then the
+// rows past the last multiple of 4 one by one. Each row's sum runs through its columns in order
+// whatever the blocks (a sum is stored and reloaded between blocks, exactly), so the blocking
+// changes no result.
 inline void matvec_accumulate_rv32f(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y) {
-  const std::size_t blocks = (cols + detail::kRv32fBlock - 1) / detail::kRv32fBlock;
-  const std::size_t groups = rows / 4;
-  for (std::size_t b = 0, k0 = 0; b < blocks; ++b) {
-    const std::size_t k = (cols - k0) / (blocks - b);  // the remaining columns, evenly
-    if (groups > 0) detail::matvec_rows_rv32f<4>(w, groups, cols, k0, k, x, y);
-    if (4 * groups < rows) detail::matvec_rows_rv32f<1>(w + 4 * groups * cols, rows - 4 * groups, cols, k0, k, x, y + 4 * groups);
-    k0 += k;
+  const std::size_t groups = rows / 4, tail = rows - 4 * groups;
+  const std::size_t first = cols % detail::kRv32fBlock;
+  if (first > 0) {
+    if (groups > 0) detail::matvec_rows_rv32f<4>(w, groups, cols, 0, first, x, y);
+    if (tail > 0) detail::matvec_rows_rv32f<1>(w + 4 * groups * cols, tail, cols, 0, first, x, y + 4 * groups);
+  }
+  for (std::size_t k0 = first; k0 < cols; k0 += detail::kRv32fBlock) {
+    if (groups > 0) detail::matvec_rows_rv32f<4, false, true>(w, groups, cols, k0, detail::kRv32fBlock, x, y);
+    if (tail > 0) {
+      detail::matvec_rows_rv32f<1, false, true>(w + 4 * groups * cols, tail, cols, k0, detail::kRv32fBlock, x,
+                                                y + 4 * groups);
+    }
   }
 }
 
 // gates = bias_a + bias_b + input_weights * input + W h (rows = 4H, W: rows x cols): an LSTM layer
 // fed one feature, its biases and input column folded into the first column block's pass (400
-// rows: 1,000 instructions fewer than a pass of their own). False when the first block would be
-// 27 wide (no register left for the input): then the caller takes the two passes.
+// rows: 1,000 instructions fewer than a pass of their own). That block takes the columns left over
+// by blocks of 27 (1 to 26 of them); false when there are none (cols a multiple of 27: no register
+// left for the input in a block of 27): then the caller takes the two passes.
 inline bool lstm_gates_input1_rv32f(const float* w, std::size_t rows, std::size_t cols, const float* h,
                                     const float* bias_a, const float* bias_b, const float* input_weights, float input,
                                     float* gates) {
-  const std::size_t blocks = (cols + detail::kRv32fBlock - 1) / detail::kRv32fBlock;
-  if (blocks == 0 || cols / blocks >= detail::kRv32fBlock || rows % 4 != 0) return false;
-  for (std::size_t b = 0, k0 = 0; b < blocks; ++b) {
-    const std::size_t k = (cols - k0) / (blocks - b);
-    if (b == 0) {
-      detail::matvec_rows_rv32f<4, true>(w, rows / 4, cols, k0, k, h, gates, bias_a, bias_b, input_weights, input);
-    } else {
-      detail::matvec_rows_rv32f<4>(w, rows / 4, cols, k0, k, h, gates);
-    }
-    k0 += k;
+  const std::size_t first = cols % detail::kRv32fBlock;
+  if (first == 0 || rows % 4 != 0) return false;
+  detail::matvec_rows_rv32f<4, true>(w, rows / 4, cols, 0, first, h, gates, bias_a, bias_b, input_weights, input);
+  for (std::size_t k0 = first; k0 < cols; k0 += detail::kRv32fBlock) {
+    detail::matvec_rows_rv32f<4, false, true>(w, rows / 4, cols, k0, detail::kRv32fBlock, h, gates);
   }
   return true;
 }
