@@ -5,11 +5,12 @@
 // (spilling 11 of 24 to the stack: 2.7 instructions per multiply-accumulate). Here a block of up
 // to 27 inputs stays in f5..f31 while the rows stream past, four rows per pass, each weight loaded
 // right before its multiply-add: per four rows and K inputs, 8 K instructions for the products
-// and 15 for the sums' loads and stores and the loop (2.14 per multiply-accumulate at H = 100).
-// One unrolled sequence of 27 columns serves every block width K <= 27: the loop jumps into it
-// 27 - K columns from its start (the row pointers are set back by as many floats), so no width
-// needs code of its own. Included by kernels.h when EDGELSTM_HAVE_RV32F_ASM; tested against a
-// double-precision reference on the rv32imafc target (tests/kernels_test.cpp).
+// and 14 for the sums' loads and stores and the loop. One unrolled sequence of 27 columns serves
+// every block width K <= 27: a full block runs it from its start, a narrower one (the columns left
+// over, at most one per product) jumps into it 27 - K columns from its start (the row pointers are
+// set back by as many floats; one instruction more per pass), so no width needs code of its own.
+// Included by kernels.h when EDGELSTM_HAVE_RV32F_ASM; tested against a double-precision reference
+// on the rv32imafc target (tests/kernels_test.cpp).
 #pragma once
 
 #include <cstddef>
