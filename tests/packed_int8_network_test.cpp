@@ -199,6 +199,49 @@ EDGELSTM_TEST(PackedInt8, BitIdenticalRunToRun) {
   }
 }
 
+// The panels run last to first every other step: a network one step ahead in that alternation
+// gives the same bits from a reset state; and a network given another's state by set_state
+// continues its stream bit for bit (what set_state refuses, it refuses without a change).
+EDGELSTM_TEST(PackedInt8, PanelOrderAndSetStateChangeNoBit) {
+  // Host: H = 100, five panels of five vectors; microcontrollers: H = 32, two panels of four.
+  const edgelstm::LstmSpec spec = EDGELSTM_SCALAR_CORE ? kForecasterSpec : kPaperSpec;
+  Quantized q;
+  ASSERT_OK(make_quantized(spec, ScaleGranularity::kRow, 13, &q));
+  edgelstm::PackedInt8Network a, b;
+  ASSERT_OK(bind_int8(spec, q, a));
+  ASSERT_OK(bind_int8(spec, q, b, g_second_arena));
+  const std::size_t in = spec.input_size, hidden = spec.hidden(0);
+  float x[7], y_a[1], y_b[1];
+  edgelstm::test::fill_uniform(x, in, 31, 1.0f);
+  ASSERT_OK(b.step({x, in}, y_b));
+  b.reset_state();
+  bool same = true;
+  for (std::size_t t = 0; t < 25; ++t) {
+    edgelstm::test::fill_uniform(x, in, 900 + t, 1.5f);
+    ASSERT_OK(a.step({x, in}, y_a));
+    ASSERT_OK(b.step({x, in}, y_b));
+    same = same && std::memcmp(y_a, y_b, sizeof y_a) == 0;
+  }
+  EXPECT_TRUE(same);
+  // b takes a's state (reset first, so that the copy is what makes them equal) ...
+  b.reset_state();
+  EXPECT_TRUE(b.hidden_state(0)[3] == 0.0f && a.hidden_state(0)[3] != 0.0f);
+  ASSERT_OK(b.set_state(0, a.hidden_state(0), a.cell_state(0)));
+  for (std::size_t t = 0; t < 25; ++t) {
+    edgelstm::test::fill_uniform(x, in, 950 + t, 1.5f);
+    ASSERT_OK(a.step({x, in}, y_a));
+    ASSERT_OK(b.step({x, in}, y_b));
+    EXPECT_TRUE(std::memcmp(y_a, y_b, sizeof y_a) == 0);
+  }
+  EXPECT_TRUE(std::memcmp(a.cell_state(0).data(), b.cell_state(0).data(), hidden * sizeof(float)) == 0);
+  // ... and refuses a layer the spec does not have, or spans of another size.
+  EXPECT_STATUS(b.set_state(1, a.hidden_state(0), a.cell_state(0)), edgelstm::Status::kInvalidArgument);
+  EXPECT_STATUS(b.set_state(0, a.hidden_state(0).subspan(0, hidden - 1), a.cell_state(0)), edgelstm::Status::kInvalidArgument);
+  edgelstm::PackedInt8Network unbound;
+  EXPECT_STATUS(unbound.set_state(0, a.hidden_state(0), a.cell_state(0)), edgelstm::Status::kNotBound);
+  EXPECT_TRUE(unbound.hidden_state(0).size() == 0 && b.cell_state(1).size() == 0);
+}
+
 // A quantized model file binds as the same layers do; every byte past packed_int8_inference_bytes
 // stays untouched and the last planned bytes are used.
 alignas(16) std::uint8_t g_model_file[32 * 1024];

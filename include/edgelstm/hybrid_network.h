@@ -46,22 +46,27 @@ inline Status check_hybrid_shapes(const LstmSpec& spec, Span<const HybridLayer> 
   return Status::kOk;
 }
 
-// The weight matrices, fused biases and head of a quantized model file (read by read_model).
-inline Status hybrid_parts(const ModelView& model, HybridLayer* layers, QuantizedMatrix* head, const float** head_bias) {
+// Binds `network` (a HybridNetwork or a PackedInt8Network: anything with HybridNetwork's bind from
+// layers) to the weight matrices, fused biases and head of a quantized model file (read by
+// read_model). A float model file is refused (kInvalidArgument).
+template <typename QuantizedNetwork>
+inline Status bind_quantized_model(QuantizedNetwork& network, const ModelView& model, Span<std::uint8_t> arena) {
   if (model.weight_format() == WeightFormat::kFloat32) return Status::kInvalidArgument;
   const LstmSpec& spec = model.spec();
   ParameterTensor names[4 * kMaxLayers + 2];  // weight_ih, weight_hh, bias per layer
   (void)parameter_tensors(spec, model.weight_format(), names);
+  HybridLayer layers[kMaxLayers];
   for (std::size_t l = 0; l < spec.num_layers; ++l) {
     EDGELSTM_TRY(model.quantized_matrix(names[3 * l].name, &layers[l].weight_ih));
     EDGELSTM_TRY(model.quantized_matrix(names[3 * l + 1].name, &layers[l].weight_hh));
     EDGELSTM_TRY(model.quantized_matrix(names[3 * l + 2].name, &layers[l].bias));
   }
-  EDGELSTM_TRY(model.quantized_matrix("head.weight", head));
-  ModelTensor bias;
-  EDGELSTM_TRY(model.tensor("head.bias", &bias));
-  *head_bias = static_cast<const float*>(bias.data);
-  return Status::kOk;
+  QuantizedMatrix head;
+  EDGELSTM_TRY(model.quantized_matrix("head.weight", &head));
+  ModelTensor head_bias;
+  EDGELSTM_TRY(model.tensor("head.bias", &head_bias));
+  return network.bind(spec, Span<const HybridLayer>(layers, spec.num_layers), head, static_cast<const float*>(head_bias.data),
+                      arena);
 }
 
 }  // namespace detail
@@ -88,13 +93,7 @@ class HybridNetwork {
   }
 
   // Binds to a quantized model file read by read_model (its bytes must outlive the network).
-  Status bind(const ModelView& model, Span<std::uint8_t> arena) {
-    HybridLayer layers[kMaxLayers];
-    QuantizedMatrix head;
-    const float* head_bias = nullptr;
-    EDGELSTM_TRY(detail::hybrid_parts(model, layers, &head, &head_bias));
-    return bind(model.spec(), Span<const HybridLayer>(layers, model.spec().num_layers), head, head_bias, arena);
-  }
+  Status bind(const ModelView& model, Span<std::uint8_t> arena) { return detail::bind_quantized_model(*this, model, arena); }
 
   void reset_state() {
     if (state_ != nullptr) {

@@ -80,10 +80,10 @@ struct QuantizedActivations {
 inline float quantize_activations(const float* v, std::size_t count, std::size_t padded, std::int32_t limit,
                                   const QuantizedActivations& out) {
   float largest = 0.0f;
-  std::size_t k = 0;
 #if EDGELSTM_HAVE_AVX512_VNNI
-  // The same values 16 at a time: |v| by clearing the sign, the exact maximum, products by the
-  // same `inverse`, VCVTPS2DQ rounding to nearest even, the same clamp.
+  // The same values 16 at a time, the padding and the tail masked: |v| by clearing the sign, the
+  // exact maximum, products by the same `inverse`, VCVTPS2DQ rounding to nearest even, the same
+  // clamp. `value` is left unwritten: only the AVX2 and portable kernels read it.
   __m512 largest16 = _mm512_setzero_ps();
   for (std::size_t j = 0; j < count; j += 16) {
     const __mmask16 m = count - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (count - j)) - 1u);
@@ -93,13 +93,16 @@ inline float quantize_activations(const float* v, std::size_t count, std::size_t
   const float inverse = largest > 0.0f ? static_cast<float>(limit) / largest : 0.0f;
   const __m512 scale16 = _mm512_set1_ps(inverse);
   const __m512i high_limit = _mm512_set1_epi32(limit), low_limit = _mm512_set1_epi32(-limit);
-  for (; k + 16 <= count; k += 16) {
-    __m512i a = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(v + k), scale16));
+  for (std::size_t j = 0; j < padded; j += 16) {
+    const __mmask16 stored = padded - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (padded - j)) - 1u);
+    const __mmask16 loaded = count <= j ? static_cast<__mmask16>(0)
+                             : count - j >= 16 ? static_cast<__mmask16>(0xFFFF)
+                                               : static_cast<__mmask16>((1u << (count - j)) - 1u);
+    __m512i a = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(loaded, v + j), scale16));
     a = _mm512_max_epi32(_mm512_min_epi32(a, high_limit), low_limit);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.value + k), _mm512_cvtepi32_epi16(a));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.high + k),
-                     _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_srai_epi32(a, 8), _mm512_set1_epi32(128))));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.low + k), _mm512_cvtepi32_epi8(_mm512_and_si512(a, _mm512_set1_epi32(255))));
+    _mm_mask_storeu_epi8(out.high + j, stored,
+                         _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_srai_epi32(a, 8), _mm512_set1_epi32(128))));
+    _mm_mask_storeu_epi8(out.low + j, stored, _mm512_cvtepi32_epi8(_mm512_and_si512(a, _mm512_set1_epi32(255))));
   }
 #else
   for (std::size_t j = 0; j < count; ++j) {
@@ -107,8 +110,7 @@ inline float quantize_activations(const float* v, std::size_t count, std::size_t
     largest = magnitude > largest ? magnitude : largest;
   }
   const float inverse = largest > 0.0f ? static_cast<float>(limit) / largest : 0.0f;
-#endif
-  for (; k < padded; ++k) {
+  for (std::size_t k = 0; k < padded; ++k) {
     std::int32_t a = 0;
     if (k < count) {
       float rounded = v[k] * inverse;
@@ -122,15 +124,29 @@ inline float quantize_activations(const float* v, std::size_t count, std::size_t
     out.high[k] = static_cast<std::uint8_t>((a >> 8) + 128);
     out.low[k] = static_cast<std::uint8_t>(a & 255);
   }
+#endif
   return largest > 0.0f ? largest / static_cast<float>(limit) : 0.0f;
 }
 
-// sums[r] = sum over the segment's groups of w[r][k] a[k], for the 16 V rows of a panel, exactly.
-// `weights` points at the segment's first group in the panel, `groups` groups follow.
-template <std::size_t V>
-inline void panel_int8_sums(const std::int8_t* weights, std::size_t groups, const QuantizedActivations& a,
-                            const std::int32_t* row_sums, std::int32_t* sums) {
 #if EDGELSTM_HAVE_AVX512_VNNI
+// acc += VPDPBUSD(bytes, weights). As an intrinsic in a loop over several accumulators GCC 12
+// copies every accumulator to another register and back each iteration (two moves per
+// multiply-add); in this form the accumulator stays where it is.
+inline __m512i dot_accumulate(__m512i acc, __m512i bytes, __m512i weights) {
+#if defined(__GNUC__)
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(bytes), "v"(weights));
+  return acc;
+#else
+  return _mm512_dpbusd_epi32(acc, bytes, weights);
+#endif
+}
+
+// The exact sums of one segment for the 16 V rows of a panel, left in registers (sums[v]: rows
+// 16 v .. 16 v + 15): two VPDPBUSD per weight vector (the activations' high and low bytes), then
+// the high sums' correction for the + 128 and the shift by 8.
+template <std::size_t V>
+inline void segment_sums_avx512(const std::int8_t* weights, std::size_t groups, const QuantizedActivations& a,
+                                const std::int32_t* row_sums, __m512i* sums) {
   __m512i high[V], low[V];
   for (std::size_t v = 0; v < V; ++v) high[v] = low[v] = _mm512_setzero_si512();
   for (std::size_t g = 0; g < groups; ++g, weights += V * kInt8VectorBytes) {
@@ -140,14 +156,26 @@ inline void panel_int8_sums(const std::int8_t* weights, std::size_t groups, cons
     const __m512i hb = _mm512_set1_epi32(h4), lb = _mm512_set1_epi32(l4);
     for (std::size_t v = 0; v < V; ++v) {
       const __m512i w = _mm512_load_si512(weights + v * kInt8VectorBytes);
-      high[v] = _mm512_dpbusd_epi32(high[v], hb, w);
-      low[v] = _mm512_dpbusd_epi32(low[v], lb, w);
+      high[v] = dot_accumulate(high[v], hb, w);
+      low[v] = dot_accumulate(low[v], lb, w);
     }
   }
   for (std::size_t v = 0; v < V; ++v) {
     const __m512i corrected = _mm512_sub_epi32(high[v], _mm512_slli_epi32(_mm512_load_si512(row_sums + 16 * v), 7));
-    _mm512_store_si512(sums + 16 * v, _mm512_add_epi32(_mm512_slli_epi32(corrected, 8), low[v]));
+    sums[v] = _mm512_add_epi32(_mm512_slli_epi32(corrected, 8), low[v]);
   }
+}
+#endif
+
+// sums[r] = sum over the segment's groups of w[r][k] a[k], for the 16 V rows of a panel, exactly.
+// `weights` points at the segment's first group in the panel, `groups` groups follow.
+template <std::size_t V>
+inline void panel_int8_sums(const std::int8_t* weights, std::size_t groups, const QuantizedActivations& a,
+                            const std::int32_t* row_sums, std::int32_t* sums) {
+#if EDGELSTM_HAVE_AVX512_VNNI
+  __m512i in_registers[V];
+  segment_sums_avx512<V>(weights, groups, a, row_sums, in_registers);
+  for (std::size_t v = 0; v < V; ++v) _mm512_store_si512(sums + 16 * v, in_registers[v]);
 #elif EDGELSTM_HAVE_AVX_VNNI
   // The same with 256-bit VEX VPDPBUSD: each 16-row vector as two halves of 8 rows.
   __m256i high[2 * V], low[2 * V];
@@ -250,6 +278,56 @@ inline void combine_int8_sums(std::size_t rows, const std::int32_t* sum_a, const
     gates[r] = std::fma(b, static_cast<float>(sum_b[r]), a) + bias[r];
   }
 #endif
+}
+
+// Where one panel's two segments and their per-row constants lie (each pointer at the panel's
+// first row), and the two segments' activation scales.
+struct Int8PanelOperands {
+  const std::int8_t* weights;  // the input segment's groups, then h's
+  std::size_t groups_a, groups_b;
+  QuantizedActivations a, b;
+  const std::int32_t* row_sums_a;
+  const std::int32_t* row_sums_b;
+  const float* scale_a;
+  const float* scale_b;
+  float s_a, s_b;
+  const float* bias;
+};
+
+// One panel's 16 V gate pre-activations: both segments' exact sums, then combine_int8_sums's
+// arithmetic. With AVX-512 VNNI the sums stay in registers and the float pass runs on them (the
+// same operations in the same order, so the same bits); elsewhere they go through `sums` (2 x
+// 16 V int32).
+template <std::size_t V>
+inline void panel_int8_gates(const Int8PanelOperands& p, std::int32_t* sums, float* gates) {
+#if EDGELSTM_HAVE_AVX512_VNNI
+  (void)sums;
+  __m512i sum_a[V], sum_b[V];
+  segment_sums_avx512<V>(p.weights, p.groups_a, p.a, p.row_sums_a, sum_a);
+  segment_sums_avx512<V>(p.weights + V * kInt8VectorBytes * p.groups_a, p.groups_b, p.b, p.row_sums_b, sum_b);
+  const __m512 sa = _mm512_set1_ps(p.s_a), sb = _mm512_set1_ps(p.s_b);
+  for (std::size_t v = 0; v < V; ++v) {
+    const __m512 a = _mm512_mul_ps(_mm512_mul_ps(_mm512_load_ps(p.scale_a + 16 * v), sa), _mm512_cvtepi32_ps(sum_a[v]));
+    const __m512 b = _mm512_mul_ps(_mm512_load_ps(p.scale_b + 16 * v), sb);
+    const __m512 z = _mm512_fmadd_ps(b, _mm512_cvtepi32_ps(sum_b[v]), a);
+    _mm512_store_ps(gates + 16 * v, _mm512_add_ps(z, _mm512_load_ps(p.bias + 16 * v)));
+  }
+#else
+  panel_int8_sums<V>(p.weights, p.groups_a, p.a, p.row_sums_a, sums);
+  panel_int8_sums<V>(p.weights + V * kInt8VectorBytes * p.groups_a, p.groups_b, p.b, p.row_sums_b, sums + 16 * V);
+  combine_int8_sums(16 * V, sums, sums + 16 * V, p.scale_a, p.scale_b, p.s_a, p.s_b, p.bias, gates);
+#endif
+}
+
+inline void panel_int8_gates_any(std::size_t v, const Int8PanelOperands& p, std::int32_t* sums, float* gates) {
+  switch (v) {
+    case 1: panel_int8_gates<1>(p, sums, gates); break;
+    case 2: panel_int8_gates<2>(p, sums, gates); break;
+    case 3: panel_int8_gates<3>(p, sums, gates); break;
+    case 4: panel_int8_gates<4>(p, sums, gates); break;
+    case 5: panel_int8_gates<5>(p, sums, gates); break;
+    default: panel_int8_gates<6>(p, sums, gates); break;
+  }
 }
 
 }  // namespace detail

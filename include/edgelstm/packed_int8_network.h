@@ -14,15 +14,18 @@
 // Against HybridNetwork with the same file, the only difference is the int16 rounding of the
 // activations (a relative step of 1/32767 of the largest one): the outputs agree to about 1e-5,
 // a thousandth of what int8 weights change against float (tests/packed_int8_network_test.cpp).
-// The outputs are the same on every instruction set, bit for bit, and run to run. On the
-// development machine the H = 100 step takes less than half the float PackedNetwork's time: a
-// quarter of the weight bytes, and 64 multiply-adds per instruction instead of 16.
+// The gate pre-activations are the same on every instruction set, bit for bit (the activations
+// after them use lstm_cell_finish, whose AVX-512, AVX2 and scalar forms differ by an ulp or two),
+// and the outputs are the same run to run. On the development machine the H = 100 step takes
+// less than half the float PackedNetwork's time: a quarter of the weight bytes, and 64
+// multiply-adds per instruction instead of 16 (docs/speed.md).
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 
+#include "arena_state.h"
 #include "hybrid_network.h"
 #include "kernels.h"
 #include "lstm_cell.h"
@@ -53,7 +56,7 @@ struct PackedInt8Plan {
   };
   Layer layers[kMaxLayers];
   std::size_t activations = 0;  // 2 segments x (high, low bytes, int16 values), widest layer
-  std::size_t sums = 0;         // int32 [2][packed_rows(max H)]: the input's and h's sums
+  std::size_t sums = 0;         // int32 [2][16 x kInt8MaxPanelVectors]: one panel's sums (not with AVX-512 VNNI)
   std::size_t gates = 0;        // float [packed_rows(max H)]
   std::size_t head = 0;         // float O x H_top dequantized head weight, then O bias
   std::size_t total_bytes = 0;
@@ -82,7 +85,7 @@ constexpr PackedInt8Plan plan_packed_int8(const LstmSpec& spec) {
     widest = int8_padded(hidden) > widest ? int8_padded(hidden) : widest;
   }
   plan.activations = take(2 * widest * 4);  // per segment: high and low bytes, int16 values
-  plan.sums = take(2 * packed_rows(spec.max_hidden()) * sizeof(std::int32_t));
+  plan.sums = take(2 * kPanelVector * kInt8MaxPanelVectors * sizeof(std::int32_t));
   plan.gates = take(packed_rows(spec.max_hidden()) * sizeof(float));
   plan.head = take((spec.output_size * spec.top_hidden() + spec.output_size) * sizeof(float));
   plan.total_bytes = cursor;
@@ -102,7 +105,7 @@ constexpr std::size_t packed_int8_inference_bytes(const LstmSpec& spec) {
   return validate_spec(spec) == Status::kOk ? detail::plan_packed_int8(spec).total_bytes : 0;
 }
 
-class PackedInt8Network {
+class PackedInt8Network : public detail::ArenaLstmState<PackedInt8Network> {
  public:
   // Binds to an arena of packed_int8_inference_bytes(spec) bytes on a kPackedAlignment boundary and
   // packs the int8 weights (per-tensor or per-row scales) and fused biases of `layers` and the head
@@ -140,31 +143,11 @@ class PackedInt8Network {
   }
 
   // Binds to an int8 model file read by read_model (its bytes may be released after binding).
-  Status bind(const ModelView& model, Span<std::uint8_t> arena) {
-    HybridLayer layers[kMaxLayers];
-    QuantizedMatrix head;
-    const float* head_bias = nullptr;
-    EDGELSTM_TRY(detail::hybrid_parts(model, layers, &head, &head_bias));
-    return bind(model.spec(), Span<const HybridLayer>(layers, model.spec().num_layers), head, head_bias, arena);
-  }
+  Status bind(const ModelView& model, Span<std::uint8_t> arena) { return detail::bind_quantized_model(*this, model, arena); }
 
   bool bound() const { return base_ != nullptr; }
   const LstmSpec& spec() const { return spec_; }
   std::size_t bytes_used() const { return plan_.total_bytes; }
-
-  void reset_state() {
-    if (!bound()) return;
-    for (std::size_t l = 0; l < spec_.num_layers; ++l) {
-      fill(state_h(l), spec_.hidden(l), 0.0f);
-      fill(state_c(l), spec_.hidden(l), 0.0f);
-    }
-  }
-  Span<const float> hidden_state(std::size_t layer) const {
-    return has_layer(layer) ? Span<const float>(state_h(layer), spec_.hidden(layer)) : Span<const float>();
-  }
-  Span<const float> cell_state(std::size_t layer) const {
-    return has_layer(layer) ? Span<const float>(state_c(layer), spec_.hidden(layer)) : Span<const float>();
-  }
 
   // One streaming time step, as HybridNetwork::step.
   Status step(Span<const float> x, Span<float> y) {
@@ -179,6 +162,7 @@ class PackedInt8Network {
       lstm_cell_finish(hidden, gates, state_c(l), state_c(l), state_h(l), state_h(l));
       input = state_h(l);
     }
+    backwards_ = !backwards_;
     const std::size_t top = spec_.top_hidden(), out = spec_.output_size;
     const float* head = at<float>(plan_.head);
     copy(head + out * top, out, y.data());
@@ -192,39 +176,50 @@ class PackedInt8Network {
   }
 
  private:
+  friend class detail::ArenaLstmState<PackedInt8Network>;
   template <typename T>
   T* at(std::size_t offset) const { return reinterpret_cast<T*>(base_ + offset); }
-  bool has_layer(std::size_t layer) const { return bound() && layer < spec_.num_layers && layer < kMaxLayers; }
   float* state_h(std::size_t layer) const { return at<float>(plan_.layers[layer].h); }
   float* state_c(std::size_t layer) const { return at<float>(plan_.layers[layer].c); }
 
   // gates[r] = bias[r] + scale_ih[r] s_a sum_k w_ih[r][k] a_k + scale_hh[r] s_b sum_k w_hh[r][k] b_k,
   // a and b the layer input and h as int16 with their scales s_a and s_b: the two exact integer
   // sums panel by panel, then one pass of float arithmetic in a fixed order (the same on every
-  // instruction set: products, then one fused multiply-add, then the bias).
+  // instruction set: products, then one fused multiply-add, then the bias). The panels are
+  // independent, so as in PackedNetwork they run last to first every other step: a step starts
+  // on the panels the previous one read last, still in L1.
   void gate_sums(std::size_t layer, const float* input, std::size_t in, std::size_t hidden, float* gates) const {
     const detail::PackedInt8Plan::Layer& regions = plan_.layers[layer];
     std::uint8_t* activations = at<std::uint8_t>(plan_.activations);
-    const detail::QuantizedActivations a = detail::activation_segment(activations, widest_, 0);
-    const detail::QuantizedActivations b = detail::activation_segment(activations, widest_, 1);
+    detail::Int8PanelOperands p;
+    p.a = detail::activation_segment(activations, widest_, 0);
+    p.b = detail::activation_segment(activations, widest_, 1);
     const std::size_t in_padded = detail::int8_padded(in), hidden_padded = detail::int8_padded(hidden);
-    const float scale_a = detail::quantize_activations(input, in, in_padded, detail::activation_limit(in_padded), a);
-    const float scale_b =
-        detail::quantize_activations(state_h(layer), hidden, hidden_padded, detail::activation_limit(hidden_padded), b);
+    p.s_a = detail::quantize_activations(input, in, in_padded, detail::activation_limit(in_padded), p.a);
+    p.s_b = detail::quantize_activations(state_h(layer), hidden, hidden_padded, detail::activation_limit(hidden_padded), p.b);
+    p.groups_a = in_padded / detail::kInt8Group;
+    p.groups_b = hidden_padded / detail::kInt8Group;
     const std::size_t rows = detail::packed_rows(hidden), vectors = rows / detail::kPanelVector;
+    const std::size_t panels = detail::int8_panel_count(vectors);
     const std::int8_t* weights = at<std::int8_t>(regions.weights);
     const std::int32_t* row_sums = at<std::int32_t>(regions.row_sums);
+    const float* scales = at<float>(regions.scales);
+    const float* bias = at<float>(regions.bias);
     std::int32_t* sums = at<std::int32_t>(plan_.sums);
-    for (std::size_t p = 0, first = 0; p < detail::int8_panel_count(vectors); ++p) {
-      const std::size_t v = detail::int8_panel_vectors(vectors, p);
-      const std::int8_t* panel = weights + first * (in_padded + hidden_padded);
-      detail::panel_int8_sums_any(v, panel, in_padded / detail::kInt8Group, a, row_sums + first, sums + first);
-      detail::panel_int8_sums_any(v, panel + 16 * v * in_padded, hidden_padded / detail::kInt8Group, b,
-                                  row_sums + rows + first, sums + rows + first);
-      first += 16 * v;
+    std::size_t first = backwards_ ? rows : 0;
+    for (std::size_t i = 0; i < panels; ++i) {
+      const std::size_t panel = backwards_ ? panels - 1 - i : i;
+      const std::size_t v = detail::int8_panel_vectors(vectors, panel);
+      if (backwards_) first -= detail::kPanelVector * v;
+      p.weights = weights + first * (in_padded + hidden_padded);
+      p.row_sums_a = row_sums + first;
+      p.row_sums_b = row_sums + rows + first;
+      p.scale_a = scales + first;
+      p.scale_b = scales + rows + first;
+      p.bias = bias + first;
+      detail::panel_int8_gates_any(v, p, sums, gates + first);
+      if (!backwards_) first += detail::kPanelVector * v;
     }
-    detail::combine_int8_sums(rows, sums, sums + rows, at<float>(regions.scales), at<float>(regions.scales) + rows,
-                              scale_a, scale_b, at<float>(regions.bias), gates);
   }
 
   // Packs one layer: int8 panels (zero rows and columns as padding), each row's weight sums per
@@ -271,6 +266,7 @@ class PackedInt8Network {
   detail::PackedInt8Plan plan_{};
   std::uint8_t* base_ = nullptr;
   std::size_t widest_ = 0;
+  bool backwards_ = false;  // the panels' order in the next step (see gate_sums)
 };
 
 }  // namespace edgelstm

@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "activations.h"
+#include "arena_state.h"
 #include "kernels.h"
 #include "lstm_cell.h"
 #include "network.h"
@@ -180,7 +181,7 @@ constexpr std::size_t packed_inference_bytes(const LstmSpec& spec) {
   return validate_spec(spec) == Status::kOk ? detail::plan_packed(spec).total_bytes : 0;
 }
 
-class PackedNetwork {
+class PackedNetwork : public detail::ArenaLstmState<PackedNetwork> {
  public:
   // Binds to `arena` (packed_inference_bytes(spec) bytes on a kPackedAlignment boundary), packs
   // `parameters` (parameter_count(spec) values in Network::parameters() order; they must not lie
@@ -223,30 +224,6 @@ class PackedNetwork {
   const LstmSpec& spec() const { return spec_; }
   std::size_t bytes_used() const { return plan_.total_bytes; }
 
-  // h = c = 0 in every layer.
-  void reset_state() {
-    if (!bound()) return;
-    for (std::size_t layer = 0; layer < spec_.num_layers; ++layer) {
-      fill(state_h(layer), spec_.hidden(layer), 0.0f);
-      fill(state_c(layer), spec_.hidden(layer), 0.0f);
-    }
-  }
-  // h and c of `layer`; empty for a layer the spec does not have (or an unbound network).
-  Span<const float> hidden_state(std::size_t layer) const {
-    return has_layer(layer) ? Span<const float>(state_h(layer), spec_.hidden(layer)) : Span<const float>();
-  }
-  Span<const float> cell_state(std::size_t layer) const {
-    return has_layer(layer) ? Span<const float>(state_c(layer), spec_.hidden(layer)) : Span<const float>();
-  }
-  Status set_state(std::size_t layer, Span<const float> h, Span<const float> c) {
-    if (!bound()) return Status::kNotBound;
-    if (!has_layer(layer)) return Status::kInvalidArgument;
-    if (h.size() != spec_.hidden(layer) || c.size() != spec_.hidden(layer)) return Status::kInvalidArgument;
-    copy(h.data(), h.size(), state_h(layer));
-    copy(c.data(), c.size(), state_c(layer));
-    return Status::kOk;
-  }
-
   // One streaming time step, as Network::step: a non-finite input is refused before it reaches
   // the state.
   Status step(Span<const float> x, Span<float> y) {
@@ -282,7 +259,7 @@ class PackedNetwork {
   }
 
  private:
-  bool has_layer(std::size_t layer) const { return bound() && layer < spec_.num_layers && layer < kMaxLayers; }
+  friend class detail::ArenaLstmState<PackedNetwork>;
   float* at(std::size_t offset) const { return reinterpret_cast<float*>(base_ + offset); }
   float* state_h(std::size_t layer) const { return at(plan_.layers[layer].xh) + spec_.layer_input(layer); }
   float* state_c(std::size_t layer) const { return at(plan_.layers[layer].c); }
