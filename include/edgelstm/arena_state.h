@@ -1,9 +1,10 @@
 // The recurrent-state accessors of the host inference networks that keep each layer's float h and
-// c in their own arena (PackedNetwork, PackedInt8Network), written once. A CRTP base: no virtual
-// calls, no extra data; every accessor compiles to what each class wrote by hand.
+// c in their own arena (PackedNetwork, PackedInt8Network), their forward over a window and their
+// dense head, written once. A CRTP base: no virtual calls, no extra data; every accessor compiles
+// to what each class wrote by hand.
 //
-// Derived provides bound(), spec(), and float* state_h(layer) / state_c(layer) (which may be
-// private: Derived then names ArenaLstmState<Derived> a friend).
+// Derived provides bound(), spec(), step(x, y), and float* state_h(layer) / state_c(layer) (which
+// may be private: Derived then names ArenaLstmState<Derived> a friend).
 #pragma once
 
 #include <cstddef>
@@ -12,6 +13,7 @@
 #include "span.h"
 #include "spec.h"
 #include "status.h"
+#include "window.h"
 
 namespace edgelstm {
 namespace detail {
@@ -45,7 +47,19 @@ class ArenaLstmState {
     return Status::kOk;
   }
 
+  // A whole window (x holds steps * input_size values), as Network::forward: y receives the last
+  // step's output, or every step's for OutputMode::kEveryStep.
+  Status forward(Span<const float> x, Span<float> y) {
+    if (!self().bound()) return Status::kNotBound;
+    return forward_window(self().spec(), x, y, [this](Span<const float> x_t, Span<float> y_t) { return self().step(x_t, y_t); });
+  }
+
  protected:
+  // y = bias + W h_top of the dense head stored as O x H_top weights, then O biases.
+  static void dense_head(const float* head, std::size_t out, std::size_t top, const float* h_top, float* y) {
+    copy(head + out * top, out, y);
+    matvec_accumulate(head, out, top, h_top, y);
+  }
   bool has_layer(std::size_t layer) const {
     return self().bound() && layer < self().spec().num_layers && layer < kMaxLayers;
   }

@@ -163,16 +163,8 @@ class PackedInt8Network : public detail::ArenaLstmState<PackedInt8Network> {
       input = state_h(l);
     }
     backwards_ = !backwards_;
-    const std::size_t top = spec_.top_hidden(), out = spec_.output_size;
-    const float* head = at<float>(plan_.head);
-    copy(head + out * top, out, y.data());
-    matvec_accumulate(head, out, top, input, y.data());
+    dense_head(at<float>(plan_.head), spec_.output_size, spec_.top_hidden(), input, y.data());
     return Status::kOk;
-  }
-
-  Status forward(Span<const float> x, Span<float> y) {
-    if (!bound()) return Status::kNotBound;
-    return detail::forward_window(spec_, x, y, [this](Span<const float> x_t, Span<float> y_t) { return step(x_t, y_t); });
   }
 
  private:

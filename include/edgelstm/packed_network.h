@@ -244,18 +244,8 @@ class PackedNetwork : public detail::ArenaLstmState<PackedNetwork> {
       input = h;
     }
     backwards_ = !backwards_;
-    const std::size_t top = spec_.top_hidden(), out = spec_.output_size;
-    const float* head = at(plan_.head);
-    copy(head + out * top, out, y.data());
-    matvec_accumulate(head, out, top, input, y.data());
+    dense_head(at(plan_.head), spec_.output_size, spec_.top_hidden(), input, y.data());
     return Status::kOk;
-  }
-
-  // A whole window (x holds steps * input_size values), as Network::forward: y receives the last
-  // step's output, or every step's for OutputMode::kEveryStep.
-  Status forward(Span<const float> x, Span<float> y) {
-    if (!bound()) return Status::kNotBound;
-    return detail::forward_window(spec_, x, y, [this](Span<const float> x_t, Span<float> y_t) { return step(x_t, y_t); });
   }
 
  private:
