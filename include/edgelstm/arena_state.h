@@ -9,6 +9,7 @@
 
 #include <cstddef>
 
+#include "activations.h"
 #include "kernels.h"
 #include "span.h"
 #include "spec.h"
@@ -55,6 +56,13 @@ class ArenaLstmState {
   }
 
  protected:
+  // A step's arguments: kNotBound, kInvalidArgument for sizes other than the spec's, kNonFinite
+  // for a NaN or Inf input (refused before it reaches the state), else kOk.
+  Status check_step(Span<const float> x, Span<float> y) const {
+    if (!self().bound()) return Status::kNotBound;
+    if (x.size() != self().spec().input_size || y.size() != self().spec().output_size) return Status::kInvalidArgument;
+    return all_finite(x.data(), x.size()) ? Status::kOk : Status::kNonFinite;
+  }
   // y = bias + W h_top of the dense head stored as O x H_top weights, then O biases.
   static void dense_head(const float* head, std::size_t out, std::size_t top, const float* h_top, float* y) {
     copy(head + out * top, out, y);

@@ -151,9 +151,7 @@ class PackedInt8Network : public detail::ArenaLstmState<PackedInt8Network> {
 
   // One streaming time step, as HybridNetwork::step.
   Status step(Span<const float> x, Span<float> y) {
-    if (!bound()) return Status::kNotBound;
-    if (x.size() != spec_.input_size || y.size() != spec_.output_size) return Status::kInvalidArgument;
-    if (!all_finite(x.data(), x.size())) return Status::kNonFinite;
+    EDGELSTM_TRY(check_step(x, y));
     const float* input = x.data();
     float* gates = at<float>(plan_.gates);
     for (std::size_t l = 0; l < spec_.num_layers; ++l) {

@@ -227,9 +227,7 @@ class PackedNetwork : public detail::ArenaLstmState<PackedNetwork> {
   // One streaming time step, as Network::step: a non-finite input is refused before it reaches
   // the state.
   Status step(Span<const float> x, Span<float> y) {
-    if (!bound()) return Status::kNotBound;
-    if (x.size() != spec_.input_size || y.size() != spec_.output_size) return Status::kInvalidArgument;
-    if (!all_finite(x.data(), x.size())) return Status::kNonFinite;
+    EDGELSTM_TRY(check_step(x, y));
     float* gates = at(plan_.gates);
     const float* input = x.data();
     for (std::size_t layer = 0; layer < spec_.num_layers; ++layer) {
