@@ -231,7 +231,8 @@ class BatchTrainer {
         for (std::size_t b = 0; b < count; ++b) {
           for (std::size_t r = 0; r < rows; ++r) z[b * rows + r] = bias_ih[r] + bias_hh[r];
         }
-        gemm(GemmOperand{a_t, cols, false}, count, at(cache.weights_t), rows, cols, rows, z, rows, true);
+        // h_{-1} = 0: the first step's product needs only the input columns.
+        gemm(GemmOperand{a_t, cols, false}, count, at(cache.weights_t), rows, t == 0 ? in : cols, rows, z, rows, true);
         for (std::size_t b = 0; b < count; ++b) {
           float* h_next = a_t + batch_ * cols + b * cols + in;  // h_t: the h part of step t + 1's inputs
           lstm_cell_finish(hidden, z + b * rows, c + (t * batch_ + b) * hidden, c + ((t + 1) * batch_ + b) * hidden,
@@ -324,18 +325,30 @@ class BatchTrainer {
           lstm_cell_backward(hidden, dh, dc_next + b * hidden, dz + b * rows, at(cache.c) + (t * batch_ + b) * hidden,
                              at(cache.tanh_c) + (t * batch_ + b) * hidden);
         }
-        // dh_{t-1} = dz W_hh for every window at once; below: dx_t = dz W_ih.
-        gemm(GemmOperand{dz, rows, false}, count, w_hh, hidden, rows, hidden, dh_next, hidden, false);
+        // dh_{t-1} = dz W_hh for every window at once (not at t = 0: the windows start from a
+        // zero state, whose gradient nothing reads); below: dx_t = dz W_ih.
+        if (t > 0) gemm(GemmOperand{dz, rows, false}, count, w_hh, hidden, rows, hidden, dh_next, hidden, false);
         if (below != nullptr) gemm(GemmOperand{dz, rows, false}, count, w_ih, in, rows, in, below + t * batch_ * in, in, false);
       }
-      // Weight gradients over every window and step: dW^T = inputs^T dz (one product with
-      // depth steps * count), then written out row-major; db_ih = db_hh = column sums of dz.
+      // Weight gradients over every window and step: dW^T = inputs^T dz, then written out
+      // row-major; db_ih = db_hh = column sums of dz. The rows of W_hh skip step 0 (h_{-1} = 0).
+      // With a full batch the steps' rows lie back to back: one product of depth steps * batch
+      // for the input rows and one of (steps - 1) * batch for the recurrent rows, so each sum
+      // stays in registers over every step instead of going through memory once per step.
       float* grad = gradients + layer_offsets[l];
       float* grad_t = at(cache.weight_grad_t);
-      fill(grad_t, cols * rows, 0.0f);
-      for (std::size_t t = 0; t < steps; ++t) {
-        gemm(GemmOperand{at(cache.inputs) + t * batch_ * cols, cols, true}, cols, at(cache.gates) + t * batch_ * rows, rows,
-             count, rows, grad_t, rows, true);
+      const float* inputs = at(cache.inputs);
+      const float* dz_all = at(cache.gates);
+      if (count == batch_) {
+        gemm(GemmOperand{inputs, cols, true}, in, dz_all, rows, steps * count, rows, grad_t, rows, false);
+        gemm(GemmOperand{inputs + count * cols + in, cols, true}, hidden, dz_all + count * rows, rows, (steps - 1) * count,
+             rows, grad_t + in * rows, rows, false);
+      } else {
+        fill(grad_t, cols * rows, 0.0f);
+        for (std::size_t t = 0; t < steps; ++t) {
+          gemm(GemmOperand{inputs + t * batch_ * cols, cols, true}, t == 0 ? in : cols, dz_all + t * batch_ * rows, rows,
+               count, rows, grad_t, rows, true);
+        }
       }
       float* grad_hh = grad + rows * in;
       for (std::size_t r = 0; r < rows; ++r) {
