@@ -297,12 +297,26 @@ class BasicNetwork {
         fill(c, hidden, T(0));
       }
       const LstmLayerWeights<T> weights = layer_weights(layer);
-      for (std::size_t t = 0; t < window; ++t) {
+      std::size_t t = 0;
+#if EDGELSTM_HAVE_AVX2_FMA
+      // From a zero state the first step's W_hh h_{-1} is zero: on hosts it is skipped (one of
+      // the window's passes over W_hh). Microcontroller builds keep the one loop below, so the
+      // instruction counts of their cost tables stay what they were.
+      if (start == WindowStart::kZeroState) {
+        T* gates = at(cache.gates);
+        lstm_gate_preactivations(weights.weight_ih, weights.weight_hh, weights.bias_ih, weights.bias_hh, 4 * hidden,
+                                 weights.input, 0, layer_input_at(layer, 0), h, gates);
+        lstm_cell_finish(hidden, gates, c, c + hidden, at(cache.tanh_c), h + hidden);
+        t = 1;
+      }
+#endif
+      for (; t < window; ++t) {
         lstm_cell_forward(weights, layer_input_at(layer, t), h + t * hidden, c + t * hidden,
                           at(cache.gates) + t * 4 * hidden, c + (t + 1) * hidden,
                           at(cache.tanh_c) + t * hidden, h + (t + 1) * hidden);
       }
     }
+    zero_start_ = start == WindowStart::kZeroState;
     const std::size_t top = spec_.num_layers - 1, top_hidden = spec_.top_hidden();
     const std::size_t first_output_step = window - spec_.output_steps();
     for (std::size_t s = 0; s < spec_.output_steps(); ++s) {
@@ -461,6 +475,7 @@ class BasicNetwork {
   std::uint8_t* base_ = nullptr;
   const T* weights_ = nullptr;   // what forward reads: in the arena, or in place (flash)
   T* mutable_weights_ = nullptr; // the same when they are in the arena, null when read-only
+  bool zero_start_ = false;  // the cached window started from h = c = 0 (forward_train)
   double beta1_power_ = 1;  // beta1^t and beta2^t after t committed Adam updates
   double beta2_power_ = 1;
 };
@@ -522,7 +537,16 @@ void BasicNetwork<T>::backward() {
     T* grad_bias_hh = grad_bias_ih + rows;
     outer_product_sum(at(cache.gates), rows, layer_input_at(layer, 0), input, window, rows, input,
                       grad);
+#if EDGELSTM_HAVE_AVX2_FMA
+    // From a zero state h_{-1} = 0 adds nothing to dW_hh: on hosts step 0 is left out.
+    if (zero_start_) {
+      outer_product_sum(at(cache.gates) + rows, rows, at(cache.h) + hidden, hidden, window - 1, rows, hidden, grad_hh);
+    } else {
+      outer_product_sum(at(cache.gates), rows, at(cache.h), hidden, window, rows, hidden, grad_hh);
+    }
+#else
     outer_product_sum(at(cache.gates), rows, at(cache.h), hidden, window, rows, hidden, grad_hh);
+#endif
     row_sum(at(cache.gates), rows, window, rows, grad_bias_ih);
     copy(grad_bias_ih, rows, grad_bias_hh);
 
