@@ -316,7 +316,9 @@ class BasicNetwork {
                           at(cache.tanh_c) + t * hidden, h + (t + 1) * hidden);
       }
     }
+#if EDGELSTM_HAVE_AVX2_FMA
     zero_start_ = start == WindowStart::kZeroState;
+#endif
     const std::size_t top = spec_.num_layers - 1, top_hidden = spec_.top_hidden();
     const std::size_t first_output_step = window - spec_.output_steps();
     for (std::size_t s = 0; s < spec_.output_steps(); ++s) {
@@ -475,7 +477,9 @@ class BasicNetwork {
   std::uint8_t* base_ = nullptr;
   const T* weights_ = nullptr;   // what forward reads: in the arena, or in place (flash)
   T* mutable_weights_ = nullptr; // the same when they are in the arena, null when read-only
-  bool zero_start_ = false;  // the cached window started from h = c = 0 (forward_train)
+#if EDGELSTM_HAVE_AVX2_FMA
+  bool zero_start_ = false;  // the cached window started from h = c = 0 (forward_train; hosts only)
+#endif
   double beta1_power_ = 1;  // beta1^t and beta2^t after t committed Adam updates
   double beta2_power_ = 1;
 };
