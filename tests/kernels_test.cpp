@@ -76,15 +76,17 @@ EDGELSTM_TEST(Kernels, EveryMatvecVariantMatchesDoubleReference) {
 // Shapes that reach every path: rows not a multiple of the 4- or 8-row blocks, column tails,
 // no tail, narrow matrices (cols < 8: the narrow AVX2 kernel or the portable loops), cols 8..15
 // (AVX2 but not AVX-512), windows longer than the outer product's blocks of steps, no steps at all
-// (zeros), and row strides wider than the rows (the cached window's layout).
+// (zeros), row strides wider than the rows (the cached window's layout), and more than 128 columns
+// (the AVX-512 W^T v kernel's blocks of 8 vectors, then a remainder).
 EDGELSTM_TEST(Kernels, TransposedAndOuterProductMatchDoubleReference) {
   struct Shape {
     std::size_t rows, cols, steps, a_stride, b_stride;
   };
   const Shape shapes[] = {{37, 29, 5, 37, 29},  {37, 29, 13, 40, 34}, {16, 16, 8, 16, 16}, {21, 7, 17, 21, 7},
                           {19, 1, 6, 19, 1},    {19, 1, 6, 23, 4},    {9, 103, 9, 9, 103}, {11, 12, 7, 14, 17},
-                          {13, 3, 4, 16, 8},    {37, 29, 0, 37, 29},  {21, 7, 0, 21, 7},   {9, 3, 0, 9, 3}};
-  static float w[37 * 103], v[37], y[103], a[17 * 40], b[17 * 103], g[37 * 103 + 1];
+                          {13, 3, 4, 16, 8},    {37, 29, 0, 37, 29},  {21, 7, 0, 21, 7},   {9, 3, 0, 9, 3},
+                          {3, 140, 2, 3, 140}};
+  static float w[37 * 103], v[37], y[140], a[17 * 40], b[17 * 103], g[37 * 103 + 1];
   for (const Shape& shape : shapes) {
     const std::size_t rows = shape.rows, cols = shape.cols, steps = shape.steps;
     edgelstm::test::fill_uniform(w, rows * cols, 1, 1.0f);
