@@ -28,6 +28,24 @@ struct Bound {
   }
 };
 
+// `storage` from its first kPackedAlignment boundary on: the packed networks' arena.
+edgelstm::Span<std::uint8_t> packed_arena(std::vector<std::uint8_t>& storage) {
+  const std::size_t skip = (edgelstm::kPackedAlignment - reinterpret_cast<std::uintptr_t>(storage.data()) % edgelstm::kPackedAlignment) %
+                           edgelstm::kPackedAlignment;
+  return edgelstm::Span<std::uint8_t>(storage.data() + skip, storage.size() - skip);
+}
+
+// One inference step of a one-input network per iteration, the input alternating in sign.
+template <typename Net>
+void time_steps(benchmark::State& state, Net& net) {
+  float x[1] = {0.3f}, y[1];
+  for (auto _ : state) {
+    if (net.step(x, y) != edgelstm::Status::kOk) std::abort();
+    benchmark::DoNotOptimize(y[0]);
+    x[0] = -x[0];
+  }
+}
+
 void train_step(benchmark::State& state) {
   Bound bound(static_cast<int>(state.range(0)));
   const float x[6] = {0.1f, -0.2f, 0.3f, 0.5f, -0.1f, 0.2f};
@@ -40,29 +58,17 @@ void train_step(benchmark::State& state) {
 
 void infer_step(benchmark::State& state) {
   Bound bound(static_cast<int>(state.range(0)));
-  float x[1] = {0.3f}, y[1];
-  for (auto _ : state) {
-    if (bound.net.step(x, y) != edgelstm::Status::kOk) std::abort();
-    benchmark::DoNotOptimize(y[0]);
-    x[0] = -x[0];
-  }
+  time_steps(state, bound.net);
 }
 
 void infer_step_packed(benchmark::State& state) {
   Bound bound(static_cast<int>(state.range(0)));
   std::vector<std::uint8_t> storage(edgelstm::packed_inference_bytes(bound.net.spec()) + edgelstm::kPackedAlignment);
-  const std::size_t skip = (edgelstm::kPackedAlignment - reinterpret_cast<std::uintptr_t>(storage.data()) % edgelstm::kPackedAlignment) %
-                           edgelstm::kPackedAlignment;
   edgelstm::PackedNetwork packed;
-  if (packed.bind(bound.net, edgelstm::Span<std::uint8_t>(storage.data() + skip, storage.size() - skip)) != edgelstm::Status::kOk) {
+  if (packed.bind(bound.net, packed_arena(storage)) != edgelstm::Status::kOk) {
     std::abort();
   }
-  float x[1] = {0.3f}, y[1];
-  for (auto _ : state) {
-    if (packed.step(x, y) != edgelstm::Status::kOk) std::abort();
-    benchmark::DoNotOptimize(y[0]);
-    x[0] = -x[0];
-  }
+  time_steps(state, packed);
 }
 
 // The same step on the int8 host path (PackedInt8Network), from the network's weights quantized
@@ -92,19 +98,12 @@ void infer_step_int8(benchmark::State& state) {
   s += 1;
   const edgelstm::QuantizedMatrix head = quantize(bound.net.head_weight().data(), 1, hidden);
   std::vector<std::uint8_t> storage(edgelstm::packed_int8_inference_bytes(spec) + edgelstm::kPackedAlignment);
-  const std::size_t skip = (edgelstm::kPackedAlignment - reinterpret_cast<std::uintptr_t>(storage.data()) % edgelstm::kPackedAlignment) %
-                           edgelstm::kPackedAlignment;
   edgelstm::PackedInt8Network packed;
   if (packed.bind(spec, edgelstm::Span<const edgelstm::HybridLayer>(&layer, 1), head, bound.net.head_bias().data(),
-                  edgelstm::Span<std::uint8_t>(storage.data() + skip, storage.size() - skip)) != edgelstm::Status::kOk) {
+                  packed_arena(storage)) != edgelstm::Status::kOk) {
     std::abort();
   }
-  float x[1] = {0.3f}, y[1];
-  for (auto _ : state) {
-    if (packed.step(x, y) != edgelstm::Status::kOk) std::abort();
-    benchmark::DoNotOptimize(y[0]);
-    x[0] = -x[0];
-  }
+  time_steps(state, packed);
 }
 
 // Minibatch training (BatchTrainer): one SGD step on B windows of the shape (input, H, window),
