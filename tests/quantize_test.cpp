@@ -52,6 +52,45 @@ EDGELSTM_TEST(Quantize, RoundTripErrorIsAtMostHalfAStep) {
   EXPECT_TRUE(nonzero > static_cast<int>(cols / 2));
 }
 
+// Weights at the ends of the float range (a model file's values dequantized, a sum of two biases
+// that overflows) quantize to scales whose q_max * scale is still finite: the dequantized matrix
+// never holds an Inf, and the file saved with these scales loads again.
+EDGELSTM_TEST(Quantize, ExtremeWeightsDequantizeToFiniteValues) {
+  const float largest = 3.40282347e38f;  // FLT_MAX
+  const std::size_t rows = 3, cols = 5;
+  for (WeightFormat format : kFormats) {
+    for (ScaleGranularity granularity : kGranularities) {
+      for (std::size_t k = 0; k < rows * cols; ++k) g_w[k] = (k % 2 == 0 ? 1.0f : -1.0f) * (k % 3 == 0 ? largest : 2.5e38f);
+      edgelstm::quantize_matrix(g_w, rows, cols, format, granularity, g_q, g_scales);
+      const QuantizedMatrix m{format, granularity, g_q, g_scales, rows, cols};
+      bool finite = true;
+      double worst = 0;
+      for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t k = 0; k < cols; ++k) {
+          const float dequantized = static_cast<float>(m.value(r, k)) * m.scale(r);
+          finite = finite && dequantized - dequantized == 0.0f;
+          worst = std::fmax(worst, std::fabs(static_cast<double>(dequantized) - g_w[r * cols + k]) / m.scale(r));
+        }
+      }
+      EXPECT_TRUE(finite);
+      EXPECT_LE(worst, 0.5 + 1e-4);  // still within half a step of every weight
+      for (std::size_t k = 0; k < rows * cols; ++k) g_w[k] = (k % 2 == 0 ? 1.0f : -1.0f) * largest;
+      edgelstm::fake_quantize_matrix(g_w, rows, cols, format, granularity);
+      for (std::size_t k = 0; k < rows * cols; ++k) finite = finite && g_w[k] - g_w[k] == 0.0f;
+      EXPECT_TRUE(finite);
+    }
+  }
+  // bias_ih + bias_hh overflows to Inf: the int16 sum saturates at the largest finite value.
+  float bias_ih[2] = {largest, -largest}, bias_hh[2] = {largest, -largest}, scale = 0.0f;
+  edgelstm::quantize_fused_bias(bias_ih, bias_hh, 2, g_q, &scale);
+  const QuantizedMatrix bias{WeightFormat::kInt16, ScaleGranularity::kTensor, g_q, &scale, 2, 1};
+  const float high = static_cast<float>(bias.value(0, 0)) * scale, low = static_cast<float>(bias.value(1, 0)) * scale;
+  EXPECT_TRUE(high - high == 0.0f && low - low == 0.0f);
+  EXPECT_TRUE(high > 3.4e38f && low < -3.4e38f);
+  edgelstm::fake_quantize_fused_bias(bias_ih, bias_hh, 2);
+  EXPECT_TRUE(bias_ih[0] > 3.4e38f && bias_ih[0] - bias_ih[0] == 0.0f && bias_hh[0] == 0.0f);
+}
+
 EDGELSTM_TEST(Quantize, HybridKernelEqualsTheDequantizedMatrix) {
   const std::size_t rows = 40, cols = 33;
   edgelstm::test::fill_uniform(g_w, rows * cols, 2, 1.0f);

@@ -64,12 +64,18 @@ struct QuantizedMatrix {
 };
 
 // The scale of `count` weights: max|w| / qmax, or 1 when all are zero (then every q is 0).
-// (Weights so small that the scale would be subnormal count as zeros: 1 / scale must stay finite.)
+// (Weights so small that the scale would be subnormal count as zeros: 1 / scale must stay finite.
+// At the other end the scale stays below FLT_MAX / qmax, so that qmax * scale, the largest
+// dequantized weight, is finite: a weight at FLT_MAX, or an Inf from a sum of biases that
+// overflowed, saturates at the largest finite value.)
 inline float quantization_scale(const float* w, std::size_t count, WeightFormat format) {
   float largest = 0.0f;
   for (std::size_t k = 0; k < count; ++k) largest = std::fabs(w[k]) > largest ? std::fabs(w[k]) : largest;
-  const float scale = largest / static_cast<float>(quantization_max(format));
-  return scale >= 1.17549435e-38f ? scale : 1.0f;  // FLT_MIN; also catches a NaN maximum
+  const float qmax = static_cast<float>(quantization_max(format));
+  const float scale = largest / qmax;
+  if (!(scale >= 1.17549435e-38f)) return 1.0f;  // FLT_MIN; also catches a NaN maximum
+  const float highest = 3.40282347e38f / qmax * 0.99999988f;  // FLT_MAX / qmax, one step down: qmax * it is finite
+  return scale < highest ? scale : highest;
 }
 
 // q = clamp(round(w * inverse_scale), -qmax, qmax), as a float (exact for every format); a NaN

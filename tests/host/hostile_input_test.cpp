@@ -180,6 +180,28 @@ TEST(ModelLoader, RefusesWhatTheCrcCannotCatch) {
   std::remove(path.c_str());
 }
 
+// What loads must save and load again, also at the ends of the float range: a quantized model whose
+// weights reach FLT_MAX (a file's int16 value times its scale can) once quantized again to a scale
+// whose largest dequantized value overflowed to Inf, and the file it saved was refused as holding a
+// NaN or Inf (found by fuzz.model_loader).
+TEST(ModelLoader, AQuantizedModelAtTheEndsOfTheFloatRangeLoadsAgain) {
+  for (const auto format : {edgelstm::WeightFormat::kInt16, edgelstm::WeightFormat::kInt8, edgelstm::WeightFormat::kInt4}) {
+    ModelFile model = small_forecaster();
+    model.format = format;
+    model.parameters[0] = 3.40282347e38f;
+    model.parameters[1] = -3.4e38f;
+    model.parameters[model.parameters.size() - 2] = 3.40282347e38f;  // in the head
+    const std::vector<std::uint8_t> bytes = serialize_model(model);
+    ModelFile loaded;
+    EXPECT_EQ(error_of([&] { loaded = parse_model(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "m"); }), "");
+    ASSERT_EQ(loaded.parameters.size(), model.parameters.size());
+    EXPECT_GT(loaded.parameters[0], 3.4e38f);
+    EXPECT_TRUE(std::isfinite(loaded.parameters[0]));
+    const std::vector<std::uint8_t> again = serialize_model(loaded);
+    EXPECT_EQ(error_of([&] { (void)parse_model(std::string_view(reinterpret_cast<const char*>(again.data()), again.size()), "again"); }), "");
+  }
+}
+
 TEST(OutputFile, AFailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
   const std::string directory = temp_path("output_file");
   ASSERT_EQ(mkdir(directory.c_str(), 0700), 0);
