@@ -8,6 +8,7 @@
 
 #include "edgelstm/edgelstm.h"
 #include "support/micro_test.h"
+#include "support/packed_specs.h"
 #include "support/test_util.h"
 
 namespace {
@@ -30,22 +31,15 @@ alignas(16) std::uint8_t g_hybrid_state[8192];
 std::uint8_t g_weights[kFloatKiB * 256];
 float g_scales[4096];
 
-// Four layers whose gate rows make panels of 5, 4, 4 (H = 50), 1 (H = 1), 6 (H = 24) and 3 (H = 12)
-// vectors, a 3-feature input (one group, padded) and hidden widths that are not multiples of 4.
-const edgelstm::LstmSpec kOddSpec = [] {
-  auto spec = edgelstm::make_spec(3, 50, 4, 2, 5, edgelstm::Task::kRegression, edgelstm::OutputMode::kEveryStep);
-  spec.hidden_size[1] = 1;
-  spec.hidden_size[2] = 24;
-  spec.hidden_size[3] = 12;
-  return spec;
-}();
+// Panels of 6, 5, 4, 3 and 1 vectors with padding rows (tests/support/packed_specs.h).
+const edgelstm::LstmSpec kOddSpec = edgelstm::test::odd_panel_spec();
+using edgelstm::test::kPaperSpec;
 // tests/CMakeLists.txt compiles this file once for the AVX-VNNI variant (edgelstm_avx_vnni_compile_check).
 #if defined(EDGELSTM_EXPECT_AVX_VNNI)
 static_assert(EDGELSTM_HAVE_AVX_VNNI && !EDGELSTM_HAVE_AVX512_VNNI, "this build was meant to compile the AVX-VNNI kernel");
 #endif
 
 const edgelstm::LstmSpec kForecasterSpec = edgelstm::make_spec(7, 32, 1, 1, 12);
-constexpr edgelstm::LstmSpec kPaperSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
 
 // A seeded float network and its int8 copy (HybridLayers into g_weights / g_scales).
 struct Quantized {

@@ -9,6 +9,7 @@
 
 #include "edgelstm/edgelstm.h"
 #include "support/micro_test.h"
+#include "support/packed_specs.h"
 #include "support/test_util.h"
 
 namespace {
@@ -24,23 +25,15 @@ alignas(64) std::uint8_t g_network_arena[kArenaKiB * 1024];
 alignas(64) std::uint8_t g_packed_arena[kArenaKiB * 1024];
 alignas(64) std::uint8_t g_double_arena[2 * kArenaKiB * 1024];
 
-// Four layers whose gate rows split into panels of 6, 5, 4, 3 and 1 vectors of 16 rows (kSmallSpec
-// below has the 2) and need padding rows: H = 50 -> 208 rows in panels of 5, 4, 4 vectors;
-// H = 1 -> 16 rows (1); H = 24 -> 96 (6); H = 12 -> 48 (3).
-const edgelstm::LstmSpec kOddSpec = [] {
-  auto spec = edgelstm::make_spec(3, 50, 4, 2, 5, edgelstm::Task::kRegression, edgelstm::OutputMode::kEveryStep);
-  spec.hidden_size[1] = 1;
-  spec.hidden_size[2] = 24;
-  spec.hidden_size[3] = 12;
-  return spec;
-}();
+// Panels of 6, 5, 4, 3 and 1 vectors with padding rows (tests/support/packed_specs.h).
+const edgelstm::LstmSpec kOddSpec = edgelstm::test::odd_panel_spec();
+using edgelstm::test::kPaperSpec;
 // Two layers with panels of 2 vectors (H = 7: 28 rows -> 32) and 1 (H = 3), a 2-feature input.
 const edgelstm::LstmSpec kSmallSpec = [] {
   auto spec = edgelstm::make_spec(2, 7, 2, 1, 4);
   spec.hidden_size[1] = 3;
   return spec;
 }();
-constexpr edgelstm::LstmSpec kPaperSpec = edgelstm::make_spec(1, 100, 1, 1, 6);
 
 // core.PackedWithoutAvx512 runs this file built with -mno-avx512f and EDGELSTM_EXPECT_AVX2_PANELS: it
 // must really run the AVX2 panels.
