@@ -236,11 +236,8 @@ class BatchTrainer {
         // h_{-1} = 0: the first step's product needs only the input columns.
         gemm(GemmOperand{a_t, cols, false}, count, at(cache.weights_t), rows, t == 0 ? in : cols, rows, z, rows, false,
              at(cache.bias_sum));
-        for (std::size_t b = 0; b < count; ++b) {
-          float* h_next = a_t + batch_ * cols + b * cols + in;  // h_t: the h part of step t + 1's inputs
-          lstm_cell_finish(hidden, z + b * rows, c + (t * batch_ + b) * hidden, c + ((t + 1) * batch_ + b) * hidden,
-                           at(cache.tanh_c) + (t * batch_ + b) * hidden, h_next);
-        }
+        cell_finish(hidden, count, z, c + t * batch_ * hidden, c + (t + 1) * batch_ * hidden,
+                    at(cache.tanh_c) + t * batch_ * hidden, a_t + batch_ * cols + in, cols);
       }
       p += lstm_layer_parameter_count(in, hidden);
     }
@@ -370,6 +367,29 @@ class BatchTrainer {
         }
       }
       copy(grad_bias_ih, rows, grad_bias_hh);
+    }
+  }
+
+  // The cell update of `count` windows: lstm_cell_finish of each (gates 4H apart; c_prev, c_out and
+  // tanh_c_out H apart; h_out, the h part of the next step's inputs, h_stride apart). With AVX-512
+  // the units left over a multiple of 16 go several windows to a vector.
+  static void cell_finish(std::size_t hidden, std::size_t count, float* gates, const float* c_prev, float* c_out,
+                          float* tanh_c_out, float* h_out, std::size_t h_stride) {
+    const std::size_t rows = 4 * hidden;
+#if EDGELSTM_HAVE_AVX512F
+    const std::size_t whole = hidden / 16 * 16;
+    if (hidden - whole <= 8) {
+      for (std::size_t b = 0; b < count; ++b) {
+        detail::lstm_cell_finish_lanes<detail::Avx512Lanes>(hidden, gates + b * rows, c_prev + b * hidden, c_out + b * hidden,
+                                                            tanh_c_out + b * hidden, h_out + b * h_stride, whole);
+      }
+      detail::lstm_cell_finish_leftovers_avx512(hidden, count, gates, rows, c_prev, c_out, tanh_c_out, h_out, h_stride);
+      return;
+    }
+#endif
+    for (std::size_t b = 0; b < count; ++b) {
+      lstm_cell_finish(hidden, gates + b * rows, c_prev + b * hidden, c_out + b * hidden, tanh_c_out + b * hidden,
+                       h_out + b * h_stride);
     }
   }
 
