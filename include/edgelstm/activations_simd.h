@@ -166,19 +166,71 @@ inline void cell_block(std::size_t hidden, std::size_t j, typename L::Mask m, fl
   L::store(h_out + j, m, L::mul(oj, tanh_c));
 }
 
+#if EDGELSTM_HAVE_AVX512F
+// The units a multiple of 16 leaves over (hidden % 16 of them, the same units of every window) of
+// `count` windows of a minibatch, whose gates lie gate_stride floats apart, c_prev, c_out and
+// tanh_c_out `hidden` apart and h_out h_stride apart: as many windows' leftovers share one vector
+// as fit (H = 100: four windows' units 96..99), each window's lanes loaded and stored under its
+// own mask, so the activations run on whole vectors instead of one mostly masked vector per
+// window. Each lane computes what cell_block computes for it, bit for bit.
+inline void lstm_cell_finish_leftovers_avx512(std::size_t hidden, std::size_t count, float* gates, std::size_t gate_stride,
+                                              const float* c_prev, float* c_out, float* tanh_c_out, float* h_out,
+                                              std::size_t h_stride) {
+  using L = Avx512Lanes;
+  const std::size_t first = hidden / 16 * 16, left = hidden - first;
+  if (left == 0) return;
+  const std::size_t per_vector = 16 / left;
+  for (std::size_t b0 = 0; b0 < count; b0 += per_vector) {
+    const std::size_t windows = count - b0 < per_vector ? count - b0 : per_vector;
+    // Lanes [q * left, (q + 1) * left) belong to window b0 + q, units first..hidden - 1: the
+    // pointer for window q's loads and stores is shifted back by q * left lanes.
+    L::Mask masks[16];
+    std::ptrdiff_t shift[16];
+    for (std::size_t q = 0; q < windows; ++q) {
+      masks[q] = static_cast<L::Mask>(((1u << left) - 1u) << (q * left));
+      shift[q] = static_cast<std::ptrdiff_t>(first) - static_cast<std::ptrdiff_t>(q * left);
+    }
+    const auto load = [&](const float* base, std::size_t stride) {
+      __m512 v = _mm512_setzero_ps();
+      for (std::size_t q = 0; q < windows; ++q) v = _mm512_mask_loadu_ps(v, masks[q], base + (b0 + q) * stride + shift[q]);
+      return v;
+    };
+    const auto store = [&](float* base, std::size_t stride, __m512 v) {
+      for (std::size_t q = 0; q < windows; ++q) _mm512_mask_storeu_ps(base + (b0 + q) * stride + shift[q], masks[q], v);
+    };
+    const __m512 ij = sigmoid_lanes<L>(load(gates, gate_stride));
+    const __m512 fj = sigmoid_lanes<L>(load(gates + hidden, gate_stride));
+    const __m512 gj = tanh_lanes<L>(load(gates + 2 * hidden, gate_stride));
+    const __m512 oj = sigmoid_lanes<L>(load(gates + 3 * hidden, gate_stride));
+    store(gates, gate_stride, ij);
+    store(gates + hidden, gate_stride, fj);
+    store(gates + 2 * hidden, gate_stride, gj);
+    store(gates + 3 * hidden, gate_stride, oj);
+    const __m512 cj = L::fmadd(fj, load(c_prev, hidden), L::mul(ij, gj));
+    store(c_out, hidden, cj);
+    const __m512 tanh_c = tanh_lanes<L>(cj);
+    store(tanh_c_out, hidden, tanh_c);
+    store(h_out, h_stride, L::mul(oj, tanh_c));
+  }
+}
+#endif
+
 // lstm_cell_finish for float on the vector unit (see lstm_cell.h for the contract). Two blocks of
 // units per iteration: each block's activations are long chains of dependent operations, and two
 // independent ones side by side keep the vector units busier.
+// `units` (default: all) limits the pass to the first whole vectors' units when the caller does the
+// leftover units itself (lstm_cell_finish_leftovers_avx512).
 template <typename L>
 inline void lstm_cell_finish_lanes(std::size_t hidden, float* gates, const float* c_prev, float* c_out,
-                                   float* tanh_c_out, float* h_out) {
+                                   float* tanh_c_out, float* h_out, std::size_t units = ~std::size_t{0}) {
   const typename L::Mask full = L::mask(L::kWidth);
+  const std::size_t end = units < hidden ? units : hidden;
   std::size_t j = 0;
-  for (; j + 2 * L::kWidth <= hidden; j += 2 * L::kWidth) {
+  for (; j + 2 * L::kWidth <= end; j += 2 * L::kWidth) {
     cell_block<L>(hidden, j, full, gates, c_prev, c_out, tanh_c_out, h_out);
     cell_block<L>(hidden, j + L::kWidth, full, gates, c_prev, c_out, tanh_c_out, h_out);
   }
-  for (; j < hidden; j += L::kWidth) cell_block<L>(hidden, j, L::mask(hidden - j), gates, c_prev, c_out, tanh_c_out, h_out);
+  for (; j < end; j += L::kWidth) cell_block<L>(hidden, j, L::mask(end - j), gates, c_prev, c_out, tanh_c_out, h_out);
 }
 
 }  // namespace detail

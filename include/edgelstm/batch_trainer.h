@@ -39,6 +39,7 @@ namespace detail {
 struct BatchPlan {
   struct Layer {
     std::size_t weights_t = 0;  // K x 4H: [W_ih | W_hh] transposed (K = input + H)
+    std::size_t bias_sum = 0;   // 4H: b_ih + b_hh
     std::size_t inputs = 0;     // (T + 1) x B x K: [x_t | h_{t-1}] of every window; the last h_{T-1}
     std::size_t c = 0;          // (T + 1) x B x H: c_{t-1}
     std::size_t gates = 0;      // T x B x 4H: activations, then dLoss/dz
@@ -67,6 +68,7 @@ constexpr BatchPlan plan_batch(const LstmSpec& spec, std::size_t batch) {
   for (std::size_t l = 0; l < spec.num_layers; ++l) {
     const std::size_t hidden = spec.hidden(l), cols = spec.layer_input(l) + hidden, rows = 4 * hidden;
     plan.layers[l].weights_t = take(cols * rows);
+    plan.layers[l].bias_sum = take(rows);
     plan.layers[l].inputs = take((steps + 1) * batch * cols);
     plan.layers[l].c = take((steps + 1) * batch * hidden);
     plan.layers[l].gates = take(steps * batch * rows);
@@ -186,19 +188,23 @@ class BatchTrainer {
     return Status::kOk;
   }
 
-  // Copies [W_ih | W_hh] of every layer, transposed, for the forward products.
+  // Copies the parameters of every layer into what the forward products read: [W_ih | W_hh]
+  // transposed, and b_ih + b_hh, the gates' starting value.
   void transpose_weights() {
     const LstmSpec& spec = network_->spec();
     const float* p = network_->parameters().data();
     for (std::size_t l = 0; l < spec.num_layers; ++l) {
+      const detail::BatchPlan::Layer& layer = plan_.layers[l];
       const std::size_t in = spec.layer_input(l), hidden = spec.hidden(l), rows = 4 * hidden;
-      float* t = at(plan_.layers[l].weights_t);
+      float* t = at(layer.weights_t);
       const float* w_ih = p;
       const float* w_hh = p + rows * in;
-      for (std::size_t r = 0; r < rows; ++r) {
-        for (std::size_t k = 0; k < in; ++k) t[k * rows + r] = w_ih[r * in + k];
-        for (std::size_t k = 0; k < hidden; ++k) t[(in + k) * rows + r] = w_hh[r * hidden + k];
-      }
+      const float* bias_ih = w_hh + rows * hidden;
+      const float* bias_hh = bias_ih + rows;
+      transpose(w_ih, in, rows, in, t, rows);
+      transpose(w_hh, hidden, rows, hidden, t + in * rows, rows);
+      float* bias_sum = at(layer.bias_sum);
+      for (std::size_t r = 0; r < rows; ++r) bias_sum[r] = bias_ih[r] + bias_hh[r];
       p += lstm_layer_parameter_count(in, hidden);
     }
   }
@@ -210,8 +216,6 @@ class BatchTrainer {
     for (std::size_t l = 0; l < spec.num_layers; ++l) {
       const detail::BatchPlan::Layer& cache = plan_.layers[l];
       const std::size_t in = spec.layer_input(l), hidden = spec.hidden(l), rows = 4 * hidden, cols = in + hidden;
-      const float* bias_ih = p + rows * cols;
-      const float* bias_hh = bias_ih + rows;
       float* inputs = at(cache.inputs);
       float* c = at(cache.c);
       for (std::size_t b = 0; b < count; ++b) {
@@ -228,16 +232,12 @@ class BatchTrainer {
           copy(source, in, a_t + b * cols);
         }
         float* z = at(cache.gates) + t * batch_ * rows;
-        for (std::size_t b = 0; b < count; ++b) {
-          for (std::size_t r = 0; r < rows; ++r) z[b * rows + r] = bias_ih[r] + bias_hh[r];
-        }
+        // z = b_ih + b_hh + [x_t | h_{t-1}] [W_ih | W_hh]^T, the biases as the sums' starting value;
         // h_{-1} = 0: the first step's product needs only the input columns.
-        gemm(GemmOperand{a_t, cols, false}, count, at(cache.weights_t), rows, t == 0 ? in : cols, rows, z, rows, true);
-        for (std::size_t b = 0; b < count; ++b) {
-          float* h_next = a_t + batch_ * cols + b * cols + in;  // h_t: the h part of step t + 1's inputs
-          lstm_cell_finish(hidden, z + b * rows, c + (t * batch_ + b) * hidden, c + ((t + 1) * batch_ + b) * hidden,
-                           at(cache.tanh_c) + (t * batch_ + b) * hidden, h_next);
-        }
+        gemm(GemmOperand{a_t, cols, false}, count, at(cache.weights_t), rows, t == 0 ? in : cols, rows, z, rows, false,
+             at(cache.bias_sum));
+        cell_finish(hidden, count, z, c + t * batch_ * hidden, c + (t + 1) * batch_ * hidden,
+                    at(cache.tanh_c) + t * batch_ * hidden, a_t + batch_ * cols + in, cols);
       }
       p += lstm_layer_parameter_count(in, hidden);
     }
@@ -327,7 +327,7 @@ class BatchTrainer {
         }
         // dh_{t-1} = dz W_hh for every window at once (not at t = 0: the windows start from a
         // zero state, whose gradient nothing reads); below: dx_t = dz W_ih.
-        if (t > 0) gemm(GemmOperand{dz, rows, false}, count, w_hh, hidden, rows, hidden, dh_next, hidden, false);
+        if (t > 0) dz_times_w_hh(dz, count, w_hh, at(cache.weights_t) + in * rows, hidden, dh_next);
         if (below != nullptr) gemm(GemmOperand{dz, rows, false}, count, w_ih, in, rows, in, below + t * batch_ * in, in, false);
       }
       // Weight gradients over every window and step: dW^T = inputs^T dz, then written out
@@ -351,21 +351,61 @@ class BatchTrainer {
         }
       }
       float* grad_hh = grad + rows * in;
-      for (std::size_t r = 0; r < rows; ++r) {
-        for (std::size_t k = 0; k < in; ++k) grad[r * in + k] = grad_t[k * rows + r];
-        for (std::size_t k = 0; k < hidden; ++k) grad_hh[r * hidden + k] = grad_t[(in + k) * rows + r];
-      }
+      transpose(grad_t, rows, in, rows, grad, in);
+      transpose(grad_t + in * rows, rows, hidden, rows, grad_hh, hidden);
       float* grad_bias_ih = grad_hh + rows * hidden;
       float* grad_bias_hh = grad_bias_ih + rows;
-      fill(grad_bias_ih, rows, 0.0f);
-      for (std::size_t t = 0; t < steps; ++t) {
-        for (std::size_t b = 0; b < count; ++b) {
-          const float* dz = at(cache.gates) + (t * batch_ + b) * rows;
-          for (std::size_t r = 0; r < rows; ++r) grad_bias_ih[r] += dz[r];
+      if (count == batch_) {
+        column_sums(dz_all, rows, steps * count, rows, grad_bias_ih);  // every step's rows back to back
+      } else {
+        fill(grad_bias_ih, rows, 0.0f);
+        for (std::size_t t = 0; t < steps; ++t) {
+          for (std::size_t b = 0; b < count; ++b) {
+            const float* dz = dz_all + (t * batch_ + b) * rows;
+            for (std::size_t r = 0; r < rows; ++r) grad_bias_ih[r] += dz[r];
+          }
         }
       }
       copy(grad_bias_ih, rows, grad_bias_hh);
     }
+  }
+
+  // The cell update of `count` windows: lstm_cell_finish of each (gates 4H apart; c_prev, c_out and
+  // tanh_c_out H apart; h_out, the h part of the next step's inputs, h_stride apart). With AVX-512
+  // the units left over a multiple of 16 go several windows to a vector.
+  static void cell_finish(std::size_t hidden, std::size_t count, float* gates, const float* c_prev, float* c_out,
+                          float* tanh_c_out, float* h_out, std::size_t h_stride) {
+    const std::size_t rows = 4 * hidden;
+#if EDGELSTM_HAVE_AVX512F
+    const std::size_t whole = hidden / 16 * 16;
+    if (hidden - whole <= 8) {
+      for (std::size_t b = 0; b < count; ++b) {
+        detail::lstm_cell_finish_lanes<detail::Avx512Lanes>(hidden, gates + b * rows, c_prev + b * hidden, c_out + b * hidden,
+                                                            tanh_c_out + b * hidden, h_out + b * h_stride, whole);
+      }
+      detail::lstm_cell_finish_leftovers_avx512(hidden, count, gates, rows, c_prev, c_out, tanh_c_out, h_out, h_stride);
+      return;
+    }
+#endif
+    for (std::size_t b = 0; b < count; ++b) {
+      lstm_cell_finish(hidden, gates + b * rows, c_prev + b * hidden, c_out + b * hidden, tanh_c_out + b * hidden,
+                       h_out + b * h_stride);
+    }
+  }
+
+  // dh = dz W_hh for `count` windows (dz: count x 4H, W_hh: 4H x H, dh: count x H). With AVX-512,
+  // when H leaves a few units over a multiple of 16 (H = 100: 96 + 4), those units' columns are
+  // dot products of dz's rows with the columns of W_hh, which the transposed copy (w_hh_t: H x 4H)
+  // holds as rows: the products' kernel would spend a whole vector on them.
+  static void dz_times_w_hh(const float* dz, std::size_t count, const float* w_hh, const float* w_hh_t, std::size_t hidden,
+                            float* dh) {
+    const std::size_t rows = 4 * hidden, full = EDGELSTM_HAVE_AVX512F ? hidden / 16 * 16 : hidden;
+    if (full == hidden || full == 0 || hidden - full > 8) {
+      gemm(GemmOperand{dz, rows, false}, count, w_hh, hidden, rows, hidden, dh, hidden, false);
+      return;
+    }
+    gemm(GemmOperand{dz, rows, false}, count, w_hh, hidden, rows, full, dh, hidden, false);
+    gemm_dots(dz, rows, count, w_hh_t + full * rows, rows, hidden - full, rows, dh + full, hidden);
   }
 
   Network* network_ = nullptr;
