@@ -4,13 +4,13 @@
 #include <sstream>
 #include <vector>
 
-#include "host/csv_reader.h"
+#include "host/input_error.h"
 
 namespace edgelstm::distributed {
 namespace {
 
 [[noreturn]] void refuse(const std::string& text, const std::string& why) {
-  throw host::InputError("--partition '" + text + "': " + why);
+  throw host::InputError("--partition " + host::excerpt(text) + ": " + why);
 }
 
 std::vector<long> numbers(const std::string& text, const std::string& list) {
@@ -18,9 +18,11 @@ std::vector<long> numbers(const std::string& text, const std::string& list) {
   std::stringstream stream(list);
   std::string item;
   while (std::getline(stream, item, ',')) {
-    char* end = nullptr;
-    const long value = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || value < 0) refuse(text, "expected non-negative integers, found '" + item + "'");
+    // Digits only (strtol alone would take " 2", "+2" and "2 "), at most 9 of them: no overflow.
+    if (item.empty() || item.size() > 9 || item.find_first_not_of("0123456789") != std::string::npos) {
+      refuse(text, "expected non-negative integers, found " + host::excerpt(item));
+    }
+    const long value = std::strtol(item.c_str(), nullptr, 10);
     values.push_back(value);
   }
   return values;
@@ -69,6 +71,8 @@ Partition parse_partition(const std::string& text, const LstmSpec& spec) {
 
 std::string partition_text(const Partition& partition) {
   if (partition.kind == PartitionKind::kHiddenSplit) return "split:" + std::to_string(partition.nodes);
+  // One node: "pipeline:1" (its list of first layers, "pipeline:0", would read as zero nodes).
+  if (partition.nodes == 1) return "pipeline:1";
   std::string text = "pipeline:";
   for (std::size_t k = 0; k < partition.nodes; ++k) text += (k ? "," : "") + std::to_string(partition.first_layer[k]);
   return text;

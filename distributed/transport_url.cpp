@@ -4,19 +4,32 @@
 
 #include "distributed/mqtt_transport.h"
 #include "distributed/udp_transport.h"
-#include "host/csv_reader.h"
+#include "host/input_error.h"
 
 namespace edgelstm::distributed {
 namespace {
 
+// The URL as a message may quote it: the password of USER:PASSWORD@ replaced by ***, at most
+// host::kExcerptBytes of it (a command line can hold megabytes).
+std::string shown(const std::string& text) {
+  std::string masked = text;
+  const std::size_t scheme_end = masked.find("://"), at = masked.rfind('@');
+  if (scheme_end != std::string::npos && at != std::string::npos && at > scheme_end) {
+    const std::size_t colon = masked.find(':', scheme_end + 3);
+    if (colon != std::string::npos && colon < at) masked.replace(colon + 1, at - colon - 1, "***");
+  }
+  return host::excerpt(masked);
+}
+
 [[noreturn]] void refuse(const std::string& text, const std::string& why) {
-  throw host::InputError("--transport '" + text + "': " + why);
+  throw host::InputError("--transport " + shown(text) + ": " + why);
 }
 
 int parse_port(const std::string& text, const std::string& port) {
-  char* end = nullptr;
-  const long value = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || value < 1 || value > 65535) refuse(text, "expected a port 1..65535, found '" + port + "'");
+  // Digits only (strtol alone would take " 80", "+80" and "80 "), at most 5 of them.
+  const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+  const long value = digits ? std::strtol(port.c_str(), nullptr, 10) : 0;
+  if (value < 1 || value > 65535) refuse(text, "expected a port 1..65535, found " + host::excerpt(port));
   return static_cast<int>(value);
 }
 
@@ -47,7 +60,7 @@ TransportUrl parse_transport_url(const std::string& text) {
     }
     if ((scheme == "mqtts") != !url.ca_file.empty()) refuse(text, "mqtts:// needs ?ca=FILE (and mqtt:// takes none)");
   } else {
-    refuse(text, "unknown scheme '" + scheme + "' (udp or mqtt)");
+    refuse(text, "unknown scheme " + host::excerpt(scheme) + " (udp, mqtt or mqtts)");
   }
   const std::size_t colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0) refuse(text, "expected HOST:PORT");
