@@ -83,6 +83,17 @@ edgelstm::Status bind_int8(const edgelstm::LstmSpec& spec, const Quantized& q, e
                   edgelstm::Span<std::uint8_t>(arena, kKiB * 1024));
 }
 
+// The run-to-run tests' shape (host: the paper's H = 100, five panels of five vectors;
+// microcontrollers: the forecaster's H = 32, two panels of four), its int8 weights from `seed` in
+// *q, and two networks bound to them, each in an arena of its own.
+const edgelstm::LstmSpec kRunToRunSpec = EDGELSTM_SCALAR_CORE ? kForecasterSpec : kPaperSpec;
+edgelstm::Status bind_two(std::uint64_t seed, Quantized* q, edgelstm::PackedInt8Network& a,
+                          edgelstm::PackedInt8Network& b) {
+  EDGELSTM_TRY(make_quantized(kRunToRunSpec, ScaleGranularity::kRow, seed, q));
+  EDGELSTM_TRY(bind_int8(kRunToRunSpec, *q, a));
+  return bind_int8(kRunToRunSpec, *q, b, g_second_arena);
+}
+
 // Over a long stream the int8 host path stays with HybridNetwork: the int16 activations change the
 // outputs by about 1e-5 (relative to the outputs' scale), where the int8 weights themselves change
 // them against float by 1e-2; the limit is 1e-4, and the int8 path must also stay within 2% of the
@@ -168,12 +179,10 @@ EDGELSTM_TEST(PackedInt8, GateSumsAreExactIntegers) {
 // Two networks bound to the same weights, fed the same stream, agree bit for bit; so does one
 // network run again from a reset state.
 EDGELSTM_TEST(PackedInt8, BitIdenticalRunToRun) {
-  const edgelstm::LstmSpec spec = EDGELSTM_SCALAR_CORE ? kForecasterSpec : kPaperSpec;
+  const edgelstm::LstmSpec spec = kRunToRunSpec;
   Quantized q;
-  ASSERT_OK(make_quantized(spec, ScaleGranularity::kRow, 9, &q));
   edgelstm::PackedInt8Network first, second;
-  ASSERT_OK(bind_int8(spec, q, first));
-  ASSERT_OK(bind_int8(spec, q, second, g_second_arena));
+  ASSERT_OK(bind_two(9, &q, first, second));
   const std::size_t in = spec.input_size;
   float x[7], y1[1], y2[1], y3[200];
   for (std::size_t t = 0; t < 200; ++t) {
@@ -197,13 +206,10 @@ EDGELSTM_TEST(PackedInt8, BitIdenticalRunToRun) {
 // gives the same bits from a reset state; and a network given another's state by set_state
 // continues its stream bit for bit (what set_state refuses, it refuses without a change).
 EDGELSTM_TEST(PackedInt8, PanelOrderAndSetStateChangeNoBit) {
-  // Host: H = 100, five panels of five vectors; microcontrollers: H = 32, two panels of four.
-  const edgelstm::LstmSpec spec = EDGELSTM_SCALAR_CORE ? kForecasterSpec : kPaperSpec;
+  const edgelstm::LstmSpec spec = kRunToRunSpec;
   Quantized q;
-  ASSERT_OK(make_quantized(spec, ScaleGranularity::kRow, 13, &q));
   edgelstm::PackedInt8Network a, b;
-  ASSERT_OK(bind_int8(spec, q, a));
-  ASSERT_OK(bind_int8(spec, q, b, g_second_arena));
+  ASSERT_OK(bind_two(13, &q, a, b));
   const std::size_t in = spec.input_size, hidden = spec.hidden(0);
   float x[7], y_a[1], y_b[1];
   edgelstm::test::fill_uniform(x, in, 31, 1.0f);
