@@ -55,7 +55,7 @@ enum class FrameKind : std::uint8_t {
   kScale = 10,     // training: the global norm and clipping scale, from node 0
   kVote = 11,      // training: whether the node's update stays finite, to node 0
   kDecision = 12,  // training: commit or refuse the window, from node 0
-  kReset = 13,     // recovery: start again from the zero state at a new round, from node 0
+  kReset = 13,     // recovery: start again from the zero state at a later round, from node 0
 };
 inline constexpr std::uint8_t kLastFrameKind = 13;
 

@@ -48,11 +48,11 @@ enum class SessionEventKind : std::uint8_t {
   kPeerJoined,        // a peer answered our greeting
   kPeerLost,          // a peer timed out, or its link ran out of retransmissions (peer, round)
   kPeerBack,          // a lost peer is heard from again (same incarnation)
-  kPeerRestarted,     // a peer came back with a new incarnation (its links start over)
+  kPeerRestarted,     // a peer came back as another incarnation (its links start over)
   kStepDone,          // an inference step ended on this node (node 0: outputs() holds y)
   kWindowDone,        // a training window ended: status kOk (committed) or kNonFinite (refused)
   kRoundAborted,      // the round in flight was abandoned on this node (nothing committed)
-  kReset,             // the cluster restarted from the zero state; `round` is the first new round
+  kReset,             // the cluster restarted from the zero state; `round` is the first round after it
   kPeerInconsistent,  // a peer joined with other training options, encodings or committed windows than
                       // node 0's (another configuration, a stale checkpoint): node 0 stops
   kProtocolError,     // a peer sent a vector the protocol does not allow here (dropped, round reset)
