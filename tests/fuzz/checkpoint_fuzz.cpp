@@ -20,6 +20,7 @@
 
 #include "edgelstm/checkpoint.h"
 #include "edgelstm/crc32.h"
+#include "edgelstm/model_format.h"  // get_u32, put_u32
 
 namespace {
 
@@ -47,17 +48,11 @@ bool same(const Loaded& a, const Loaded& b) {
   return a.status == b.status && (a.status != edgelstm::Status::kOk || (a.sequence == b.sequence && a.payload == b.payload));
 }
 
-std::uint32_t read_u32(const std::uint8_t* p) {
-  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
-         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
-}
-
 // Writes the CRC that makes the slot at `slot` valid, when its size field fits the slot.
 void fix_crc(std::uint8_t* slot, std::size_t capacity) {
-  const std::uint32_t bytes = read_u32(slot + 8);
+  const std::uint32_t bytes = edgelstm::detail::get_u32(slot + 8);
   if (bytes > capacity) return;
-  const std::uint32_t crc = edgelstm::crc32_update(edgelstm::crc32_update(0, slot, 12), slot + 16, bytes);
-  for (int b = 0; b < 4; ++b) slot[12 + b] = static_cast<std::uint8_t>(crc >> (8 * b));
+  edgelstm::detail::put_u32(slot + 12, edgelstm::crc32_update(edgelstm::crc32_update(0, slot, 12), slot + 16, bytes));
 }
 
 }  // namespace
