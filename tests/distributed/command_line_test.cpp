@@ -7,23 +7,14 @@
 
 #include "distributed/partition_text.h"
 #include "distributed/transport_url.h"
-#include "host/input_error.h"
+#include "support/input_error_testing.h"
 
 namespace {
 
 using edgelstm::distributed::parse_partition;
 using edgelstm::distributed::parse_transport_url;
 using edgelstm::distributed::partition_text;
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const edgelstm::host::InputError& error) {
-    return error.what();
-  }
-  return "";
-}
+using edgelstm::test::error_of;
 
 TEST(DistributedCommandLine, PartitionsParseStrictlyAndRoundTrip) {
   auto spec = edgelstm::make_spec(1, 32, 3, 1, 4);

@@ -24,21 +24,13 @@
 #include "host/output_file.h"
 #include "host/settings.h"
 #include "host/statistics.h"
+#include "support/input_error_testing.h"
 
 namespace {
 
 using namespace edgelstm::host;
 
-// The InputError message of `action`, or "" when it throws none.
-template <typename Action>
-std::string error_of(Action action) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  return "";
-}
+using edgelstm::test::error_of;
 
 FeatureConfig features_with_lags(std::vector<int> lags) {
   FeatureConfig features;
