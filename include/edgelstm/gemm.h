@@ -77,8 +77,10 @@ inline void gemm_block_avx512(const GemmOperand& x, std::size_t i0, const float*
   }
 }
 
-// Rows [i0, rows) of C for the column block of kVectors vectors at j0, kRows rows at a time (the
-// last rows in smaller blocks).
+// Rows [i0, rows) of C for the column block of kVectors vectors at j0, kRows rows at a time, then
+// blocks of 4, then one block of the 1 to 3 rows left (rather than one row at a time: each block
+// reads all of Y, which for a weight gradient is every window's dz, 1.5 MB at batch 256 for the
+// forecaster's shape). The blocking does not change any sum.
 template <bool kTransposed, std::size_t kVectors, std::size_t kRows>
 inline void gemm_column_block_avx512(const GemmOperand& x, std::size_t rows, const float* y, std::size_t ldy,
                                      std::size_t depth, std::size_t j0, std::size_t cols, float* c, std::size_t ldc,
@@ -90,7 +92,12 @@ inline void gemm_column_block_avx512(const GemmOperand& x, std::size_t rows, con
   for (; i0 + 4 <= rows; i0 += 4) {
     gemm_block_avx512<kTransposed, 4, kVectors>(x, i0, y, ldy, depth, j0, cols, c, ldc, accumulate, init_row);
   }
-  for (; i0 < rows; ++i0) gemm_block_avx512<kTransposed, 1, kVectors>(x, i0, y, ldy, depth, j0, cols, c, ldc, accumulate, init_row);
+  switch (rows - i0) {
+    case 3: gemm_block_avx512<kTransposed, 3, kVectors>(x, i0, y, ldy, depth, j0, cols, c, ldc, accumulate, init_row); break;
+    case 2: gemm_block_avx512<kTransposed, 2, kVectors>(x, i0, y, ldy, depth, j0, cols, c, ldc, accumulate, init_row); break;
+    case 1: gemm_block_avx512<kTransposed, 1, kVectors>(x, i0, y, ldy, depth, j0, cols, c, ldc, accumulate, init_row); break;
+    default: break;
+  }
 }
 
 // Column blocks of at most 6 vectors, split evenly (128 columns: two of 4, not 6 and 2); each
