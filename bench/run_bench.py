@@ -14,8 +14,9 @@ Cases (single thread, one layer, dense head of 1 output):
   train_batch/I/H/T/B   minibatch training (BatchTrainer): one SGD step on B windows of T steps,
                         I inputs, H units; samples per second against PyTorch's batch of B
 Each side reports the median of 5 repetitions of its CPU time (the measuring thread's, or the
-PyTorch process's with one thread), so that other processes on a shared machine disturb it less;
-the spread (max / min of the repetitions) is printed for both.
+PyTorch process's with one thread); the spread (max / min of the repetitions) is printed for both.
+CPU time does not make a busy machine fair: other processes slow PyTorch's steps more than
+edgelstm's, so the run prints the load average and warns when the machine was not idle.
 
 PyTorch runs in a subprocess with OpenBLAS as its BLAS when libopenblas0-pthread is installed
 (LD_LIBRARY_PATH points at its directory, one thread), else with the system BLAS; the BLAS
@@ -140,9 +141,17 @@ def main():
         import torch  # noqa: F401 (only to fail early with a clear message)
     except ImportError:
         sys.exit("error: the benchmark compares against PyTorch; on Debian 12: sudo apt-get install python3-torch")
+    load_before = os.getloadavg()[0]
     ours, context = edgelstm_times(sys.argv[1])
+    load_between = os.getloadavg()[0]
     theirs, torch_version, blas = torch_times()
-    print(f"{cpu_model()}; load average {os.getloadavg()[0]:.1f} at the start of the PyTorch half")
+    print(f"{cpu_model()}; load average {load_before:.1f} before the run, {load_between:.1f} at the start of the "
+          f"PyTorch half (this run itself adds ~1), {os.cpu_count()} CPUs")
+    if load_before > 0.5 or load_between > 1.5:
+        print("warning: the machine is busy. Other processes slow PyTorch's steps more than edgelstm's "
+              "(on a 2-core machine at load average 8.3, PyTorch's 6 x 100 training step took 1.17 ms against "
+              "0.74-0.79 ms idle, edgelstm's 39 us against 34 us: docs/speed.md), so the ratios below overstate "
+              "edgelstm's lead; run on an idle machine for figures to quote.")
     print(f"edgelstm {sys.argv[1]}: kernels {context.get('edgelstm kernels')}, packed panels "
           f"{context.get('edgelstm packed panels')}, int8 panels {context.get('edgelstm int8 panels')}")
     print(f"PyTorch {torch_version}, 1 thread, BLAS loaded: {', '.join(blas) or 'none found'}")
