@@ -13,14 +13,15 @@
 
 #include "host/csv_reader.h"
 #include "host/data_loading.h"
+#include "host/output_file.h"
 
 namespace edgelstm::host {
 namespace {
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  if (!out) throw InputError(path + ": cannot write");
+// Whole or not at all (a broker started on a half-written ACL would deny or allow the wrong
+// topics); passwords and the ACL readable by their owner only.
+void write_text(const std::string& path, const std::string& text, FileAccess access = FileAccess::kShared) {
+  write_file_atomically(path, text, access);
 }
 
 std::streamoff file_size(const std::string& path) {
@@ -137,11 +138,11 @@ void MosquittoBroker::write_files() {
     acl += "\nuser " + user.name + "\n";
     for (const TopicAccess& topic : user.topics) acl += "topic " + topic.access + " " + topic.pattern + "\n";
   }
-  write_text(password_file_, passwords);
+  write_text(password_file_, passwords, FileAccess::kOwnerOnly);
   if (run_program({"mosquitto_passwd", "-U", password_file_}, options_.directory + "/mosquitto_passwd.log", 30) != 0) {
     throw InputError("broker: mosquitto_passwd could not hash " + password_file_ + " (Debian: apt-get install mosquitto)");
   }
-  write_text(acl_file_, acl);
+  write_text(acl_file_, acl, FileAccess::kOwnerOnly);
   std::string config = "# edgelstm: generated for this run\n";
   if (::geteuid() == 0) config += "user root\n";  // otherwise Mosquitto drops to user 'mosquitto' and cannot read the files
   config += "per_listener_settings false\nallow_anonymous false\n";

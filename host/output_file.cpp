@@ -67,15 +67,15 @@ int create_temporary(const std::string& path, std::string* temporary) {
   return fd;
 }
 
-mode_t file_mode() {  // what open(..., 0644) would give under the current umask
+mode_t file_mode(FileAccess access) {  // what open(..., 0644 or 0600) would give under the current umask
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  return 0644 & ~mask;
+  return (access == FileAccess::kOwnerOnly ? 0600 : 0644) & ~mask;
 }
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, std::string_view content) {
+void write_file_atomically(const std::string& path, std::string_view content, FileAccess access) {
   const PathParts parts = split_path(path);
   if (parts.name.empty()) throw InputError(path + ": expected a file name, found a directory path");
   require_regular_or_absent(path, "cannot write");
@@ -99,7 +99,7 @@ void write_file_atomically(const std::string& path, std::string_view content) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fchmod(fd, file_mode()) != 0 || ::fsync(fd) != 0) fail("cannot flush the file to disk");
+  if (::fchmod(fd, file_mode(access)) != 0 || ::fsync(fd) != 0) fail("cannot flush the file to disk");
   if (::close(fd) != 0) {
     const std::string why = reason();
     ::unlink(temporary.c_str());

@@ -10,13 +10,18 @@
 
 namespace edgelstm::host {
 
+// Who may read a written file: everyone the umask lets (0644 before the umask), or its owner
+// only (0600: passwords, access lists; the file is never readable by others, not even before the
+// rename).
+enum class FileAccess { kShared, kOwnerOnly };
+
 // Writes `content` to `path` atomically: into <path>.tmp-<pid>-<random> in the same directory,
 // flushed to disk, then renamed over `path`, so a crash leaves either the old file or the new
 // one. On failure (full disk, file size limit, no permission) the temporary is removed and
 // InputError names the path and the reason. Temporaries of `path` left by a killed run (their
 // process no longer exists) are removed first; others are never touched. Refuses to replace
 // something that is not a regular file (a directory, a device such as /dev/null, a FIFO).
-void write_file_atomically(const std::string& path, std::string_view content);
+void write_file_atomically(const std::string& path, std::string_view content, FileAccess access = FileAccess::kShared);
 
 // An input of a command, by the option that named it (for messages).
 struct NamedPath {

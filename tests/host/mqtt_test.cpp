@@ -7,11 +7,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <vector>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "host/mosquitto_broker.h"
@@ -134,6 +137,22 @@ TEST(Mqtt, TlsConnectsWithTheRunsCaAndNotWithoutIt) {
   wrong_ca.ca_file = second.ca_file();
   MqttClient untrusted(wrong_ca);
   EXPECT_NE(untrusted.connect(2.0), 0);
+}
+
+// What a broker's directory holds of secrets: the password file (hashed, no password in clear),
+// the ACL and the TLS keys, none readable by anyone but their owner.
+TEST(Mqtt, TheBrokersSecretsAreHashedAndReadableByTheirOwnerOnly) {
+  MosquittoBroker broker(two_meters("secrets", /*tls=*/true));
+  for (const char* name : {"passwords", "acl", "server.key", "ca.key"}) {
+    struct stat file {};
+    const std::string path = broker.directory() + "/" + name;
+    ASSERT_EQ(::stat(path.c_str(), &file), 0) << path;
+    EXPECT_EQ(file.st_mode & 077, 0u) << path << " has mode " << std::oct << (file.st_mode & 0777);
+  }
+  std::ifstream in(broker.directory() + "/passwords");
+  const std::string passwords((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(passwords.find("meter-a:$"), std::string::npos) << passwords;  // name:$id$salt$hash
+  for (const char* password : {"secret-a", "secret-b", "secret-g"}) EXPECT_EQ(passwords.find(password), std::string::npos);
 }
 
 TEST(Mqtt, QueuedMessagesOfAPersistentSessionSurviveABrokerRestart) {
