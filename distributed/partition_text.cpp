@@ -1,7 +1,6 @@
 #include "distributed/partition_text.h"
 
 #include <cstdlib>
-#include <sstream>
 #include <vector>
 
 #include "host/input_error.h"
@@ -15,17 +14,20 @@ namespace {
 
 std::vector<long> numbers(const std::string& text, const std::string& list) {
   std::vector<long> values;
-  std::stringstream stream(list);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
+  if (list.empty()) return values;
+  // Every item between commas, the empty ones too: getline would drop an empty last item and take
+  // "pipeline:0,2," for "pipeline:0,2".
+  for (std::size_t begin = 0;;) {
+    const std::size_t comma = list.find(',', begin);
+    const std::string item = list.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
     // Digits only (strtol alone would take " 2", "+2" and "2 "), at most 9 of them: no overflow.
     if (item.empty() || item.size() > 9 || item.find_first_not_of("0123456789") != std::string::npos) {
       refuse(text, "expected non-negative integers, found " + host::excerpt(item));
     }
-    const long value = std::strtol(item.c_str(), nullptr, 10);
-    values.push_back(value);
+    values.push_back(std::strtol(item.c_str(), nullptr, 10));
+    if (comma == std::string::npos) return values;
+    begin = comma + 1;
   }
-  return values;
 }
 
 }  // namespace
