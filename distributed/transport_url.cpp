@@ -43,6 +43,9 @@ TransportUrl parse_transport_url(const std::string& text) {
   std::string rest = text.substr(scheme_end + 3);
   if (scheme == "udp") {
     url.kind = TransportUrl::Kind::kUdp;
+    // Refused before HOST:PORT is cut at its last ':', which could fall inside a password
+    // ("udp://node0:s3:cret@...") and quote the password's tail as the port.
+    if (rest.find('@') != std::string::npos) refuse(text, "udp:// takes no USER:PASSWORD@");
   } else if (scheme == "mqtt" || scheme == "mqtts") {
     url.kind = TransportUrl::Kind::kMqtt;
     const std::size_t at = rest.rfind('@');
