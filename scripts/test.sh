@@ -2,7 +2,8 @@
 # Sets up (Debian 12 packages), builds and runs every test: the portable host build, the build for
 # this CPU (SIMD kernels), an AddressSanitizer + UndefinedBehaviorSanitizer build, bounded libFuzzer
 # runs of every fuzz target (CSV reader, model file reader, the CLI's model loading, the frames between
-# nodes, COBS framing, the meter's flash checkpoint, the fleet's meter frames; 30 s each with coverage
+# nodes, COBS framing, the meter's flash checkpoint, the fleet's meter frames, the distributed
+# runtime's --partition and --transport values; 30 s each with coverage
 # floors, scripts/fuzz.sh runs them longer), and the core's tests on the emulated microcontrollers
 # (Cortex-M4F, RV32IMC, RV32IMAFC, Xtensa LX106 under QEMU), then checks that the committed
 # instruction counts of the quantization study, of the battery policy and of the fleet's meter are
