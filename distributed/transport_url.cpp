@@ -60,6 +60,7 @@ TransportUrl parse_transport_url(const std::string& text) {
     if (query != std::string::npos) {
       url.ca_file = rest.substr(query + 4);
       rest = rest.substr(0, query);
+      if (url.ca_file.empty()) refuse(text, "?ca= names no file (expected ?ca=FILE, the CA that signed the broker's certificate)");
     }
     if ((scheme == "mqtts") != !url.ca_file.empty()) refuse(text, "mqtts:// needs ?ca=FILE (and mqtt:// takes none)");
   } else {

@@ -68,6 +68,10 @@ TEST(DistributedCommandLine, TransportUrlsParseStrictlyAndNeverEchoAPassword) {
   // tail as the port (found by the distributed_arguments fuzz target).
   EXPECT_EQ(error_of([] { (void)parse_transport_url("udp://node0:s3:cret@127.0.0.1"); }),
             "--transport 'udp://node0:***@127.0.0.1': udp:// takes no USER:PASSWORD@");
+  // An empty ?ca= was taken for no query at all (plain MQTT): a TLS link asked for, silently dropped.
+  EXPECT_EQ(error_of([] { (void)parse_transport_url("mqtt://node0:s3cret@127.0.0.1:1883?ca="); }),
+            "--transport 'mqtt://node0:***@127.0.0.1:1883?ca=': ?ca= names no file (expected ?ca=FILE, the CA that "
+            "signed the broker's certificate)");
   EXPECT_EQ(error_of([] { (void)parse_transport_url("tcp://127.0.0.1:1883"); }),
             "--transport 'tcp://127.0.0.1:1883': unknown scheme 'tcp' (udp, mqtt or mqtts)");
   const std::string huge = "udp://127.0.0.1:" + std::string(1 << 20, '7');
