@@ -16,7 +16,8 @@ Cases (single thread, one layer, dense head of 1 output):
 Each side reports the median of 5 repetitions of its CPU time (the measuring thread's, or the
 PyTorch process's with one thread); the spread (max / min of the repetitions) is printed for both.
 CPU time does not make a busy machine fair: other processes slow PyTorch's steps more than
-edgelstm's, so the run prints the load average and warns when the machine was not idle.
+edgelstm's, so the run prints how many CPUs other processes kept busy before and during each half
+(from /proc/stat) and warns when it was more than a quarter of one.
 
 PyTorch runs in a subprocess with OpenBLAS as its BLAS when libopenblas0-pthread is installed
 (LD_LIBRARY_PATH points at its directory, one thread), else with the system BLAS; the BLAS
@@ -124,6 +125,22 @@ def torch_times():
     return {name: tuple(value) for name, value in result["times"].items()}, result["torch"], result["blas"]
 
 
+def cpu_times(wait=0.0):
+    """The machine's (busy, total) CPU time from /proc/stat, after sleeping `wait` seconds."""
+    time.sleep(wait)
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def other_cores(first, second, own):
+    """CPUs kept busy between two cpu_times() samples, less `own` (this run's own thread)."""
+    busy, total = second[0] - first[0], second[1] - first[1]
+    cpus = os.cpu_count() or 1
+    return max(0.0, busy / total * cpus - own) if total > 0 else 0.0
+
+
 def cpu_model():
     for line in open("/proc/cpuinfo"):
         if line.startswith("model name"):
@@ -141,15 +158,17 @@ def main():
         import torch  # noqa: F401 (only to fail early with a clear message)
     except ImportError:
         sys.exit("error: the benchmark compares against PyTorch; on Debian 12: sudo apt-get install python3-torch")
-    load_before = os.getloadavg()[0]
+    idle_before = other_cores(cpu_times(), cpu_times(1.0), 0)
+    edgelstm_start = cpu_times()
     ours, context = edgelstm_times(sys.argv[1])
-    load_between = os.getloadavg()[0]
+    torch_start = cpu_times()
     theirs, torch_version, blas = torch_times()
-    print(f"{cpu_model()}; load average {load_before:.1f} before the run, {load_between:.1f} at the start of the "
-          f"PyTorch half (this run itself adds ~1), {os.cpu_count()} CPUs")
-    if load_before > 0.5 or load_between > 1.5:
-        print("warning: the machine is busy. Other processes slow PyTorch's steps more than edgelstm's "
-              "(on a 2-core machine at load average 8.3, PyTorch's 6 x 100 training step took 1.17 ms against "
+    others = (other_cores(edgelstm_start, torch_start, 1), other_cores(torch_start, cpu_times(), 1))
+    print(f"{cpu_model()}, {os.cpu_count()} CPUs; other processes kept {idle_before:.2f} CPUs busy in the second "
+          f"before the run, {others[0]:.2f} during the edgelstm half, {others[1]:.2f} during the PyTorch half")
+    if max(idle_before, *others) > 0.25:
+        print("warning: the machine was busy. Other processes slow PyTorch's steps more than edgelstm's (on the "
+              "2-core development machine at load average 8.3, PyTorch's 6 x 100 training step took 1.17 ms against "
               "0.74-0.79 ms idle, edgelstm's 39 us against 34 us: docs/speed.md), so the ratios below overstate "
               "edgelstm's lead; run on an idle machine for figures to quote.")
     print(f"edgelstm {sys.argv[1]}: kernels {context.get('edgelstm kernels')}, packed panels "
