@@ -19,7 +19,8 @@ namespace edgelstm::host {
 namespace {
 
 // Whole or not at all (a broker started on a half-written ACL would deny or allow the wrong
-// topics); passwords and the ACL readable by their owner only.
+// topics); passwords and the ACL readable by their owner only. (The password file is then hashed in
+// place by mosquitto_passwd; a failure there stops the start.)
 void write_text(const std::string& path, const std::string& text, FileAccess access = FileAccess::kShared) {
   write_file_atomically(path, text, access);
 }

@@ -67,10 +67,25 @@ int create_temporary(const std::string& path, std::string* temporary) {
   return fd;
 }
 
-mode_t file_mode(FileAccess access) {  // what open(..., 0644 or 0600) would give under the current umask
+// The process's umask, read from /proc/self/status where Linux gives it (4.7 and later): setting it
+// to read it back would, for that moment, give files other threads create (a fleet's meters) mode
+// 0666.
+mode_t current_umask() {
+  if (std::FILE* status = std::fopen("/proc/self/status", "re")) {
+    char line[256];
+    unsigned mask = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, status) != nullptr) found = std::sscanf(line, "Umask: %o", &mask) == 1;
+    std::fclose(status);
+    if (found) return static_cast<mode_t>(mask);
+  }
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  return (access == FileAccess::kOwnerOnly ? 0600 : 0644) & ~mask;
+  return mask;
+}
+
+mode_t file_mode(FileAccess access) {  // what open(..., 0644 or 0600) would give under the current umask
+  return (access == FileAccess::kOwnerOnly ? 0600 : 0644) & ~current_umask();
 }
 
 }  // namespace

@@ -221,6 +221,26 @@ TEST(OutputFile, AFailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
   rmdir(directory.c_str());
 }
 
+// A written file gets what open(..., 0644) or, owner-only, open(..., 0600) would give under the
+// process's umask, which is read, not set (setting it to read it would race with other threads).
+TEST(OutputFile, FilesTakeTheirModeFromTheUmaskAndOwnerOnlyFilesStayPrivate) {
+  const std::string shared = temp_path("mode_shared.txt"), secret = temp_path("mode_secret.txt");
+  const auto mode_of = [](const std::string& path) {
+    struct stat file {};
+    return ::stat(path.c_str(), &file) == 0 ? static_cast<unsigned>(file.st_mode & 0777) : 01000u;
+  };
+  for (const mode_t mask : {mode_t{022}, mode_t{027}, mode_t{077}, mode_t{002}}) {
+    const mode_t saved = ::umask(mask);
+    write_file_atomically(shared, "x");
+    write_file_atomically(secret, "x", FileAccess::kOwnerOnly);
+    EXPECT_EQ(::umask(saved), mask);  // left as it was
+    EXPECT_EQ(mode_of(shared), 0644u & ~static_cast<unsigned>(mask)) << std::oct << mask;
+    EXPECT_EQ(mode_of(secret), 0600u & ~static_cast<unsigned>(mask)) << std::oct << mask;
+  }
+  std::remove(shared.c_str());
+  std::remove(secret.c_str());
+}
+
 TEST(OutputFile, OutputsThatAreInputsOrCannotBeCreatedAreRefusedUpFront) {
   const std::string data = temp_path("input.csv"), link = temp_path("input_link.csv");
   write_file_atomically(data, "timestamp,demand_mw\n");

@@ -142,7 +142,10 @@ TEST(Mqtt, TlsConnectsWithTheRunsCaAndNotWithoutIt) {
 // What a broker's directory holds of secrets: the password file (hashed, no password in clear),
 // the ACL and the TLS keys, none readable by anyone but their owner.
 TEST(Mqtt, TheBrokersSecretsAreHashedAndReadableByTheirOwnerOnly) {
+  // Under the usual umask 022 (under 077 every file would be owner-only, whatever the broker asks).
+  const mode_t saved_umask = ::umask(022);
   MosquittoBroker broker(two_meters("secrets", /*tls=*/true));
+  ::umask(saved_umask);
   for (const char* name : {"passwords", "acl", "server.key", "ca.key"}) {
     struct stat file {};
     const std::string path = broker.directory() + "/" + name;
