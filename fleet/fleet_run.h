@@ -96,7 +96,8 @@ struct MeterResult {
   std::int64_t id = 0;
   std::vector<float> forecasts;            // [step]: the platform's forecast of that reading, NaN if none
   std::vector<MeterTraffic> traffic_by_day;  // cumulative at the end of each day
-  // readings_sent, summaries_sent: handed to the MQTT client (MeterRecord); `stored` says what arrived.
+  // readings_sent, summaries_sent: handed to the MQTT client (MeterRecord: summaries sent again
+  // included); `stored` says what arrived.
   std::uint64_t readings_logged = 0, readings_sent = 0, readings_resent = 0, summaries_sent = 0;
   std::uint64_t radio_sessions = 0, observe_calls = 0, catch_up_readings = 0, catch_up_mismatches = 0;
   std::uint64_t checkpoints = 0, checkpoint_failures = 0, restores = 0, boots = 0, refused_steps = 0;

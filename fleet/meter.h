@@ -72,8 +72,9 @@ struct MeterRecord {
   std::map<std::uint32_t, float> own_forecasts;      // self-learning: its forecast of x[t], kWh
   std::map<std::uint32_t, float> gateway_forecasts;  // gateway platform: the forecast received for x[t]
   // "sent": handed to the MQTT client for publishing at QoS 1 (queued for the radio), not yet
-  // accepted by the broker; what arrived is counted by the acknowledgements (acknowledgement_ms,
-  // the platform's stored readings), and what was not is sent again (readings_resent).
+  // accepted by the broker. What arrived is measured at the platform (the readings the gateway
+  // stored; acknowledgement_ms, gateway platform with keep_latencies only). Readings sent again go
+  // to readings_resent; summaries sent again count in summaries_sent too.
   std::uint64_t readings_logged = 0, readings_sent = 0, readings_resent = 0, summaries_sent = 0;
   std::uint64_t radio_sessions = 0;      // readings at which the meter transmitted
   std::uint64_t observe_calls = 0;       // forecaster steps (catch-up included)
