@@ -29,6 +29,7 @@ Usage: run_bench.py PATH/TO/edgelstm_core_bench
 """
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -126,17 +127,23 @@ def torch_times():
 
 
 def cpu_times(wait=0.0):
-    """The machine's (busy, total) CPU time from /proc/stat, after sleeping `wait` seconds."""
+    """After sleeping `wait` seconds: the machine's busy and total CPU time from /proc/stat (user,
+    nice, system, idle, iowait, irq, softirq, steal: guest time is already in user), the CPU time of
+    this run's finished child processes (the benchmark binary, the PyTorch worker) and the clock."""
     time.sleep(wait)
     with open("/proc/stat") as stat:
-        fields = [int(value) for value in stat.readline().split()[1:]]
+        fields = [int(value) for value in stat.readline().split()[1:9]]
     idle = fields[3] + fields[4]  # idle, iowait
-    return sum(fields) - idle, sum(fields)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return sum(fields) - idle, sum(fields), children.ru_utime + children.ru_stime, time.monotonic()
 
 
-def other_cores(first, second, own):
-    """CPUs kept busy between two cpu_times() samples, less `own` (this run's own thread)."""
+def other_cores(first, second):
+    """CPUs other processes kept busy between two cpu_times() samples: the machine's busy CPUs less
+    what this run's children used (measured, not assumed to be one whole CPU)."""
     busy, total = second[0] - first[0], second[1] - first[1]
+    wall = second[3] - first[3]
+    own = (second[2] - first[2]) / wall if wall > 0 else 0.0
     cpus = os.cpu_count() or 1
     return max(0.0, busy / total * cpus - own) if total > 0 else 0.0
 
@@ -158,18 +165,18 @@ def main():
         import torch  # noqa: F401 (only to fail early with a clear message)
     except ImportError:
         sys.exit("error: the benchmark compares against PyTorch; on Debian 12: sudo apt-get install python3-torch")
-    idle_before = other_cores(cpu_times(), cpu_times(1.0), 0)
+    idle_before = other_cores(cpu_times(), cpu_times(1.0))
     edgelstm_start = cpu_times()
     ours, context = edgelstm_times(sys.argv[1])
     torch_start = cpu_times()
     theirs, torch_version, blas = torch_times()
-    others = (other_cores(edgelstm_start, torch_start, 1), other_cores(torch_start, cpu_times(), 1))
+    others = (other_cores(edgelstm_start, torch_start), other_cores(torch_start, cpu_times()))
     print(f"{cpu_model()}, {os.cpu_count()} CPUs; other processes kept {idle_before:.2f} CPUs busy in the second "
           f"before the run, {others[0]:.2f} during the edgelstm half, {others[1]:.2f} during the PyTorch half")
     if max(idle_before, *others) > 0.25:
         print("warning: the machine was busy. Other processes slow PyTorch's steps more than edgelstm's (on the "
               "2-core development machine at load average 8.3, PyTorch's 6 x 100 training step took 1.17 ms against "
-              "0.74-0.79 ms idle, edgelstm's 39 us against 34 us: docs/speed.md), so the ratios below overstate "
+              "0.78-0.85 ms idle, edgelstm's 39 us against 33 us: docs/speed.md), so the ratios below overstate "
               "edgelstm's lead; run on an idle machine for figures to quote.")
     print(f"edgelstm {sys.argv[1]}: kernels {context.get('edgelstm kernels')}, packed panels "
           f"{context.get('edgelstm packed panels')}, int8 panels {context.get('edgelstm int8 panels')}")
