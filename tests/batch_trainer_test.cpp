@@ -89,6 +89,46 @@ EDGELSTM_TEST(BatchTrainer, GradientIsTheSumOfTheWindowsOwnGradients) {
   }
 }
 
+#if EDGELSTM_HAVE_AVX512F
+// The products' kernel (gemm.h): each element of C sums over the depth in order, one fused
+// multiply-add per term, whatever the blocking of rows (blocks of up to 12, then 4, then the 1 to 3
+// left) and columns, and however a long depth is sliced (a weight gradient's depth is every step of
+// every window: 512 rows a slice): bit for bit what a loop of fmaf gives. Depths across slice edges,
+// with C starting from zero, from its own values (accumulate) and from a row (the biases).
+float g_gemm_x[1100 * 40], g_gemm_y[1100 * 128], g_gemm_c[40 * 128], g_gemm_start[40 * 128], g_gemm_init[128];
+EDGELSTM_TEST(BatchTrainer, ProductsSumOverTheDepthInOrder) {
+  edgelstm::test::fill_uniform(g_gemm_x, 1100 * 40, 5, 1.0f);
+  edgelstm::test::fill_uniform(g_gemm_y, 1100 * 128, 6, 1.0f);
+  edgelstm::test::fill_uniform(g_gemm_start, 40 * 128, 7, 1.0f);
+  edgelstm::test::fill_uniform(g_gemm_init, 128, 8, 1.0f);
+  std::size_t mismatches = 0, checked = 0;
+  for (const bool transposed : {true, false}) {
+    for (const std::size_t rows : {std::size_t{7}, std::size_t{32}, std::size_t{39}}) {
+      for (const std::size_t cols : {std::size_t{20}, std::size_t{100}, std::size_t{128}}) {
+        for (const std::size_t depth : {std::size_t{1}, std::size_t{511}, std::size_t{513}, std::size_t{1100}}) {
+          for (int start = 0; start < 3; ++start) {  // zero, accumulate, init_row
+            // X: transposed, x(i, k) = X[k * 40 + i]; as rows, x(i, k) = X[i * 1100 + k].
+            const edgelstm::GemmOperand x{g_gemm_x, transposed ? std::size_t{40} : std::size_t{1100}, transposed};
+            std::memcpy(g_gemm_c, g_gemm_start, sizeof g_gemm_c);
+            edgelstm::gemm(x, rows, g_gemm_y, 128, depth, cols, g_gemm_c, 128, start == 1, start == 2 ? g_gemm_init : nullptr);
+            for (std::size_t i = 0; i < rows; ++i) {
+              for (std::size_t j = 0; j < cols; ++j) {
+                float sum = start == 0 ? 0.0f : start == 1 ? g_gemm_start[i * 128 + j] : g_gemm_init[j];
+                for (std::size_t k = 0; k < depth; ++k) sum = std::fmaf(x.at(i, k), g_gemm_y[k * 128 + j], sum);
+                mismatches += std::memcmp(&sum, &g_gemm_c[i * 128 + j], sizeof sum) != 0 ? 1 : 0;
+                ++checked;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(checked > 0);
+  EXPECT_EQ_INT(mismatches, 0);
+}
+#endif
+
 // train_step = compute_gradients + Network::apply_gradients of that sum: a twin network given the
 // same summed gradient ends bit for bit where the trainer's network ends, over several steps.
 EDGELSTM_TEST(BatchTrainer, TrainStepAppliesTheSummedGradientWithTheNetworksOptimizer) {

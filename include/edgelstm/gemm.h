@@ -294,7 +294,19 @@ inline void gemm(const GemmOperand& x, std::size_t rows, const float* y, std::si
                  std::size_t cols, float* c, std::size_t ldc, bool accumulate, const float* init_row = nullptr) {
 #if EDGELSTM_HAVE_AVX512F
   if (x.transposed) {
-    detail::gemm_avx512<true>(x, rows, y, ldy, depth, cols, c, ldc, accumulate, init_row);
+    // A weight gradient's depth is every step of every window (the forecaster's shape at batch 256:
+    // 3,072 rows of dz, 1.5 MB): in slices of kDepthSlice rows, so that every block of C's rows reads
+    // a slice of dz (and of X) that is still in L2 from the block before. C holds the sums between
+    // slices; each element still sums over the depth in order.
+    constexpr std::size_t kDepthSlice = 512;
+    std::size_t k0 = 0;
+    do {
+      const std::size_t slice = depth - k0 < kDepthSlice ? depth - k0 : kDepthSlice;
+      const GemmOperand part{x.data + k0 * x.stride, x.stride, true};
+      detail::gemm_avx512<true>(part, rows, y + k0 * ldy, ldy, slice, cols, c, ldc, k0 == 0 ? accumulate : true,
+                                k0 == 0 ? init_row : nullptr);
+      k0 += slice;
+    } while (k0 < depth);
   } else {
     detail::gemm_avx512<false>(x, rows, y, ldy, depth, cols, c, ldc, accumulate, init_row);
   }
