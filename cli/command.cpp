@@ -14,8 +14,7 @@ void Command::refuse_unless(bool allowed, std::initializer_list<const char*> opt
 CLI::Validator unsigned_integer() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
-        const bool digits = !text.empty() && text.size() <= 20 && text.find_first_not_of("0123456789") == std::string::npos;
-        if (digits && (text.size() < 20 || text <= "18446744073709551615")) return "";
+        if (host::is_decimal(text, 20) && (text.size() < 20 || text <= "18446744073709551615")) return "";
         return "expected a whole number 0 .. 18446744073709551615, found " + host::excerpt(text);
       },
       "UINT64");

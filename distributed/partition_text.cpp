@@ -20,8 +20,7 @@ std::vector<long> numbers(const std::string& text, const std::string& list) {
   for (std::size_t begin = 0;;) {
     const std::size_t comma = list.find(',', begin);
     const std::string item = list.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
-    // Digits only (strtol alone would take " 2", "+2" and "2 "), at most 9 of them: no overflow.
-    if (item.empty() || item.size() > 9 || item.find_first_not_of("0123456789") != std::string::npos) {
+    if (!host::is_decimal(item, 9)) {
       refuse(text, "expected non-negative integers, found " + host::excerpt(item));
     }
     values.push_back(std::strtol(item.c_str(), nullptr, 10));

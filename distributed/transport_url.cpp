@@ -26,9 +26,7 @@ std::string shown(const std::string& text) {
 }
 
 int parse_port(const std::string& text, const std::string& port) {
-  // Digits only (strtol alone would take " 80", "+80" and "80 "), at most 5 of them.
-  const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
-  const long value = digits ? std::strtol(port.c_str(), nullptr, 10) : 0;
+  const long value = host::is_decimal(port, 5) ? std::strtol(port.c_str(), nullptr, 10) : 0;
   if (value < 1 || value > 65535) refuse(text, "expected a port 1..65535, found " + host::excerpt(port));
   return static_cast<int>(value);
 }

@@ -31,7 +31,7 @@ bool parse_meter_topic(const std::string& topic, std::int64_t* meter_id, std::st
     return false;
   }
   const std::string digits = topic.substr(prefix.size(), slash - prefix.size());
-  if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (!host::is_decimal(digits, 18)) return false;
   *meter_id = std::stoll(digits);
   *kind = topic.substr(slash + 1);
   return true;

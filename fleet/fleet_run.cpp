@@ -193,7 +193,7 @@ FleetData load_fleet_data(const std::string& path, std::size_t meters) {
   std::vector<host::ColumnRequest> columns;
   FleetData data;
   for (std::size_t k = 1; k < names.size(); ++k) {
-    if (names[k].empty() || names[k].size() > 9 || names[k].find_first_not_of("0123456789") != std::string::npos) {
+    if (!host::is_decimal(names[k], 9)) {
       throw host::InputError(path + ":1: column " + std::to_string(k + 1) + " '" + names[k] +
                              "' is not a meter id (digits, at most 9)");
     }

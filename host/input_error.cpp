@@ -26,6 +26,10 @@ std::size_t utf8_sequence(std::string_view text, std::size_t at) {
 
 }  // namespace
 
+bool is_decimal(std::string_view text, std::size_t max_digits) {
+  return !text.empty() && text.size() <= max_digits && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 std::string excerpt(std::string_view text, std::size_t max_bytes) {
   std::string shown = "'";
   std::size_t k = 0;

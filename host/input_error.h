@@ -21,4 +21,9 @@ class InputError : public std::runtime_error {
 inline constexpr std::size_t kExcerptBytes = 80;
 std::string excerpt(std::string_view text, std::size_t max_bytes = kExcerptBytes);
 
+// `text` is 1 to max_digits decimal digits and nothing else (no sign, space or suffix: strtol and
+// stoll alone would take " 2", "+2" and "2 "); a bound of 18 digits or fewer keeps the value within
+// a long long. Signed values: parse_integer (host/settings.h).
+bool is_decimal(std::string_view text, std::size_t max_digits);
+
 }  // namespace edgelstm::host
