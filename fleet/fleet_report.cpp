@@ -48,9 +48,12 @@ MeterCosts read_meter_costs(const std::string& path) {
     if (line.empty() || line[0] == '#' || line.rfind("target,", 0) == 0) continue;
     std::stringstream fields(line);
     std::string target, kind, value;
+    // The count at most 18 digits: stoll would throw out_of_range past a long long (it did: a
+    // 23-digit count aborted the command).
     if (!std::getline(fields, target, ',') || !std::getline(fields, kind, ',') || !std::getline(fields, value) ||
-        value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
-      throw host::InputError(path + ":" + std::to_string(number) + ": expected target,kind,value, found '" + line + "'");
+        !host::is_decimal(value, 18)) {
+      throw host::InputError(path + ":" + std::to_string(number) +
+                             ": expected target,kind,value (a count of at most 18 digits), found " + host::excerpt(line));
     }
     costs[{target, kind}] = std::stoll(value);
   }

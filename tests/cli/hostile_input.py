@@ -499,6 +499,12 @@ def FleetRefusesBadInputBeforeStarting(ctx):
     ctx.run(fleet + ["--report", ctx.path("r"), "--work-dir", ctx.path("file")],
             message="--work-dir " + ctx.path("file") + ": exists and is not a directory")
     expect(read(ctx.path("file")) == b"not a directory\n", "the file changed")
+    # A count past a long long in --meter-costs aborted the command (stoll's out_of_range).
+    with open(ctx.path("costs.csv"), "w") as f:
+        f.write("target,kind,value\nesp32,step,99999999999999999999999\n")
+    ctx.run(fleet + ["--report", ctx.path("r"), "--meter-costs", ctx.path("costs.csv")],
+            message="costs.csv:2: expected target,kind,value (a count of at most 18 digits), found "
+                    "'esp32,step,99999999999999999999999'")
     bad = with_reading(data, ctx.path("bad.csv"), 300, "10006664", "nan")
     ctx.run(["fleet", "--data", bad, "--report", ctx.path("r"), "--meters", "1", "--days", "1"],
             message="bad.csv:301: column '10006664': expected a finite number")
