@@ -18,13 +18,6 @@
 namespace edgelstm::host {
 namespace {
 
-// Whole or not at all (a broker started on a half-written ACL would deny or allow the wrong
-// topics); passwords and the ACL readable by their owner only. (The password file is then hashed in
-// place by mosquitto_passwd; a failure there stops the start.)
-void write_text(const std::string& path, const std::string& text, FileAccess access = FileAccess::kShared) {
-  write_file_atomically(path, text, access);
-}
-
 std::streamoff file_size(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   return in ? static_cast<std::streamoff>(in.tellg()) : 0;
@@ -113,7 +106,7 @@ void MosquittoBroker::make_certificates() {
   const std::string log = d + "/openssl.log";
   // A throw-away CA for this run, and a server certificate for 127.0.0.1 signed by it (P-256 keys:
   // quick to make; valid for two days).
-  write_text(d + "/server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  write_file_atomically(d + "/server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
   const std::vector<std::vector<std::string>> steps = {
       {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
        d + "/ca.key", "-out", ca_file_, "-days", "2", "-subj", "/CN=edgelstm run CA"},
@@ -139,11 +132,14 @@ void MosquittoBroker::write_files() {
     acl += "\nuser " + user.name + "\n";
     for (const TopicAccess& topic : user.topics) acl += "topic " + topic.access + " " + topic.pattern + "\n";
   }
-  write_text(password_file_, passwords, FileAccess::kOwnerOnly);
+  // Every file whole or not at all (a broker started on a half-written ACL would deny or allow the
+  // wrong topics); the passwords and the ACL readable by their owner only. The password file is then
+  // hashed in place by mosquitto_passwd (a failure there stops the start).
+  write_file_atomically(password_file_, passwords, FileAccess::kOwnerOnly);
   if (run_program({"mosquitto_passwd", "-U", password_file_}, options_.directory + "/mosquitto_passwd.log", 30) != 0) {
     throw InputError("broker: mosquitto_passwd could not hash " + password_file_ + " (Debian: apt-get install mosquitto)");
   }
-  write_text(acl_file_, acl, FileAccess::kOwnerOnly);
+  write_file_atomically(acl_file_, acl, FileAccess::kOwnerOnly);
   std::string config = "# edgelstm: generated for this run\n";
   if (::geteuid() == 0) config += "user root\n";  // otherwise Mosquitto drops to user 'mosquitto' and cannot read the files
   config += "per_listener_settings false\nallow_anonymous false\n";
@@ -162,7 +158,7 @@ void MosquittoBroker::write_files() {
     config += "listener " + std::to_string(tls_port_) + " " + host_ + "\n";
     config += "cafile " + ca_file_ + "\ncertfile " + cert_file_ + "\nkeyfile " + key_file_ + "\n";
   }
-  write_text(config_file_, config);
+  write_file_atomically(config_file_, config);
 }
 
 void MosquittoBroker::start() {
