@@ -106,6 +106,42 @@ EDGELSTM_TEST(Guard, CorruptWeightIsDetectedNotSpread) {
   EXPECT_TRUE(f.persistent_state_unchanged());
 }
 
+// The guard's bounds (magnitude_bound and the norm pass's parameter bound) are at least the largest
+// magnitude, and Inf or NaN only when a value is. They once cleared the mantissa of the bits' OR,
+// giving 1 for 1.5 (below the largest); and the OR alone is a NaN for 1.5 and 2.5, which sent every
+// update of such weights through the checking pass: there the largest itself is taken.
+EDGELSTM_TEST(Guard, BoundsHoldTheLargestMagnitudeAndAreFiniteForFiniteValues) {
+  const float one_and_a_half[1] = {1.5f};
+  EXPECT_TRUE(edgelstm::magnitude_bound(one_and_a_half, 1) == 1.5f);
+  const float mixed[5] = {0.25f, -2.5f, 1.5f, 0.9f, -0.0f};
+  EXPECT_TRUE(edgelstm::magnitude_bound(mixed, 5) == 2.5f);
+  EXPECT_TRUE(edgelstm::magnitude_bound(mixed, 0) == 0.0f);
+  // Where the OR of the bits is finite it may exceed the largest, never by a whole power of 2 more
+  // than the exponents' OR.
+  const float below_one[3] = {0.75f, -0.3f, 0.01f};
+  const float or_bound = edgelstm::magnitude_bound(below_one, 3);
+  EXPECT_TRUE(or_bound >= 0.75f && or_bound < 2.0f);
+  float with_nan[3] = {1.0f, std::numeric_limits<float>::quiet_NaN(), 3.0f};
+  EXPECT_TRUE(std::isnan(edgelstm::magnitude_bound(with_nan, 3)));
+  with_nan[1] = -std::numeric_limits<float>::infinity();
+  EXPECT_TRUE(edgelstm::magnitude_bound(with_nan, 3) == std::numeric_limits<float>::infinity());
+  // Over blocks of the norm pass: the largest in the second block of 256.
+  static float values[300], gradients[300];
+  for (int k = 0; k < 300; ++k) {
+    values[k] = (k % 2 == 0 ? 1.0f : -1.0f) * (1.0f + static_cast<float>(k) / 1000.0f);
+    gradients[k] = 0.5f;
+  }
+  values[271] = -7.75f;
+  float bound = 0;
+  const float squares = edgelstm::detail::gradient_square_sum_and_bound(gradients, values, 300, &bound);
+  EXPECT_TRUE(bound == 7.75f);
+  EXPECT_TRUE(squares == 75.0f);
+  // Weights across 2 leave the guard's proof intact: no checking pass is needed.
+  edgelstm::TrainConfig config;
+  const float state_bounds[2] = {0.0f, 0.0f};
+  EXPECT_TRUE(edgelstm::update_is_surely_finite(config, 1.0f, 1.0, 10.0f, bound, state_bounds));
+}
+
 EDGELSTM_TEST(Guard, LabelOutOfRangeIsRefused) {
   const auto spec = edgelstm::make_spec(2, 6, 1, 3, 4, edgelstm::Task::kClassification);
   edgelstm::TrainConfig config;

@@ -3,6 +3,7 @@
 // reference, over shapes that hit every block size and tail: all variants are tested on every
 // target, whichever one the network uses there.
 #include <cstdint>
+#include <cstring>
 
 #include "edgelstm/edgelstm.h"
 #include "support/micro_test.h"
@@ -118,5 +119,48 @@ EDGELSTM_TEST(Kernels, TransposedAndOuterProductMatchDoubleReference) {
     EXPECT_LE(worst, 1e-6);
   }
 }
+
+#if EDGELSTM_HAVE_AVX512F
+// The training step's last pass over W_hh: y += W^T v, the weight gradient g, its sum of squares and
+// the weights' largest magnitude in one pass. y and g must be bit for bit what the separate kernels
+// give (matvec_transposed_accumulate, outer_product_sum), for one block of columns or several (200:
+// 128 + 72), whole vectors or a tail, windows of 0 to 13 steps (past the outer product's blocks of 6).
+EDGELSTM_TEST(Kernels, FusedLastPassMatchesTheSeparateKernelsBitForBit) {
+  struct Shape {
+    std::size_t hidden, steps, a_stride, b_stride;
+  };
+  const Shape shapes[] = {{16, 5, 64, 16}, {20, 6, 80, 20}, {32, 5, 128, 32}, {100, 5, 400, 100}, {100, 13, 404, 103},
+                          {128, 1, 512, 128}, {200, 7, 800, 200}, {17, 0, 68, 17}};
+  static float w[800 * 200], v[800], y_fused[200], y_separate[200], a[13 * 800], b[13 * 200];
+  static float g_fused[800 * 200 + 1], g_separate[800 * 200 + 1];
+  for (const Shape& shape : shapes) {
+    const std::size_t hidden = shape.hidden, rows = 4 * hidden;
+    edgelstm::test::fill_uniform(w, rows * hidden, static_cast<std::uint32_t>(hidden), 1.0f);
+    w[rows * hidden / 2 + 3] = -3.25f;  // the largest magnitude, negative
+    edgelstm::test::fill_uniform(v, rows, 5, 1.0f);
+    edgelstm::test::fill_uniform(a, sizeof a / sizeof a[0], 6, 1.0f);
+    edgelstm::test::fill_uniform(b, sizeof b / sizeof b[0], 7, 1.0f);
+    for (std::size_t k = 0; k < hidden; ++k) y_fused[k] = y_separate[k] = 0.25f * static_cast<float>(k);
+    for (std::size_t k = 0; k <= rows * hidden; ++k) g_fused[k] = g_separate[k] = 1e9f;
+    const edgelstm::FusedWeightPass pass = edgelstm::matvec_transposed_with_gradient_avx512(
+        w, rows, hidden, v, y_fused, a, shape.a_stride, b, shape.b_stride, shape.steps, g_fused);
+    edgelstm::matvec_transposed_accumulate(w, rows, hidden, v, y_separate);
+    edgelstm::outer_product_sum(a, shape.a_stride, b, shape.b_stride, shape.steps, rows, hidden, g_separate);
+    std::size_t y_mismatches = 0, g_mismatches = 0;
+    for (std::size_t k = 0; k < hidden; ++k) y_mismatches += std::memcmp(&y_fused[k], &y_separate[k], sizeof(float)) != 0;
+    for (std::size_t k = 0; k <= rows * hidden; ++k) g_mismatches += std::memcmp(&g_fused[k], &g_separate[k], sizeof(float)) != 0;
+    if (y_mismatches + g_mismatches != 0) {
+      std::printf("hidden %zu steps %zu: %zu of y and %zu of g differ\n", hidden, shape.steps, y_mismatches, g_mismatches);
+    }
+    EXPECT_TRUE(y_mismatches == 0 && g_mismatches == 0);
+    EXPECT_TRUE(pass.done);
+    double squares = 0;
+    for (std::size_t k = 0; k < rows * hidden; ++k) squares += static_cast<double>(g_separate[k]) * g_separate[k];
+    EXPECT_LE(std::fabs(pass.square_sum - squares), 1e-6 * squares);
+    if (shape.steps == 0) EXPECT_TRUE(pass.square_sum == 0.0);
+    EXPECT_TRUE(edgelstm::detail::bound_from_bits<float>(pass.weight_bits) == 3.25f);
+  }
+}
+#endif
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Stateful streaming: windows, chunks and single steps agree; truncated BPTT carries the state
 // forward and cuts the gradient at the window start.
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -104,6 +105,74 @@ EDGELSTM_TEST(Streaming, TruncatedBpttGradientCutsAtTheWindowStart) {
   EXPECT_LE(worst, 1e-6);
   // The state carried into window 2 is the state at the end of window 1 (unchanged by forward_train).
   EXPECT_TRUE(net.hidden_state(1)[0] == carried_h);
+}
+
+// train_step against its pieces (forward_train, compute_loss, backward, apply_gradients,
+// commit_state). On AVX-512 hosts train_step's last pass over each W_hh also forms dW_hh and its
+// sum of squares: the gradients, the updated weights and the state must still be bit for bit the
+// pieces' (SGD without clipping), the norm equal up to the order of its sum. Two layers (16 and 20
+// units: whole vectors and a tail), windows from a zero state (step 0's dW_hh term left out) and
+// carried on.
+EDGELSTM_TEST(Streaming, TrainStepEqualsItsPieces) {
+  auto spec = edgelstm::make_spec(3, 16, 2, 2, 7, edgelstm::Task::kRegression, edgelstm::OutputMode::kEveryStep);
+  spec.hidden_size[1] = 20;
+  for (int clipped_adam = 0; clipped_adam < 2; ++clipped_adam) {
+    edgelstm::TrainConfig config;
+    config.learning_rate = 0.05f;
+    if (clipped_adam != 0) {
+      config.optimizer = edgelstm::OptimizerKind::kAdam;
+      config.learning_rate = 0.01f;
+      config.clip_norm = 0.05f;  // below the norms here: every step is clipped
+    }
+    edgelstm::Network whole, pieces;
+    const std::size_t bytes = edgelstm::train_bytes(spec, config.optimizer);
+    ASSERT_TRUE(bytes <= sizeof g_arena_a);
+    ASSERT_OK(whole.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_arena_a, bytes)));
+    ASSERT_OK(pieces.bind_training(spec, config, edgelstm::Span<std::uint8_t>(g_arena_b, bytes)));
+    ASSERT_OK(whole.initialize(5, 1.0f));
+    ASSERT_OK(pieces.initialize(5, 1.0f));
+    const std::size_t count = whole.parameters().size();
+    float x[7 * 3], targets[7 * 2];
+    for (int w = 0; w < 4; ++w) {
+      edgelstm::test::fill_uniform(x, 21, 100 + static_cast<std::uint64_t>(w), 1.0f);
+      edgelstm::test::fill_uniform(targets, 14, 200 + static_cast<std::uint64_t>(w), 1.0f);
+      const auto start = w % 2 == 0 ? edgelstm::WindowStart::kZeroState : edgelstm::WindowStart::kCarryState;
+      const edgelstm::TrainResult result = whole.train_step(x, targets, start);
+      ASSERT_OK(result.status);
+      ASSERT_OK(pieces.forward_train(edgelstm::Span<const float>(x, 21), start));
+      float loss = 0, norm = 0;
+      ASSERT_OK(pieces.compute_loss(edgelstm::Span<const float>(targets, 14), &loss));
+      pieces.backward();
+      bool same_gradients = std::memcmp(whole.gradients().data(), pieces.gradients().data(), count * sizeof(float)) == 0;
+      for (std::size_t layer = 0; layer < 2; ++layer) {
+        const std::size_t bytes_of_state = spec.hidden_size[layer] * sizeof(float);
+        same_gradients = same_gradients &&
+                         std::memcmp(whole.initial_hidden_gradient(layer).data(),
+                                     pieces.initial_hidden_gradient(layer).data(), bytes_of_state) == 0 &&
+                         std::memcmp(whole.initial_cell_gradient(layer).data(),
+                                     pieces.initial_cell_gradient(layer).data(), bytes_of_state) == 0;
+      }
+      ASSERT_OK(pieces.apply_gradients(&norm));
+      pieces.commit_state();
+      EXPECT_TRUE(result.loss == loss);
+      EXPECT_LE(std::fabs(result.gradient_norm - norm), 1e-6f * norm);
+      if (clipped_adam == 0 || w == 0) {
+        // From the same weights: the same gradients (and those of the initial state, which the
+        // last pass over W_hh forms). Without clipping the same update too.
+        EXPECT_TRUE(same_gradients);
+      }
+      if (clipped_adam == 0) {
+        EXPECT_TRUE(std::memcmp(whole.parameters().data(), pieces.parameters().data(), count * sizeof(float)) == 0);
+        for (std::size_t layer = 0; layer < 2; ++layer) {
+          EXPECT_TRUE(std::memcmp(whole.cell_state(layer).data(), pieces.cell_state(layer).data(),
+                                  spec.hidden_size[layer] * sizeof(float)) == 0);
+        }
+      } else {
+        // A clipped update scales by limit / norm, whose last bits may differ.
+        EXPECT_LE(edgelstm::test::max_relative_error(whole.parameters().data(), pieces.parameters().data(), count), 1e-5);
+      }
+    }
+  }
 }
 
 }  // namespace

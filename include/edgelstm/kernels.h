@@ -253,6 +253,16 @@ inline void matvec_transposed_accumulate_armv7em(const float* w, std::size_t row
 }
 #endif
 
+// What train_step's last backward pass over a layer's W_hh gives besides y += W^T v, where that
+// pass also forms the weight gradient (matvec_transposed_with_gradient_avx512): the gradient's sum
+// of squares (in double, from one float sum per pair of rows and block of columns) and the largest
+// magnitude bits of the weights it read (detail::max_magnitude_bits). `done` says the pass ran.
+struct FusedWeightPass {
+  double square_sum = 0;
+  std::uint32_t weight_bits = 0;
+  bool done = false;
+};
+
 #if EDGELSTM_HAVE_AVX512F
 // y += W^T v with AVX-512: blocks of up to 8 vectors (128 columns) of y held in registers, in two
 // sets (even and odd rows, to keep two FMAs per accumulator chain in flight) while the rows of W
@@ -310,6 +320,126 @@ inline void matvec_transposed_accumulate_avx512(const float* EDGELSTM_RESTRICT w
     default: matvec_transposed_block_avx512<8>(w, rows, cols, k0, v, y); break;
   }
 }
+
+// GCC 12 warns that the AVX-512 reduction intrinsics read an uninitialized value: their headers
+// pass _mm512_undefined_ps() as an unused merge source. A false positive.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+// y += W^T v and g = sum_s a_s b_s^T (outer_product_sum's g, with a_s = a + s * a_stride and
+// b_s = b + s * b_stride, steps >= 0) in one pass over W: each block of four rows of W is loaded
+// once for both, and the same rows of g are formed (four independent chains over the steps) while
+// it is in registers. y is bit for bit matvec_transposed_block_avx512's (the same even and odd
+// chains, each over its rows in order, added the same way), and each g[r][k] outer_product_sum's (a
+// chain of FMAs over the steps in order, from zero). Columns [k0, k0 + 16 kVectors); rows must be a
+// multiple of 4 (a layer's 4H gate rows).
+template <std::size_t kVectors>
+inline void matvec_transposed_with_gradient_block_avx512(const float* EDGELSTM_RESTRICT w, std::size_t rows,
+                                                         std::size_t cols, std::size_t k0,
+                                                         const float* EDGELSTM_RESTRICT v, float* EDGELSTM_RESTRICT y,
+                                                         const float* EDGELSTM_RESTRICT a, std::size_t a_stride,
+                                                         const float* EDGELSTM_RESTRICT b, std::size_t b_stride,
+                                                         std::size_t steps, float* EDGELSTM_RESTRICT g,
+                                                         FusedWeightPass* pass) {
+  __mmask16 masks[kVectors];
+  EDGELSTM_UNROLL
+  for (std::size_t i = 0; i < kVectors; ++i) {
+    const std::size_t first = k0 + 16 * i, left = first < cols ? cols - first : 0;
+    masks[i] = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
+  }
+  __m512 even[kVectors], odd[kVectors];
+  EDGELSTM_UNROLL
+  for (std::size_t i = 0; i < kVectors; ++i) even[i] = odd[i] = _mm512_setzero_ps();
+  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+  __m512i largest = _mm512_setzero_si512();  // the largest magnitude bits (detail::max_magnitude_bits)
+  double square_sum = 0;
+  for (std::size_t r = 0; r < rows; r += 4) {
+    const float* row = w + r * cols + k0;
+    const __m512 v0 = _mm512_set1_ps(v[r]), v1 = _mm512_set1_ps(v[r + 1]);
+    const __m512 v2 = _mm512_set1_ps(v[r + 2]), v3 = _mm512_set1_ps(v[r + 3]);
+    __m512 squares0 = _mm512_setzero_ps(), squares1 = _mm512_setzero_ps();
+    EDGELSTM_UNROLL
+    for (std::size_t i = 0; i < kVectors; ++i) {
+      // Rows r and r + 2 into the even chains, r + 1 and r + 3 into the odd ones, in that order.
+      const __m512 w0 = _mm512_maskz_loadu_ps(masks[i], row + 16 * i);
+      const __m512 w1 = _mm512_maskz_loadu_ps(masks[i], row + cols + 16 * i);
+      const __m512 w2 = _mm512_maskz_loadu_ps(masks[i], row + 2 * cols + 16 * i);
+      const __m512 w3 = _mm512_maskz_loadu_ps(masks[i], row + 3 * cols + 16 * i);
+      even[i] = _mm512_fmadd_ps(w0, v0, even[i]);
+      odd[i] = _mm512_fmadd_ps(w1, v1, odd[i]);
+      even[i] = _mm512_fmadd_ps(w2, v2, even[i]);
+      odd[i] = _mm512_fmadd_ps(w3, v3, odd[i]);
+      largest = _mm512_max_epu32(largest, _mm512_and_si512(_mm512_castps_si512(w0), magnitude));
+      largest = _mm512_max_epu32(largest, _mm512_and_si512(_mm512_castps_si512(w1), magnitude));
+      largest = _mm512_max_epu32(largest, _mm512_and_si512(_mm512_castps_si512(w2), magnitude));
+      largest = _mm512_max_epu32(largest, _mm512_and_si512(_mm512_castps_si512(w3), magnitude));
+      // The four rows' gradient sums side by side: four independent chains over the steps.
+      __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+      __m512 sum2 = _mm512_setzero_ps(), sum3 = _mm512_setzero_ps();
+      for (std::size_t s = 0; s < steps; ++s) {
+        const __m512 bv = _mm512_maskz_loadu_ps(masks[i], b + s * b_stride + k0 + 16 * i);
+        const float* factors = a + s * a_stride + r;
+        sum0 = _mm512_fmadd_ps(_mm512_set1_ps(factors[0]), bv, sum0);
+        sum1 = _mm512_fmadd_ps(_mm512_set1_ps(factors[1]), bv, sum1);
+        sum2 = _mm512_fmadd_ps(_mm512_set1_ps(factors[2]), bv, sum2);
+        sum3 = _mm512_fmadd_ps(_mm512_set1_ps(factors[3]), bv, sum3);
+      }
+      float* g_row = g + r * cols + k0 + 16 * i;
+      _mm512_mask_storeu_ps(g_row, masks[i], sum0);
+      _mm512_mask_storeu_ps(g_row + cols, masks[i], sum1);
+      _mm512_mask_storeu_ps(g_row + 2 * cols, masks[i], sum2);
+      _mm512_mask_storeu_ps(g_row + 3 * cols, masks[i], sum3);
+      squares0 = _mm512_fmadd_ps(sum0, sum0, squares0);
+      squares1 = _mm512_fmadd_ps(sum1, sum1, squares1);
+      squares0 = _mm512_fmadd_ps(sum2, sum2, squares0);
+      squares1 = _mm512_fmadd_ps(sum3, sum3, squares1);
+    }
+    square_sum += static_cast<double>(_mm512_reduce_add_ps(_mm512_add_ps(squares0, squares1)));
+  }
+  EDGELSTM_UNROLL
+  for (std::size_t i = 0; i < kVectors; ++i) {
+    float* out = y + k0 + 16 * i;
+    _mm512_mask_storeu_ps(out, masks[i], _mm512_add_ps(_mm512_maskz_loadu_ps(masks[i], out), _mm512_add_ps(even[i], odd[i])));
+  }
+  pass->square_sum += square_sum;
+  const std::uint32_t block_largest = _mm512_reduce_max_epu32(largest);
+  if (block_largest > pass->weight_bits) pass->weight_bits = block_largest;
+}
+
+// The whole of W in blocks of up to 128 columns, as matvec_transposed_accumulate_avx512 splits them.
+// cols >= 16, rows a multiple of 4.
+inline FusedWeightPass matvec_transposed_with_gradient_avx512(const float* EDGELSTM_RESTRICT w, std::size_t rows,
+                                                              std::size_t cols, const float* EDGELSTM_RESTRICT v,
+                                                              float* EDGELSTM_RESTRICT y, const float* EDGELSTM_RESTRICT a,
+                                                              std::size_t a_stride, const float* EDGELSTM_RESTRICT b,
+                                                              std::size_t b_stride, std::size_t steps,
+                                                              float* EDGELSTM_RESTRICT g) {
+  FusedWeightPass pass;
+  pass.done = true;
+  std::size_t k0 = 0;
+  const auto block = [&](auto vectors) {
+    matvec_transposed_with_gradient_block_avx512<decltype(vectors)::value>(w, rows, cols, k0, v, y, a, a_stride, b,
+                                                                            b_stride, steps, g, &pass);
+  };
+  for (; k0 + 128 <= cols; k0 += 128) block(std::integral_constant<std::size_t, 8>());
+  switch ((cols - k0 + 15) / 16) {
+    case 0: break;
+    case 1: block(std::integral_constant<std::size_t, 1>()); break;
+    case 2: block(std::integral_constant<std::size_t, 2>()); break;
+    case 3: block(std::integral_constant<std::size_t, 3>()); break;
+    case 4: block(std::integral_constant<std::size_t, 4>()); break;
+    case 5: block(std::integral_constant<std::size_t, 5>()); break;
+    case 6: block(std::integral_constant<std::size_t, 6>()); break;
+    case 7: block(std::integral_constant<std::size_t, 7>()); break;
+    default: block(std::integral_constant<std::size_t, 8>()); break;
+  }
+  return pass;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 // y[k] += sum_r w[r][k] * v[r]  for k < cols  (y += W^T v, as in backpropagating through W).
@@ -420,7 +550,7 @@ inline void outer_product_sum_avx2(const float* EDGELSTM_RESTRICT a, std::size_t
     float* g_row = g + r * cols;
     for (std::size_t s0 = 0; s0 < steps; s0 += 8) {
       const std::size_t count = steps - s0 < 8 ? steps - s0 : 8;
-      __m256 factor[8];
+      __m256 factor[8] = {};  // (only count of them are read; the zeros quiet a false maybe-uninitialized)
       for (std::size_t s = 0; s < count; ++s) factor[s] = _mm256_broadcast_ss(a + (s0 + s) * a_stride + r);
       const float* b_block = b + s0 * b_stride;
       for (std::size_t k = 0; k < vector_cols; k += 8) {

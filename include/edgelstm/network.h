@@ -350,7 +350,7 @@ class BasicNetwork {
 
   // Backpropagation through time over the cached window: overwrites gradients() with
   // dLoss/dparameters and fills the initial-state gradients. Needs forward_train + compute_loss.
-  void backward();
+  void backward() { backward_with(nullptr); }
 
   // dLoss/dh and dLoss/dc of a layer's state at the window start (after backward()); empty for a
   // layer the spec does not have or a network not bound for training.
@@ -367,7 +367,7 @@ class BasicNetwork {
   // Clips and applies the current gradients with the configured optimizer. Refuses (kNonFinite,
   // nothing written) when the gradient norm or any updated value would not be finite.
   // `gradient_norm` (may be null) receives the norm before clipping.
-  Status apply_gradients(float* gradient_norm_out);
+  Status apply_gradients(float* gradient_norm_out) { return apply_gradients_with(gradient_norm_out, nullptr); }
 
   // The same with given gradients (parameter_count values in parameters() order, e.g. the sum over
   // a minibatch, BatchTrainer), which gradients() then holds.
@@ -415,11 +415,29 @@ class BasicNetwork {
     result.status = compute_loss(targets, &loss);
     result.loss = static_cast<float>(loss);
     if (result.status != Status::kOk) return result;
-    backward();
-    result.status = apply_gradients(&result.gradient_norm);
+    // On AVX-512 hosts the last backward step's pass over each W_hh also forms dW_hh, its sum of
+    // squares and the weights' largest magnitude (matvec_transposed_with_gradient_avx512): the
+    // update's norm pass then skips W_hh and its gradient, and the separate weight-gradient pass
+    // is gone. The gradients and the updated weights are bit for bit those of the pieces
+    // (backward, apply_gradients); the norm adds its squares in another order.
+#if EDGELSTM_HAVE_AVX512F
+    FusedWeightPass passes[kMaxLayers];
+    FusedWeightPass* fused = passes;
+#else
+    FusedWeightPass* fused = nullptr;
+#endif
+    backward_with(fused);
+    result.status = apply_gradients_with(&result.gradient_norm, fused);
     if (result.status == Status::kOk) commit_state();
     return result;
   }
+
+  // backward(); `fused` (kMaxLayers entries, or null) asks for the fused last pass over W_hh where
+  // the build has it, and receives what each layer's pass measured.
+  void backward_with(FusedWeightPass* fused);
+  // apply_gradients(); `fused` (or null) is what backward_with measured: the layers whose entry is
+  // done take their W_hh sums and bounds from it instead of a pass over W_hh and its gradient.
+  Status apply_gradients_with(float* gradient_norm_out, const FusedWeightPass* fused);
 
   void head_forward(const T* h, T* y) const {
     const T* weight = weights_ + head_offset();
@@ -485,7 +503,8 @@ class BasicNetwork {
 };
 
 template <typename T>
-void BasicNetwork<T>::backward() {
+void BasicNetwork<T>::backward_with(FusedWeightPass* fused) {
+  (void)fused;  // used by AVX-512 builds only
   const std::size_t window = spec_.window, out = spec_.output_size;
   const std::size_t top = spec_.num_layers - 1, top_hidden = spec_.top_hidden();
   // Every gradient below is written exactly once (no clearing needed).
@@ -524,7 +543,21 @@ void BasicNetwork<T>::backward() {
       lstm_cell_backward(hidden, dh, dc_next, dz, at(cache.c) + t * hidden,
                          at(cache.tanh_c) + t * hidden);
       fill(dh_next, hidden, T(0));
-      matvec_transposed_accumulate(weights.weight_hh, rows, hidden, dz, dh_next);
+      bool formed_gradient = false;
+#if EDGELSTM_HAVE_AVX512F
+      if constexpr (std::is_same_v<T, float>) {
+        if (fused != nullptr && t == 0 && hidden >= 16) {
+          // The last pass over W_hh: dh_{-1} = W_hh^T dz_0 and, as below, dW_hh (from a zero state
+          // without step 0's term, which is zero).
+          const std::size_t skip = zero_start_ ? 1 : 0;
+          fused[layer] = matvec_transposed_with_gradient_avx512(
+              weights.weight_hh, rows, hidden, dz, dh_next, at(cache.gates) + skip * rows, rows,
+              at(cache.h) + skip * hidden, hidden, window - skip, gradients + layer_offset(layer) + rows * input);
+          formed_gradient = true;
+        }
+      }
+#endif
+      if (!formed_gradient) matvec_transposed_accumulate(weights.weight_hh, rows, hidden, dz, dh_next);
       if (layer > 0) {
         matvec_transposed_accumulate(weights.weight_ih, rows, input, dz, dh_below + t * input);
       }
@@ -543,7 +576,9 @@ void BasicNetwork<T>::backward() {
                       grad);
 #if EDGELSTM_HAVE_AVX2_FMA
     // From a zero state h_{-1} = 0 adds nothing to dW_hh: on hosts step 0 is left out.
-    if (zero_start_) {
+    if (fused != nullptr && fused[layer].done) {
+      // formed in the last pass over W_hh above
+    } else if (zero_start_) {
       outer_product_sum(at(cache.gates) + rows, rows, at(cache.h) + hidden, hidden, window - 1, rows, hidden, grad_hh);
     } else {
       outer_product_sum(at(cache.gates), rows, at(cache.h), hidden, window, rows, hidden, grad_hh);
@@ -561,13 +596,44 @@ void BasicNetwork<T>::backward() {
 }
 
 template <typename T>
-Status BasicNetwork<T>::apply_gradients(float* gradient_norm_out) {
+Status BasicNetwork<T>::apply_gradients_with(float* gradient_norm_out, const FusedWeightPass* fused) {
   if (!bound_for_training()) return Status::kNotBound;
   const std::size_t count = plan_.gradients.count;
   const T* gradients = at(plan_.gradients);
   T* parameters = mutable_weights_;
   T parameter_bound = 0;
-  const T norm = Math<T>::sqrt(detail::gradient_square_sum_and_bound<T>(gradients, parameters, count, &parameter_bound));
+  T square_sum = 0;
+  if (fused == nullptr) {
+    square_sum = detail::gradient_square_sum_and_bound<T>(gradients, parameters, count, &parameter_bound);
+  } else {
+    // Every parameter but the W_hh the fused passes covered, in address order; then theirs.
+    double squares = 0;
+    decltype(detail::magnitude_bits(T())) largest = 0;  // as detail::max_magnitude_bits: a NaN stays
+    const auto keep_largest = [&](T bound) {
+      const auto bits = detail::magnitude_bits(bound);
+      if (bits > largest) largest = bits;
+    };
+    std::size_t start = 0;
+    const auto add_range = [&](std::size_t end) {
+      T bound = 0;
+      squares += static_cast<double>(
+          detail::gradient_square_sum_and_bound<T>(gradients + start, parameters + start, end - start, &bound));
+      keep_largest(bound);
+    };
+    for (std::size_t layer = 0; layer < spec_.num_layers; ++layer) {
+      if (!fused[layer].done) continue;
+      const std::size_t hidden = spec_.hidden(layer), rows = 4 * hidden;
+      const std::size_t weight_hh = layer_offset(layer) + rows * spec_.layer_input(layer);
+      add_range(weight_hh);
+      start = weight_hh + rows * hidden;
+      squares += fused[layer].square_sum;
+      keep_largest(static_cast<T>(detail::bound_from_bits<float>(fused[layer].weight_bits)));
+    }
+    add_range(count);
+    square_sum = static_cast<T>(squares);
+    parameter_bound = detail::bound_from_bits<T>(largest);
+  }
+  const T norm = Math<T>::sqrt(square_sum);
   if (gradient_norm_out != nullptr) *gradient_norm_out = static_cast<float>(norm);
   if (!Math<T>::is_finite(norm)) return Status::kNonFinite;
   const T scale = clip_scale(norm, static_cast<T>(config_.clip_norm));

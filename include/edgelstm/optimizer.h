@@ -57,7 +57,7 @@ namespace detail {
 
 // The magnitude bits of a value (its sign cleared), for magnitude bounds: the bits of non-negative
 // floats order as integers do, so the OR of several values' magnitude bits, read back as a float,
-// is at least the largest of them (and Inf or NaN when any of them is).
+// is at least the largest of them (and Inf or NaN when any of them is; see magnitude_bound_bits).
 inline std::uint32_t magnitude_bits(float x) {
   std::uint32_t bits;
   std::memcpy(&bits, &x, sizeof bits);
@@ -68,26 +68,67 @@ inline std::uint64_t magnitude_bits(double x) {
   std::memcpy(&bits, &x, sizeof bits);
   return bits & 0x7FFFFFFFFFFFFFFFull;
 }
+// The bits of a value, sign included.
+inline std::uint32_t raw_bits(float x) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
+}
+inline std::uint64_t raw_bits(double x) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
+}
 // The OR of the bits of count values (four at a time: an in-order core pays its loop once per
-// four); the caller clears the sign bit once at the end.
+// four); the caller clears the sign bit once at the end. Each value is loaded as a T and its bits
+// copied from there: a memcpy straight from the array is, to GCC, a copy from a pointer of unknown
+// alignment, which RV32 builds did byte by byte (ten instructions a value instead of two).
 template <typename T>
 inline decltype(magnitude_bits(T())) or_of_bits(const T* x, std::size_t count) {
   using Bits = decltype(magnitude_bits(T()));
   Bits a = 0, b = 0, c = 0, d = 0;
   std::size_t k = 0;
   for (; k + 4 <= count; k += 4) {
-    Bits w0, w1, w2, w3;
-    std::memcpy(&w0, x + k, sizeof w0);
-    std::memcpy(&w1, x + k + 1, sizeof w1);
-    std::memcpy(&w2, x + k + 2, sizeof w2);
-    std::memcpy(&w3, x + k + 3, sizeof w3);
-    a |= w0;
-    b |= w1;
-    c |= w2;
-    d |= w3;
+    a |= raw_bits(x[k]);
+    b |= raw_bits(x[k + 1]);
+    c |= raw_bits(x[k + 2]);
+    d |= raw_bits(x[k + 3]);
   }
-  for (; k < count; ++k) a |= magnitude_bits(x[k]);
+  for (; k < count; ++k) a |= raw_bits(x[k]);
   return a | b | c | d;
+}
+// The largest magnitude bits of count values. As unsigned integers the magnitude bits order as the
+// magnitudes do, Inf above every finite value and NaN above Inf: read back, the largest magnitude
+// itself, Inf or NaN when any value is one.
+template <typename T>
+inline decltype(magnitude_bits(T())) max_magnitude_bits(const T* x, std::size_t count) {
+  using Bits = decltype(magnitude_bits(T()));
+  Bits a = 0, b = 0;
+  std::size_t k = 0;
+  for (; k + 2 <= count; k += 2) {
+    const Bits w0 = magnitude_bits(x[k]), w1 = magnitude_bits(x[k + 1]);
+    a = w0 > a ? w0 : a;
+    b = w1 > b ? w1 : b;
+  }
+  if (k < count) {
+    const Bits w = magnitude_bits(x[k]);
+    a = w > a ? w : a;
+  }
+  return a > b ? a : b;
+}
+// Magnitude bits that bound count values (`or_bits`: the OR of all their bits, or_of_bits): the
+// OR with its sign cleared, which as an integer is at least every value's magnitude bits, and so
+// read back at least the largest magnitude. A microcontroller forms it with one instruction per
+// value (a maximum takes three). Where the values' exponents OR to all ones (1.5 and 2.5 do: a
+// NaN) that bound says nothing, and would send every optimizer update through the guard's
+// checking pass: then a second pass takes the exact largest (Inf or NaN only when a value is).
+template <typename T>
+inline decltype(magnitude_bits(T())) magnitude_bound_bits(const T* x, std::size_t count,
+                                                          decltype(magnitude_bits(T())) or_bits) {
+  using Bits = decltype(magnitude_bits(T()));
+  const Bits exponent = magnitude_bits(std::numeric_limits<T>::infinity());
+  const Bits bits = or_bits & static_cast<Bits>(~Bits(0) >> 1);
+  return (bits & exponent) == exponent ? max_magnitude_bits(x, count) : bits;
 }
 template <typename T>
 inline T bound_from_bits(decltype(magnitude_bits(T())) bits) {
@@ -97,7 +138,7 @@ inline T bound_from_bits(decltype(magnitude_bits(T())) bits) {
 }
 
 // The sum of squares of the gradients, and (when `values` is not null) a bound of the magnitudes
-// of `values` (see magnitude_bits) into *bound, in the same pass. Overflow gives +Inf, which the
+// of `values` (see magnitude_bound_bits) into *bound, in the same pass. Overflow gives +Inf, which the
 // caller treats as non-finite. The norm scales every clipped gradient, so its rounding error shows
 // in the weights (Adam normalizes the gradient, and with weight decay a clipped gradient can nearly
 // cancel the decay term). Hence a blocked sum: sixteen interleaved partial sums over blocks of 256
@@ -124,7 +165,7 @@ inline T gradient_square_sum_and_bound(const T* gradients, const T* values, std:
     total += lanes[0];
     if (values != nullptr) bits |= or_of_bits(values + start, length);
   }
-  if (values != nullptr) *bound = bound_from_bits<T>(bits & magnitude_bits(std::numeric_limits<T>::infinity()));
+  if (values != nullptr) *bound = bound_from_bits<T>(magnitude_bound_bits(values, count, bits));
   return total;
 }
 
@@ -144,11 +185,12 @@ inline T gradient_norm(const T* gradients, std::size_t count) {
   return Math<T>::sqrt(gradient_square_sum(gradients, count));
 }
 
-// A bound of |x_k| over count values: at least the largest magnitude, at most twice it; Inf or
-// NaN when any value is not finite.
+// A bound of |x_k| over count values (0 for none): at least the largest magnitude (see
+// detail::magnitude_bound_bits: the OR of the magnitudes' bits, or the largest itself where that
+// OR says nothing); Inf or NaN only when a value is not finite.
 template <typename T>
 inline T magnitude_bound(const T* x, std::size_t count) {
-  return detail::bound_from_bits<T>(detail::or_of_bits(x, count) & detail::magnitude_bits(std::numeric_limits<T>::infinity()));
+  return detail::bound_from_bits<T>(detail::magnitude_bound_bits(x, count, detail::or_of_bits(x, count)));
 }
 
 // The factor clip_grad_norm_ multiplies every gradient by: min(1, limit / (norm + 1e-6)).
