@@ -108,8 +108,9 @@ EDGELSTM_TEST(Guard, CorruptWeightIsDetectedNotSpread) {
 
 // The guard's bounds (magnitude_bound and the norm pass's parameter bound) are at least the largest
 // magnitude, and Inf or NaN only when a value is. They once cleared the mantissa of the bits' OR,
-// giving 1 for 1.5 (below the largest); and the OR alone is a NaN for 1.5 and 2.5, which sent every
-// update of such weights through the checking pass: there the largest itself is taken.
+// giving 1 for 1.5 (below the largest); and the OR alone is a NaN for 1.5 and 2.5 (above 2^127 for
+// 0.75 and 2.5), which sent every update of such weights through the checking pass: there the
+// largest itself is taken.
 EDGELSTM_TEST(Guard, BoundsHoldTheLargestMagnitudeAndAreFiniteForFiniteValues) {
   const float one_and_a_half[1] = {1.5f};
   EXPECT_TRUE(edgelstm::magnitude_bound(one_and_a_half, 1) == 1.5f);
@@ -121,6 +122,9 @@ EDGELSTM_TEST(Guard, BoundsHoldTheLargestMagnitudeAndAreFiniteForFiniteValues) {
   const float below_one[3] = {0.75f, -0.3f, 0.01f};
   const float or_bound = edgelstm::magnitude_bound(below_one, 3);
   EXPECT_TRUE(or_bound >= 0.75f && or_bound < 2.0f);
+  // 0.75 and 2.5 OR to an exponent one below all ones (a bound above 2^127): the largest instead.
+  const float across_one[2] = {0.75f, -2.5f};
+  EXPECT_TRUE(edgelstm::magnitude_bound(across_one, 2) == 2.5f);
   float with_nan[3] = {1.0f, std::numeric_limits<float>::quiet_NaN(), 3.0f};
   EXPECT_TRUE(std::isnan(edgelstm::magnitude_bound(with_nan, 3)));
   with_nan[1] = -std::numeric_limits<float>::infinity();

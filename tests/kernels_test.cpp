@@ -131,7 +131,7 @@ EDGELSTM_TEST(Kernels, FusedLastPassMatchesTheSeparateKernelsBitForBit) {
   };
   const Shape shapes[] = {{16, 5, 64, 16}, {20, 6, 80, 20}, {32, 5, 128, 32}, {100, 5, 400, 100}, {100, 13, 404, 103},
                           {128, 1, 512, 128}, {200, 7, 800, 200}, {17, 0, 68, 17}};
-  static float w[800 * 200], v[800], y_fused[200], y_separate[200], a[13 * 800], b[13 * 200];
+  static float w[800 * 200], v[800], y_fused[201], y_separate[201], a[13 * 800], b[13 * 200];
   static float g_fused[800 * 200 + 1], g_separate[800 * 200 + 1];
   for (const Shape& shape : shapes) {
     const std::size_t hidden = shape.hidden, rows = 4 * hidden;
@@ -140,14 +140,15 @@ EDGELSTM_TEST(Kernels, FusedLastPassMatchesTheSeparateKernelsBitForBit) {
     edgelstm::test::fill_uniform(v, rows, 5, 1.0f);
     edgelstm::test::fill_uniform(a, sizeof a / sizeof a[0], 6, 1.0f);
     edgelstm::test::fill_uniform(b, sizeof b / sizeof b[0], 7, 1.0f);
-    for (std::size_t k = 0; k < hidden; ++k) y_fused[k] = y_separate[k] = 0.25f * static_cast<float>(k);
+    for (std::size_t k = 0; k <= hidden; ++k) y_fused[k] = y_separate[k] = 0.25f * static_cast<float>(k);
     for (std::size_t k = 0; k <= rows * hidden; ++k) g_fused[k] = g_separate[k] = 1e9f;
     const edgelstm::FusedWeightPass pass = edgelstm::matvec_transposed_with_gradient_avx512(
         w, rows, hidden, v, y_fused, a, shape.a_stride, b, shape.b_stride, shape.steps, g_fused);
     edgelstm::matvec_transposed_accumulate(w, rows, hidden, v, y_separate);
     edgelstm::outer_product_sum(a, shape.a_stride, b, shape.b_stride, shape.steps, rows, hidden, g_separate);
     std::size_t y_mismatches = 0, g_mismatches = 0;
-    for (std::size_t k = 0; k < hidden; ++k) y_mismatches += std::memcmp(&y_fused[k], &y_separate[k], sizeof(float)) != 0;
+    for (std::size_t k = 0; k <= hidden; ++k) y_mismatches += std::memcmp(&y_fused[k], &y_separate[k], sizeof(float)) != 0;
+    EXPECT_TRUE(y_fused[hidden] == 0.25f * static_cast<float>(hidden));  // past y: untouched
     for (std::size_t k = 0; k <= rows * hidden; ++k) g_mismatches += std::memcmp(&g_fused[k], &g_separate[k], sizeof(float)) != 0;
     if (y_mismatches + g_mismatches != 0) {
       std::printf("hidden %zu steps %zu: %zu of y and %zu of g differ\n", hidden, shape.steps, y_mismatches, g_mismatches);

@@ -255,7 +255,7 @@ inline void matvec_transposed_accumulate_armv7em(const float* w, std::size_t row
 
 // What train_step's last backward pass over a layer's W_hh gives besides y += W^T v, where that
 // pass also forms the weight gradient (matvec_transposed_with_gradient_avx512): the gradient's sum
-// of squares (in double, from one float sum per pair of rows and block of columns) and the largest
+// of squares (in double, from one float sum per four rows and block of columns) and the largest
 // magnitude bits of the weights it read (detail::max_magnitude_bits). `done` says the pass ran.
 struct FusedWeightPass {
   double square_sum = 0;

@@ -103,14 +103,14 @@ constexpr std::size_t tensor_bytes(TensorType type, std::size_t count, std::size
                                       : count;
 }
 constexpr std::size_t align4(std::size_t n) { return (n + 3) / 4 * 4; }
-// Whether `count` float32 values at p (any alignment) are all finite, by their bit patterns: no
-// floating-point instruction, so the full-integer firmware can run it.
 // Length of a table entry's name (NUL-terminated within its kModelTensorNameBytes).
 inline std::size_t name_length(const std::uint8_t* entry) {
   std::size_t n = 0;
   while (n < kModelTensorNameBytes && entry[n] != 0) ++n;
   return n;
 }
+// Whether `count` float32 values at p (any alignment) are all finite, by their bit patterns: no
+// floating-point instruction, so the full-integer firmware can run it.
 inline bool all_finite_float_bits(const std::uint8_t* p, std::size_t count) {
   for (std::size_t k = 0; k < count; ++k) {
     if ((get_u32(p + 4 * k) & 0x7F800000u) == 0x7F800000u) return false;

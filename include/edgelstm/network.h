@@ -418,8 +418,9 @@ class BasicNetwork {
     // On AVX-512 hosts the last backward step's pass over each W_hh also forms dW_hh, its sum of
     // squares and the weights' largest magnitude (matvec_transposed_with_gradient_avx512): the
     // update's norm pass then skips W_hh and its gradient, and the separate weight-gradient pass
-    // is gone. The gradients and the updated weights are bit for bit those of the pieces
-    // (backward, apply_gradients); the norm adds its squares in another order.
+    // is gone. The gradients are bit for bit those of the pieces (backward, apply_gradients); the
+    // norm adds its squares in another order, so the updated weights are theirs bit for bit unless
+    // clipping scales the update (by limit / norm, whose last bits may differ).
 #if EDGELSTM_HAVE_AVX512F
     FusedWeightPass passes[kMaxLayers];
     FusedWeightPass* fused = passes;
@@ -603,9 +604,8 @@ Status BasicNetwork<T>::apply_gradients_with(float* gradient_norm_out, const Fus
   T* parameters = mutable_weights_;
   T parameter_bound = 0;
   T square_sum = 0;
-  if (fused == nullptr) {
-    square_sum = detail::gradient_square_sum_and_bound<T>(gradients, parameters, count, &parameter_bound);
-  } else {
+#if EDGELSTM_HAVE_AVX512F
+  if (fused != nullptr) {
     // Every parameter but the W_hh the fused passes covered, in address order; then theirs.
     double squares = 0;
     decltype(detail::magnitude_bits(T())) largest = 0;  // as detail::max_magnitude_bits: a NaN stays
@@ -632,6 +632,11 @@ Status BasicNetwork<T>::apply_gradients_with(float* gradient_norm_out, const Fus
     add_range(count);
     square_sum = static_cast<T>(squares);
     parameter_bound = detail::bound_from_bits<T>(largest);
+  } else
+#endif
+  {
+    (void)fused;  // non-null in AVX-512 builds only
+    square_sum = detail::gradient_square_sum_and_bound<T>(gradients, parameters, count, &parameter_bound);
   }
   const T norm = Math<T>::sqrt(square_sum);
   if (gradient_norm_out != nullptr) *gradient_norm_out = static_cast<float>(norm);

@@ -119,16 +119,18 @@ inline decltype(magnitude_bits(T())) max_magnitude_bits(const T* x, std::size_t 
 // Magnitude bits that bound count values (`or_bits`: the OR of all their bits, or_of_bits): the
 // OR with its sign cleared, which as an integer is at least every value's magnitude bits, and so
 // read back at least the largest magnitude. A microcontroller forms it with one instruction per
-// value (a maximum takes three). Where the values' exponents OR to all ones (1.5 and 2.5 do: a
-// NaN) that bound says nothing, and would send every optimizer update through the guard's
-// checking pass: then a second pass takes the exact largest (Inf or NaN only when a value is).
+// value (a maximum takes three). Where the values' exponents OR to all ones or one below (1.5 and
+// 2.5 give a NaN, 0.75 and 2.5 a bound above 2^127), that bound is beyond half the float range and
+// would send every optimizer update through the guard's checking pass (update_is_surely_finite):
+// then a second pass takes the exact largest (Inf or NaN only when a value is).
 template <typename T>
 inline decltype(magnitude_bits(T())) magnitude_bound_bits(const T* x, std::size_t count,
                                                           decltype(magnitude_bits(T())) or_bits) {
   using Bits = decltype(magnitude_bits(T()));
   const Bits exponent = magnitude_bits(std::numeric_limits<T>::infinity());
+  const Bits lowest_exponent_bit = exponent & static_cast<Bits>(~exponent + 1);
   const Bits bits = or_bits & static_cast<Bits>(~Bits(0) >> 1);
-  return (bits & exponent) == exponent ? max_magnitude_bits(x, count) : bits;
+  return (bits & exponent) >= exponent - lowest_exponent_bit ? max_magnitude_bits(x, count) : bits;
 }
 template <typename T>
 inline T bound_from_bits(decltype(magnitude_bits(T())) bits) {
