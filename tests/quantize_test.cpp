@@ -15,8 +15,9 @@ using edgelstm::WeightFormat;
 const WeightFormat kFormats[] = {WeightFormat::kInt16, WeightFormat::kInt8, WeightFormat::kInt4};
 const ScaleGranularity kGranularities[] = {ScaleGranularity::kTensor, ScaleGranularity::kRow};
 
-float g_w[40 * 33], g_x[33], g_y[40], g_scales[40];
-std::uint8_t g_q[40 * 33 * 2];
+float g_w[40 * 33], g_x[33], g_y[40], g_y_odd[40], g_scales[40];
+alignas(4) std::uint8_t g_q[40 * 33 * 2];
+alignas(4) std::uint8_t g_q_shifted[40 * 33 * 2 + 1];
 
 EDGELSTM_TEST(Quantize, RoundTripErrorIsAtMostHalfAStep) {
   const std::size_t rows = 40, cols = 33;  // odd column count: int4 rows end in a half byte
@@ -111,6 +112,13 @@ EDGELSTM_TEST(Quantize, HybridKernelEqualsTheDequantizedMatrix) {
         worst = std::fmax(worst, std::fabs(g_y[r] - sum) / magnitude);
       }
       EXPECT_LE(worst, 1e-6);
+      // The same weights at an odd address (int16 rows then take the byte-wise loads instead of
+      // 16-bit ones): the same sums, bit for bit.
+      std::memcpy(g_q_shifted + 1, g_q, edgelstm::quantized_row_bytes(format, cols) * rows);
+      const QuantizedMatrix shifted{format, granularity, g_q_shifted + 1, g_scales, rows, cols};
+      for (float& v : g_y_odd) v = 0.25f;
+      edgelstm::matvec_accumulate_quantized(shifted, g_x, g_y_odd);
+      EXPECT_TRUE(std::memcmp(g_y, g_y_odd, sizeof g_y) == 0);
     }
   }
 }

@@ -172,11 +172,18 @@ inline void fake_quantize_matrix(float* w, std::size_t rows, std::size_t cols, W
 namespace detail {
 
 // q[k] of a row as a float (exact): int16 little-endian, int8, int4 (low nibble first).
-template <WeightFormat kFormat>
+// kAligned (int16): the row starts on an even address, so each value is one 16-bit load. A memcpy
+// from a byte pointer is, to GCC, a copy of unknown alignment: cores without unaligned loads (RV32)
+// assemble it from two byte loads.
+template <WeightFormat kFormat, bool kAligned = false>
 inline float quantized_at(const std::uint8_t* row, std::size_t k) {
   if constexpr (kFormat == WeightFormat::kInt16) {
     std::int16_t q;
-    std::memcpy(&q, row + 2 * k, sizeof q);  // little-endian targets only (model_format.h checks)
+    const std::uint8_t* at = row + 2 * k;
+#if defined(__GNUC__)
+    if constexpr (kAligned) at = static_cast<const std::uint8_t*>(__builtin_assume_aligned(at, 2));
+#endif
+    std::memcpy(&q, at, sizeof q);  // little-endian targets only (model_format.h checks)
     return static_cast<float>(q);
   } else if constexpr (kFormat == WeightFormat::kInt8) {
     return static_cast<float>(static_cast<std::int8_t>(row[k]));
@@ -192,7 +199,7 @@ inline float quantized_at(const std::uint8_t* row, std::size_t k) {
 // Columns [k0, k0 + kBlock) of every row: the inputs stay in registers while the rows stream
 // past (as matvec_accumulate_block for float weights), each weight converted as it is loaded;
 // y[r] += scale_r * (the block's integer-weighted sum). k0 is even (int4 pairs stay in a byte).
-template <WeightFormat kFormat, std::size_t kBlock>
+template <WeightFormat kFormat, bool kAligned, std::size_t kBlock>
 inline void matvec_quantized_block(const QuantizedMatrix& m, std::size_t k0, const float* EDGELSTM_RESTRICT x,
                                    float* EDGELSTM_RESTRICT y) {
   float xr[kBlock];
@@ -203,20 +210,20 @@ inline void matvec_quantized_block(const QuantizedMatrix& m, std::size_t k0, con
   for (std::size_t r = 0; r < m.rows; ++r, row += row_bytes) {
     float sum = 0.0f;
     EDGELSTM_UNROLL
-    for (std::size_t j = 0; j < kBlock; ++j) sum += quantized_at<kFormat>(row, k0 + j) * xr[j];
+    for (std::size_t j = 0; j < kBlock; ++j) sum += quantized_at<kFormat, kAligned>(row, k0 + j) * xr[j];
     y[r] += m.scale(r) * sum;
   }
 }
 
-template <WeightFormat kFormat>
+template <WeightFormat kFormat, bool kAligned = false>
 inline void matvec_quantized(const QuantizedMatrix& m, const float* x, float* y) {
   constexpr std::size_t kBlock = 16;  // 16 inputs in FPU registers leave room for the conversions
   std::size_t k0 = 0;
-  for (; k0 + kBlock <= m.cols; k0 += kBlock) matvec_quantized_block<kFormat, kBlock>(m, k0, x, y);
-  for (; k0 + 8 <= m.cols; k0 += 8) matvec_quantized_block<kFormat, 8>(m, k0, x, y);
-  for (; k0 + 4 <= m.cols; k0 += 4) matvec_quantized_block<kFormat, 4>(m, k0, x, y);
-  for (; k0 + 2 <= m.cols; k0 += 2) matvec_quantized_block<kFormat, 2>(m, k0, x, y);
-  if (k0 < m.cols) matvec_quantized_block<kFormat, 1>(m, k0, x, y);
+  for (; k0 + kBlock <= m.cols; k0 += kBlock) matvec_quantized_block<kFormat, kAligned, kBlock>(m, k0, x, y);
+  for (; k0 + 8 <= m.cols; k0 += 8) matvec_quantized_block<kFormat, kAligned, 8>(m, k0, x, y);
+  for (; k0 + 4 <= m.cols; k0 += 4) matvec_quantized_block<kFormat, kAligned, 4>(m, k0, x, y);
+  for (; k0 + 2 <= m.cols; k0 += 2) matvec_quantized_block<kFormat, kAligned, 2>(m, k0, x, y);
+  if (k0 < m.cols) matvec_quantized_block<kFormat, kAligned, 1>(m, k0, x, y);
 }
 
 }  // namespace detail
@@ -226,7 +233,15 @@ inline void matvec_quantized(const QuantizedMatrix& m, const float* x, float* y)
 // multiplied once by the row's scale; no float copy of the weights exists.
 inline void matvec_accumulate_quantized(const QuantizedMatrix& m, const float* x, float* y) {
   switch (m.format) {
-    case WeightFormat::kInt16: detail::matvec_quantized<WeightFormat::kInt16>(m, x, y); break;
+    case WeightFormat::kInt16:
+      // Rows of 2 * cols bytes: every row is on an even address when the first is (a model file's
+      // tensors and an arena's are; a caller's own buffer may not be).
+      if (reinterpret_cast<std::uintptr_t>(m.data) % 2 == 0) {
+        detail::matvec_quantized<WeightFormat::kInt16, true>(m, x, y);
+      } else {
+        detail::matvec_quantized<WeightFormat::kInt16>(m, x, y);
+      }
+      break;
     case WeightFormat::kInt8: detail::matvec_quantized<WeightFormat::kInt8>(m, x, y); break;
     case WeightFormat::kInt4: detail::matvec_quantized<WeightFormat::kInt4>(m, x, y); break;
     case WeightFormat::kFloat32: break;
