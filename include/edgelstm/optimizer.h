@@ -55,19 +55,6 @@ inline Status validate_train_config(const TrainConfig& config) {
 
 namespace detail {
 
-// The magnitude bits of a value (its sign cleared), for magnitude bounds: the bits of non-negative
-// floats order as integers do, so the OR of several values' magnitude bits, read back as a float,
-// is at least the largest of them (and Inf or NaN when any of them is; see magnitude_bound_bits).
-inline std::uint32_t magnitude_bits(float x) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  return bits & 0x7FFFFFFFu;
-}
-inline std::uint64_t magnitude_bits(double x) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  return bits & 0x7FFFFFFFFFFFFFFFull;
-}
 // The bits of a value, sign included.
 inline std::uint32_t raw_bits(float x) {
   std::uint32_t bits;
@@ -79,6 +66,11 @@ inline std::uint64_t raw_bits(double x) {
   std::memcpy(&bits, &x, sizeof bits);
   return bits;
 }
+// The magnitude bits of a value (its sign cleared), for magnitude bounds: the bits of non-negative
+// floats order as integers do, so the OR of several values' magnitude bits, read back as a float,
+// is at least the largest of them (and Inf or NaN when any of them is; see magnitude_bound_bits).
+inline std::uint32_t magnitude_bits(float x) { return raw_bits(x) & 0x7FFFFFFFu; }
+inline std::uint64_t magnitude_bits(double x) { return raw_bits(x) & 0x7FFFFFFFFFFFFFFFull; }
 // The OR of the bits of count values (four at a time: an in-order core pays its loop once per
 // four); the caller clears the sign bit once at the end. Each value is loaded as a T and its bits
 // copied from there: a memcpy straight from the array is, to GCC, a copy from a pointer of unknown
