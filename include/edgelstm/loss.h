@@ -6,8 +6,24 @@
 #include <cstdint>
 
 #include "activations.h"
+#include "simd.h"
 #include "span.h"
 #include "status.h"
+
+// A product kept rounded before it is added to a sum. GCC fuses `sum += a * b` into one
+// multiply-add wherever it can, and where it can depends on the call site: a loop it vectorizes in
+// part fuses only its scalar tail. So on x86 hosts with FMA the same loss of the same outputs came
+// out an ulp apart at two call sites (a distributed split's head node and the reference of
+// tests/distributed_reference_test.cpp). Microcontroller builds, whose instruction counts are
+// measured and pinned, keep the compiler's choice.
+#if EDGELSTM_HAVE_AVX2_FMA && defined(__has_builtin)
+#if __has_builtin(__builtin_assoc_barrier)
+#define EDGELSTM_ROUNDED_PRODUCT(x) __builtin_assoc_barrier(x)
+#endif
+#endif
+#ifndef EDGELSTM_ROUNDED_PRODUCT
+#define EDGELSTM_ROUNDED_PRODUCT(x) (x)
+#endif
 
 namespace edgelstm {
 
@@ -24,7 +40,7 @@ inline T mse_loss(const T* y, const T* target, std::size_t n, T* dy) {
   const T scale = T(2) / static_cast<T>(n);
   for (std::size_t k = 0; k < n; ++k) {
     const T d = y[k] - target[k];
-    sum += d * d;
+    sum += EDGELSTM_ROUNDED_PRODUCT(d * d);
     if (dy != nullptr) dy[k] = scale * d;
   }
   return sum / static_cast<T>(n);
@@ -39,10 +55,10 @@ inline T huber_loss(const T* y, const T* target, std::size_t n, T delta, T* dy) 
     const T d = y[k] - target[k];
     const T magnitude = d < 0 ? -d : d;
     if (magnitude < delta) {
-      sum += T(0.5) * d * d;
+      sum += EDGELSTM_ROUNDED_PRODUCT(T(0.5) * d * d);
       if (dy != nullptr) dy[k] = d * inverse_n;
     } else {
-      sum += delta * (magnitude - T(0.5) * delta);
+      sum += EDGELSTM_ROUNDED_PRODUCT(delta * (magnitude - T(0.5) * delta));
       if (dy != nullptr) dy[k] = (d < 0 ? -delta : delta) * inverse_n;
     }
   }
