@@ -4,6 +4,9 @@
 #include <cstring>
 
 #include "edgelstm/edgelstm.h"
+#if EDGELSTM_HAVE_AVX2_FMA
+#include <immintrin.h>
+#endif
 #include "support/micro_test.h"
 
 namespace {
@@ -86,6 +89,97 @@ EDGELSTM_TEST(Activations, FastFloatMathIsWithinAFewUlpOfDouble) {
   EXPECT_TRUE(std::isnan(edgelstm::Math<float>::exp(NAN)) && std::isnan(edgelstm::Math<float>::tanh(NAN)));
 }
 
+
+#if EDGELSTM_HAVE_AVX512F
+// AVX-512's sigmoid and tanh (a table of 2^(j/16), shorter polynomials): the tables hold the
+// correctly rounded values, and a sweep of every 61st float from 1e-7 to 60, both signs, stays
+// within a few ulp of double precision; the special values behave as Math<float>'s.
+EDGELSTM_TEST(Activations, Avx512TableExpIsWithinAFewUlpOfDouble) {
+  using edgelstm::detail::Avx512Lanes;
+  for (int j = 0; j < 16; ++j) {
+    EXPECT_TRUE(edgelstm::detail::kTwoToSixteenths[j] == static_cast<float>(std::exp2(j / 16.0)));
+    EXPECT_TRUE(edgelstm::detail::kTwoToSixteenthsMinusOne[j] == static_cast<float>(std::expm1(j / 16.0 * std::log(2.0))));
+  }
+  std::uint32_t low = 0, high = 0;
+  const float from = 1e-7f, to = 60.0f;
+  std::memcpy(&low, &from, 4);
+  std::memcpy(&high, &to, 4);
+  double worst_sigmoid = 0, worst_tanh = 0;
+  alignas(64) float x[16], s[16], t[16];
+  for (std::uint32_t u = low; u < high; u += 16 * 61) {
+    for (std::uint32_t q = 0; q < 16; ++q) {
+      const std::uint32_t bits = (u + q * 61) | (q % 2 == 1 ? 0x80000000u : 0u);
+      std::memcpy(&x[q], &bits, 4);
+    }
+    const __m512 v = _mm512_load_ps(x);
+    _mm512_store_ps(s, edgelstm::detail::sigmoid_lanes<Avx512Lanes>(v));
+    _mm512_store_ps(t, edgelstm::detail::tanh_lanes<Avx512Lanes>(v));
+    for (int q = 0; q < 16; ++q) {
+      const double xd = x[q], sd = 1 / (1 + std::exp(-xd)), td = std::tanh(xd);
+      worst_sigmoid = std::fmax(worst_sigmoid, std::fabs(s[q] - sd) / sd);
+      worst_tanh = std::fmax(worst_tanh, std::fabs(t[q] - td) / std::fabs(td));
+    }
+  }
+  std::printf("AVX-512 sweep: max relative error sigmoid %.3g, tanh %.3g\n", worst_sigmoid, worst_tanh);
+  EXPECT_LE(worst_sigmoid, 2.5e-7);
+  EXPECT_LE(worst_tanh, 3e-7);
+  const float specials[16] = {0.0f, -0.0f, 200.0f, -200.0f, INFINITY, -INFINITY, NAN, 1e-30f, -1e-30f, 88.0f, -88.0f, 87.5f, 0.5f, -0.5f, 3.0f, -3.0f};
+  std::memcpy(x, specials, sizeof specials);
+  _mm512_store_ps(s, edgelstm::detail::sigmoid_lanes<Avx512Lanes>(_mm512_load_ps(x)));
+  _mm512_store_ps(t, edgelstm::detail::tanh_lanes<Avx512Lanes>(_mm512_load_ps(x)));
+  EXPECT_TRUE(s[0] == 0.5f && s[1] == 0.5f && s[2] == 1.0f && s[4] == 1.0f);
+  EXPECT_TRUE(s[3] >= 0.0f && s[3] < 1e-37f && s[5] >= 0.0f && s[5] < 1e-37f);
+  EXPECT_TRUE(t[0] == 0.0f && !std::signbit(t[0]) && t[1] == 0.0f && std::signbit(t[1]));
+  EXPECT_TRUE(t[2] == 1.0f && t[3] == -1.0f && t[4] == 1.0f && t[5] == -1.0f && t[9] == 1.0f && t[10] == -1.0f);
+  EXPECT_TRUE(t[7] == 1e-30f && t[8] == -1e-30f);
+  EXPECT_TRUE(std::isnan(s[6]) && std::isnan(t[6]));
+}
+#endif
+
+#if EDGELSTM_HAVE_AVX2_FMA
+// The minibatch trainer's backward cell pass (several windows, dh = dh_above + dh_next, gates
+// gate_stride apart, a masked tail: H = 37) against lstm_cell_backward window by window: the same
+// formulas, equal up to the compiler's fusing of a multiply and an add (a few ulp).
+EDGELSTM_TEST(Activations, BatchCellBackwardIsTheScalarPassPerWindow) {
+  constexpr std::size_t kHidden = 37, kCount = 3, kStride = 4 * kHidden + 5;
+  static float gates[kCount * kStride], expected_gates[kCount * kStride], dh_above[kCount * kHidden],
+      dh_next[kCount * kHidden], dc[kCount * kHidden], expected_dc[kCount * kHidden], c_prev[kCount * kHidden],
+      tanh_c[kCount * kHidden];
+  edgelstm::Random random(5);
+  for (float& g : gates) g = 0.5f + random.uniform_symmetric(0.49f);  // activations in (0, 1)
+  for (std::size_t k = 0; k < kCount * kHidden; ++k) {
+    gates[(k / kHidden) * kStride + 2 * kHidden + k % kHidden] = random.uniform_symmetric(0.99f);  // g = tanh
+    dh_above[k] = random.uniform_symmetric(2.0f);
+    dh_next[k] = random.uniform_symmetric(2.0f);
+    dc[k] = random.uniform_symmetric(2.0f);
+    c_prev[k] = random.uniform_symmetric(3.0f);
+    tanh_c[k] = random.uniform_symmetric(0.99f);
+  }
+  std::memcpy(expected_gates, gates, sizeof gates);
+  std::memcpy(expected_dc, dc, sizeof dc);
+  for (std::size_t b = 0; b < kCount; ++b) {
+    float dh[kHidden];
+    for (std::size_t j = 0; j < kHidden; ++j) dh[j] = dh_above[b * kHidden + j] + dh_next[b * kHidden + j];
+    edgelstm::lstm_cell_backward(kHidden, dh, expected_dc + b * kHidden, expected_gates + b * kStride, c_prev + b * kHidden,
+                                 tanh_c + b * kHidden);
+  }
+  edgelstm::detail::lstm_cell_backward_batch_lanes<edgelstm::detail::BestLanes>(kHidden, kCount, dh_above, dh_next, dc, gates,
+                                                                                kStride, c_prev, tanh_c);
+  double worst = 0;
+  int padding_changed = 0;
+  for (std::size_t b = 0; b < kCount; ++b) {
+    for (std::size_t k = 0; k < kStride; ++k) {
+      const float got = gates[b * kStride + k], want = expected_gates[b * kStride + k];
+      if (k >= 4 * kHidden) padding_changed += got != want ? 1 : 0;
+      else worst = std::fmax(worst, std::fabs(got - want) / (std::fabs(want) + 1e-30));
+    }
+  }
+  for (std::size_t k = 0; k < kCount * kHidden; ++k) worst = std::fmax(worst, std::fabs(dc[k] - expected_dc[k]) / (std::fabs(expected_dc[k]) + 1e-30));
+  std::printf("batch cell backward: max relative difference %.3g\n", worst);
+  EXPECT_LE(worst, 1e-6);
+  EXPECT_EQ_INT(padding_changed, 0);
+}
+#endif
 
 // The cell's activations and update as the network runs them (lstm_cell_finish: on AVX2/AVX-512
 // hosts the vector formulas of activations_simd.h, elsewhere Math<float>), against double

@@ -40,12 +40,12 @@ struct BatchPlan {
   struct Layer {
     std::size_t weights_t = 0;  // K x 4H: [W_ih | W_hh] transposed (K = input + H)
     std::size_t bias_sum = 0;   // 4H: b_ih + b_hh
-    std::size_t inputs = 0;     // (T + 1) x B x K: [x_t | h_{t-1}] of every window; the last h_{T-1}
+    std::size_t inputs = 0;     // (T + 1) x B x (1 + K): [1 | x_t | h_{t-1}] of every window; the last h_{T-1}
     std::size_t c = 0;          // (T + 1) x B x H: c_{t-1}
     std::size_t gates = 0;      // T x B x 4H: activations, then dLoss/dz
     std::size_t tanh_c = 0;     // T x B x H
     std::size_t dh_above = 0;   // T x B x H: dLoss/dh_t from the head or the layer above
-    std::size_t weight_grad_t = 0;  // K x 4H: the weight gradient, transposed
+    std::size_t weight_grad_t = 0;  // (1 + K) x 4H: the bias gradient, then the weight gradient, transposed
   };
   Layer layers[kMaxLayers];
   std::size_t dh_next = 0;    // B x max H
@@ -69,12 +69,12 @@ constexpr BatchPlan plan_batch(const LstmSpec& spec, std::size_t batch) {
     const std::size_t hidden = spec.hidden(l), cols = spec.layer_input(l) + hidden, rows = 4 * hidden;
     plan.layers[l].weights_t = take(cols * rows);
     plan.layers[l].bias_sum = take(rows);
-    plan.layers[l].inputs = take((steps + 1) * batch * cols);
+    plan.layers[l].inputs = take((steps + 1) * batch * (1 + cols));
     plan.layers[l].c = take((steps + 1) * batch * hidden);
     plan.layers[l].gates = take(steps * batch * rows);
     plan.layers[l].tanh_c = take(steps * batch * hidden);
     plan.layers[l].dh_above = take(steps * batch * hidden);
-    plan.layers[l].weight_grad_t = take(cols * rows);
+    plan.layers[l].weight_grad_t = take((1 + cols) * rows);
   }
   plan.dh_next = take(batch * spec.max_hidden());
   plan.dc_next = take(batch * spec.max_hidden());
@@ -216,40 +216,44 @@ class BatchTrainer {
     for (std::size_t l = 0; l < spec.num_layers; ++l) {
       const detail::BatchPlan::Layer& cache = plan_.layers[l];
       const std::size_t in = spec.layer_input(l), hidden = spec.hidden(l), rows = 4 * hidden, cols = in + hidden;
+      const std::size_t stride = 1 + cols;  // a row of inputs: [1 | x_t | h_{t-1}]
       float* inputs = at(cache.inputs);
       float* c = at(cache.c);
       for (std::size_t b = 0; b < count; ++b) {
-        fill(inputs + b * cols + in, hidden, 0.0f);  // h_{-1} = 0
-        fill(c + b * hidden, hidden, 0.0f);          // c_{-1} = 0
+        fill(inputs + b * stride + 1 + in, hidden, 0.0f);  // h_{-1} = 0
+        fill(c + b * hidden, hidden, 0.0f);                // c_{-1} = 0
       }
       for (std::size_t t = 0; t < steps; ++t) {
-        float* a_t = inputs + t * batch_ * cols;
-        // The layer input of step t: the windows' x_t, or h_t of the layer below.
+        float* a_t = inputs + t * batch_ * stride;
+        // The layer input of step t: the windows' x_t, or h_t of the layer below; before it the 1
+        // whose column of the weight-gradient product is the bias gradient.
         for (std::size_t b = 0; b < count; ++b) {
+          const std::size_t below_in = l == 0 ? 0 : spec.layer_input(l - 1);
           const float* source = l == 0 ? x + (b * steps + t) * in
-                                       : at(plan_.layers[l - 1].inputs) +
-                                             ((t + 1) * batch_ + b) * (spec.layer_input(l - 1) + in) + spec.layer_input(l - 1);
-          copy(source, in, a_t + b * cols);
+                                       : at(plan_.layers[l - 1].inputs) + ((t + 1) * batch_ + b) * (1 + below_in + in) + 1 +
+                                             below_in;
+          a_t[b * stride] = 1.0f;
+          copy(source, in, a_t + b * stride + 1);
         }
         float* z = at(cache.gates) + t * batch_ * rows;
         // z = b_ih + b_hh + [x_t | h_{t-1}] [W_ih | W_hh]^T, the biases as the sums' starting value;
         // h_{-1} = 0: the first step's product needs only the input columns.
-        gemm(GemmOperand{a_t, cols, false}, count, at(cache.weights_t), rows, t == 0 ? in : cols, rows, z, rows, false,
+        gemm(GemmOperand{a_t + 1, stride, false}, count, at(cache.weights_t), rows, t == 0 ? in : cols, rows, z, rows, false,
              at(cache.bias_sum));
         cell_finish(hidden, count, z, c + t * batch_ * hidden, c + (t + 1) * batch_ * hidden,
-                    at(cache.tanh_c) + t * batch_ * hidden, a_t + batch_ * cols + in, cols);
+                    at(cache.tanh_c) + t * batch_ * hidden, a_t + batch_ * stride + 1 + in, stride);
       }
       p += lstm_layer_parameter_count(in, hidden);
     }
     // The head on the top layer's h at each output step.
     const std::size_t top = spec.num_layers - 1, top_hidden = spec.top_hidden(), out = spec.output_size;
-    const std::size_t top_cols = spec.layer_input(top) + top_hidden, first = steps - spec.output_steps();
+    const std::size_t top_stride = 1 + spec.layer_input(top) + top_hidden, first = steps - spec.output_steps();
     const float* head = p;
     for (std::size_t b = 0; b < count; ++b) {
       for (std::size_t s = 0; s < spec.output_steps(); ++s) {
         float* y = at(plan_.outputs) + (b * spec.output_steps() + s) * out;
         copy(head + out * top_hidden, out, y);
-        const float* h = at(plan_.layers[top].inputs) + ((first + s + 1) * batch_ + b) * top_cols + spec.layer_input(top);
+        const float* h = at(plan_.layers[top].inputs) + ((first + s + 1) * batch_ + b) * top_stride + 1 + spec.layer_input(top);
         matvec_accumulate(head, out, top_hidden, h, y);
       }
     }
@@ -280,7 +284,7 @@ class BatchTrainer {
     const LstmSpec& spec = network_->spec();
     const std::size_t steps = spec.window, out = spec.output_size, top = spec.num_layers - 1;
     const std::size_t top_hidden = spec.top_hidden(), output_steps = spec.output_steps(), first = steps - output_steps;
-    const std::size_t top_cols = spec.layer_input(top) + top_hidden;
+    const std::size_t top_stride = 1 + spec.layer_input(top) + top_hidden;
     float* gradients = at(plan_.gradients);
     const float* parameters = network_->parameters().data();
     std::size_t offset = 0;
@@ -298,7 +302,7 @@ class BatchTrainer {
     for (std::size_t b = 0; b < count; ++b) {
       for (std::size_t s = 0; s < output_steps; ++s) {
         const float* dy = at(plan_.output_grad) + (b * output_steps + s) * out;
-        const float* h = at(plan_.layers[top].inputs) + ((first + s + 1) * batch_ + b) * top_cols + spec.layer_input(top);
+        const float* h = at(plan_.layers[top].inputs) + ((first + s + 1) * batch_ + b) * top_stride + 1 + spec.layer_input(top);
         for (std::size_t o = 0; o < out; ++o) {
           for (std::size_t k = 0; k < top_hidden; ++k) head_grad[o * top_hidden + k] += dy[o] * h[k];
           head_grad[out * top_hidden + o] += dy[o];
@@ -309,6 +313,7 @@ class BatchTrainer {
     for (std::size_t l = spec.num_layers; l-- > 0;) {
       const detail::BatchPlan::Layer& cache = plan_.layers[l];
       const std::size_t in = spec.layer_input(l), hidden = spec.hidden(l), rows = 4 * hidden, cols = in + hidden;
+      const std::size_t stride = 1 + cols;
       const float* w_ih = parameters + layer_offsets[l];
       const float* w_hh = w_ih + rows * in;
       float* dh_next = at(plan_.dh_next);
@@ -319,53 +324,51 @@ class BatchTrainer {
       if (below != nullptr) fill(below, steps * batch_ * in, 0.0f);
       for (std::size_t t = steps; t-- > 0;) {
         float* dz = at(cache.gates) + t * batch_ * rows;
+#if EDGELSTM_HAVE_AVX2_FMA
+        detail::lstm_cell_backward_batch_lanes<detail::BestLanes>(hidden, count, at(cache.dh_above) + t * batch_ * hidden,
+                                                                  dh_next, dc_next, dz, rows, at(cache.c) + t * batch_ * hidden,
+                                                                  at(cache.tanh_c) + t * batch_ * hidden);
+#else
         for (std::size_t b = 0; b < count; ++b) {
           float* dh = at(cache.dh_above) + (t * batch_ + b) * hidden;
           for (std::size_t j = 0; j < hidden; ++j) dh[j] += dh_next[b * hidden + j];
           lstm_cell_backward(hidden, dh, dc_next + b * hidden, dz + b * rows, at(cache.c) + (t * batch_ + b) * hidden,
                              at(cache.tanh_c) + (t * batch_ + b) * hidden);
         }
+#endif
         // dh_{t-1} = dz W_hh for every window at once (not at t = 0: the windows start from a
         // zero state, whose gradient nothing reads); below: dx_t = dz W_ih.
         if (t > 0) dz_times_w_hh(dz, count, w_hh, at(cache.weights_t) + in * rows, hidden, dh_next);
         if (below != nullptr) gemm(GemmOperand{dz, rows, false}, count, w_ih, in, rows, in, below + t * batch_ * in, in, false);
       }
-      // Weight gradients over every window and step: dW^T = inputs^T dz, then written out
-      // row-major; db_ih = db_hh = column sums of dz. The rows of W_hh skip step 0 (h_{-1} = 0).
-      // With a full batch the steps' rows lie back to back: one product of depth steps * batch
-      // for the input rows and one of (steps - 1) * batch for the recurrent rows, so each sum
-      // stays in registers over every step instead of going through memory once per step.
+      // Weight gradients over every window and step: [db | dW]^T = [1 | inputs]^T dz, then dW
+      // written out row-major; db_ih = db_hh, the column sums of dz, come out of the product as the
+      // first row (each sums over the depth in order: 1 dz is dz exactly). The rows of W_hh skip
+      // step 0 (h_{-1} = 0). With a full batch the steps' rows lie back to back: one product of
+      // depth steps * batch for the bias and input rows and one of (steps - 1) * batch for the
+      // recurrent rows, so each sum stays in registers over every step instead of going through
+      // memory once per step.
       float* grad = gradients + layer_offsets[l];
       float* grad_t = at(cache.weight_grad_t);
       const float* inputs = at(cache.inputs);
       const float* dz_all = at(cache.gates);
       if (count == batch_) {
-        gemm(GemmOperand{inputs, cols, true}, in, dz_all, rows, steps * count, rows, grad_t, rows, false);
-        gemm(GemmOperand{inputs + count * cols + in, cols, true}, hidden, dz_all + count * rows, rows, (steps - 1) * count,
-             rows, grad_t + in * rows, rows, false);
+        gemm(GemmOperand{inputs, stride, true}, 1 + in, dz_all, rows, steps * count, rows, grad_t, rows, false);
+        gemm(GemmOperand{inputs + count * stride + 1 + in, stride, true}, hidden, dz_all + count * rows, rows,
+             (steps - 1) * count, rows, grad_t + (1 + in) * rows, rows, false);
       } else {
-        fill(grad_t, cols * rows, 0.0f);
+        fill(grad_t, stride * rows, 0.0f);
         for (std::size_t t = 0; t < steps; ++t) {
-          gemm(GemmOperand{inputs + t * batch_ * cols, cols, true}, t == 0 ? in : cols, dz_all + t * batch_ * rows, rows,
-               count, rows, grad_t, rows, true);
+          gemm(GemmOperand{inputs + t * batch_ * stride, stride, true}, t == 0 ? 1 + in : stride, dz_all + t * batch_ * rows,
+               rows, count, rows, grad_t, rows, true);
         }
       }
       float* grad_hh = grad + rows * in;
-      transpose(grad_t, rows, in, rows, grad, in);
-      transpose(grad_t + in * rows, rows, hidden, rows, grad_hh, hidden);
+      transpose(grad_t + rows, rows, in, rows, grad, in);
+      transpose(grad_t + (1 + in) * rows, rows, hidden, rows, grad_hh, hidden);
       float* grad_bias_ih = grad_hh + rows * hidden;
       float* grad_bias_hh = grad_bias_ih + rows;
-      if (count == batch_) {
-        column_sums(dz_all, rows, steps * count, rows, grad_bias_ih);  // every step's rows back to back
-      } else {
-        fill(grad_bias_ih, rows, 0.0f);
-        for (std::size_t t = 0; t < steps; ++t) {
-          for (std::size_t b = 0; b < count; ++b) {
-            const float* dz = dz_all + (t * batch_ + b) * rows;
-            for (std::size_t r = 0; r < rows; ++r) grad_bias_ih[r] += dz[r];
-          }
-        }
-      }
+      copy(grad_t, rows, grad_bias_ih);
       copy(grad_bias_ih, rows, grad_bias_hh);
     }
   }

@@ -60,7 +60,8 @@ namespace edgelstm {
 
 // The kernel family this build runs, for logs and benchmark reports.
 constexpr const char* kernel_variant() {
-  return EDGELSTM_HAVE_AVX2_FMA          ? "avx2+fma"
+  return EDGELSTM_HAVE_AVX512F          ? "avx-512"
+         : EDGELSTM_HAVE_AVX2_FMA        ? "avx2+fma"
          : EDGELSTM_HAVE_ARMV7EM_FPU_ASM ? "armv7e-m fpu"
          : EDGELSTM_HAVE_RV32F_ASM       ? "rv32f"
          : EDGELSTM_SCALAR_CORE          ? "scalar"
