@@ -127,12 +127,32 @@ EDGELSTM_TEST(Activations, Avx512TableExpIsWithinAFewUlpOfDouble) {
   std::memcpy(x, specials, sizeof specials);
   _mm512_store_ps(s, edgelstm::detail::sigmoid_lanes<Avx512Lanes>(_mm512_load_ps(x)));
   _mm512_store_ps(t, edgelstm::detail::tanh_lanes<Avx512Lanes>(_mm512_load_ps(x)));
-  EXPECT_TRUE(s[0] == 0.5f && s[1] == 0.5f && s[2] == 1.0f && s[4] == 1.0f);
+  EXPECT_TRUE(s[0] == 0.5f && s[1] == 0.5f && s[2] == 1.0f && s[4] == 1.0f && s[9] == 1.0f && s[11] == 1.0f);
   EXPECT_TRUE(s[3] >= 0.0f && s[3] < 1e-37f && s[5] >= 0.0f && s[5] < 1e-37f);
+  EXPECT_TRUE(std::fabs(s[10] - 6.0546e-39) < 1e-42);  // 1 / (1 + e^88), below the normal range
   EXPECT_TRUE(t[0] == 0.0f && !std::signbit(t[0]) && t[1] == 0.0f && std::signbit(t[1]));
   EXPECT_TRUE(t[2] == 1.0f && t[3] == -1.0f && t[4] == 1.0f && t[5] == -1.0f && t[9] == 1.0f && t[10] == -1.0f);
   EXPECT_TRUE(t[7] == 1e-30f && t[8] == -1e-30f);
   EXPECT_TRUE(std::isnan(s[6]) && std::isnan(t[6]));
+  // Large arguments: |tanh| never above 1 (with the argument clamped at 88, floats just below 44
+  // came out an ulp over 1), and exactly 1 from 20 on; every 7th float from 1 to 200, both signs.
+  const float one = 1.0f, past = 200.0f;
+  std::memcpy(&low, &one, 4);
+  std::memcpy(&high, &past, 4);
+  int above_one = 0, not_one = 0;
+  for (std::uint32_t u = low; u < high; u += 16 * 7) {
+    for (std::uint32_t q = 0; q < 16; ++q) {
+      const std::uint32_t bits = (u + q * 7) | (q % 2 == 1 ? 0x80000000u : 0u);
+      std::memcpy(&x[q], &bits, 4);
+    }
+    _mm512_store_ps(t, edgelstm::detail::tanh_lanes<Avx512Lanes>(_mm512_load_ps(x)));
+    for (int q = 0; q < 16; ++q) {
+      above_one += std::fabs(t[q]) > 1.0f ? 1 : 0;
+      not_one += std::fabs(x[q]) >= 20.0f && std::fabs(t[q]) != 1.0f ? 1 : 0;
+    }
+  }
+  EXPECT_EQ_INT(above_one, 0);
+  EXPECT_EQ_INT(not_one, 0);
 }
 #endif
 

@@ -4,7 +4,7 @@
 // table of 2^(j/16) and a shorter polynomial (sigmoid_avx512, tanh_avx512). Both: the clamps as
 // min/max instead of a branch (which keeps a compiler from vectorizing the scalar loops), tanh as
 // one branch-free formula; 1/d from the reciprocal estimate and a Newton step on AVX-512. The
-// results differ from Math<float>'s by an ulp or two (tested against double precision in
+// results differ from Math<float>'s by up to 4 ulp (tested against double precision in
 // tests/initialization_test.cpp). At H = 16 this pass is most of a step's cost. Included by
 // lstm_cell.h. Also the minibatch trainer's backward cell pass (lstm_cell_backward_batch_lanes).
 #pragma once
@@ -56,11 +56,6 @@ struct Avx512Lanes {
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
   static I bits(V v) { return _mm512_castps_si512(v); }
   static V from_bits(I i) { return _mm512_castsi512_ps(i); }
-  static I add_int(I a, I b) { return _mm512_add_epi32(a, b); }
-  static I shift_left_23(I a) { return _mm512_slli_epi32(a, 23); }
-  static I int_set1(int v) { return _mm512_set1_epi32(v); }
-  // 2^n for the integer-valued float n (VSCALEFPS: one instruction).
-  static V two_to(V n, V) { return _mm512_scalef_ps(_mm512_set1_ps(1.0f), n); }
   static V and_bits(V a, V b) { return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
   static V or_bits(V a, V b) { return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
 };
@@ -89,9 +84,6 @@ struct Avx2Lanes {
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
   static I bits(V v) { return _mm256_castps_si256(v); }
   static V from_bits(I i) { return _mm256_castsi256_ps(i); }
-  static I add_int(I a, I b) { return _mm256_add_epi32(a, b); }
-  static I shift_left_23(I a) { return _mm256_slli_epi32(a, 23); }
-  static I int_set1(int v) { return _mm256_set1_epi32(v); }
   // 2^n: n sits in the low bits of `shifted` (its mantissa is 2^22 + n); shifted into the exponent
   // field and biased.
   static V two_to(V, V shifted) {
@@ -192,29 +184,38 @@ inline __m512 tanh_avx512(__m512 x) {
 template <typename L>
 inline typename L::V sigmoid_lanes(typename L::V x) {
 #if EDGELSTM_HAVE_AVX512F
-  if constexpr (std::is_same_v<L, Avx512Lanes>) return sigmoid_avx512(x);
+  if constexpr (std::is_same_v<L, Avx512Lanes>) {
+    return sigmoid_avx512(x);
+  } else
 #endif
-  const typename L::V negated = L::min(L::set1(88.0f), L::max(L::set1(-87.0f), L::sub(L::set1(0.0f), x)));
-  const ExpParts<L> e = exp_parts<L>(negated);
-  return L::reciprocal(L::fmadd(e.two_to_n, e.e_r_minus_1, L::add(e.two_to_n, L::set1(1.0f))));
+  {
+    const typename L::V negated = L::min(L::set1(88.0f), L::max(L::set1(-87.0f), L::sub(L::set1(0.0f), x)));
+    const ExpParts<L> e = exp_parts<L>(negated);
+    return L::reciprocal(L::fmadd(e.two_to_n, e.e_r_minus_1, L::add(e.two_to_n, L::set1(1.0f))));
+  }
 }
 
 // tanh |x| = (e^{2|x|} - 1) / (e^{2|x|} + 1), 2|x| clamped at 40 (tanh is 1 in float from |x| = 9.01
-// on; near 88 the reciprocal of e^{2|x|} + 1 is below the normal range and the quotient came out an
-// ulp under 1), with e^{2|x|} - 1 formed as 2^n e_r_minus_1 + (2^n - 1):
+// on; with the clamp at 88 the reciprocal of e^{2|x|} + 1 fell below the normal range: from |x| =
+// 44 on the quotient came out an ulp under 1, and just below 44 an ulp over it), with e^{2|x|} - 1
+// formed as 2^n e_r_minus_1 + (2^n - 1):
 // for small |x| (n = 0) that is e_r_minus_1 itself, accurate to its last bits, so one branch-free
 // formula keeps the relative accuracy of Math<float>::tanh's two branches. The sign is copied back.
 template <typename L>
 inline typename L::V tanh_lanes(typename L::V x) {
 #if EDGELSTM_HAVE_AVX512F
-  if constexpr (std::is_same_v<L, Avx512Lanes>) return tanh_avx512(x);
+  if constexpr (std::is_same_v<L, Avx512Lanes>) {
+    return tanh_avx512(x);
+  } else
 #endif
-  const typename L::V magnitude = L::abs(x);
-  const typename L::V twice = L::min(L::set1(40.0f), L::add(magnitude, magnitude));
-  const ExpParts<L> e = exp_parts<L>(twice);
-  const typename L::V expm1 = L::fmadd(e.two_to_n, e.e_r_minus_1, L::sub(e.two_to_n, L::set1(1.0f)));
-  const typename L::V result = L::mul(expm1, L::reciprocal(L::add(expm1, L::set1(2.0f))));
-  return L::or_bits(result, L::and_bits(x, L::from_bits(L::bits(L::set1(-0.0f)))));
+  {
+    const typename L::V magnitude = L::abs(x);
+    const typename L::V twice = L::min(L::set1(40.0f), L::add(magnitude, magnitude));
+    const ExpParts<L> e = exp_parts<L>(twice);
+    const typename L::V expm1 = L::fmadd(e.two_to_n, e.e_r_minus_1, L::sub(e.two_to_n, L::set1(1.0f)));
+    const typename L::V result = L::mul(expm1, L::reciprocal(L::add(expm1, L::set1(2.0f))));
+    return L::or_bits(result, L::and_bits(x, L::from_bits(L::bits(L::set1(-0.0f)))));
+  }
 }
 
 // Units [j, j + width) of the cell update (masked by m).

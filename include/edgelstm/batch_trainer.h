@@ -13,7 +13,7 @@
 // Each window starts from a zero state (independent windows, as torch.nn.LSTM over a batch
 // without h0). The summed gradient makes the step size scale with the number of windows: divide
 // the learning rate by B for PyTorch's mean over a batch. The arena holds the BPTT caches of B
-// windows (e.g. 6 x 100, B = 64: 4.1 MB), a transposed copy of each layer's weights and the
+// windows (e.g. 6 x 100, B = 64: 1.8 MB), a transposed copy of each layer's weights and the
 // summed gradient; no heap.
 #pragma once
 

@@ -228,36 +228,6 @@ inline void gemm_dots(const float* x, std::size_t ldx, std::size_t rows, const f
 #endif
 }
 
-// sums[j] = sum_{i < rows} X[i][j], j < cols (X row-major, row stride ldx), each in order of the
-// rows: the bias gradient of a minibatch. AVX-512: 64 columns at a time in four registers.
-inline void column_sums(const float* x, std::size_t ldx, std::size_t rows, std::size_t cols, float* sums) {
-#if EDGELSTM_HAVE_AVX512F
-  for (std::size_t j0 = 0; j0 < cols; j0 += 64) {
-    __mmask16 masks[4];
-    __m512 acc[4];
-    EDGELSTM_UNROLL
-    for (std::size_t v = 0; v < 4; ++v) {
-      const std::size_t first = j0 + 16 * v, left = first < cols ? cols - first : 0;
-      masks[v] = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
-      acc[v] = _mm512_setzero_ps();
-    }
-    for (std::size_t i = 0; i < rows; ++i) {
-      EDGELSTM_UNROLL
-      for (std::size_t v = 0; v < 4; ++v) acc[v] = _mm512_add_ps(acc[v], _mm512_maskz_loadu_ps(masks[v], x + i * ldx + j0 + 16 * v));
-    }
-    EDGELSTM_UNROLL
-    for (std::size_t v = 0; v < 4; ++v) _mm512_mask_storeu_ps(sums + j0 + 16 * v, masks[v], acc[v]);
-  }
-#else
-  fill(sums, cols, 0.0f);
-  for (std::size_t i = 0; i < rows; ++i) {
-    const float* EDGELSTM_RESTRICT row = x + i * ldx;
-    float* EDGELSTM_RESTRICT out = sums;
-    for (std::size_t j = 0; j < cols; ++j) out[j] += row[j];
-  }
-#endif
-}
-
 // to[c * ld_to + r] = from[r * ld_from + c] for r < rows, c < cols (the minibatch trainer's copies
 // between the weights' layout and the products' transposed one). AVX: 8 x 8 blocks in registers,
 // the edges one by one; other builds in tiles of 16 x 16, so both sides stay within a few cache

@@ -14,8 +14,9 @@
 // multiply-add wherever it can, and where it can depends on the call site: a loop it vectorizes in
 // part fuses only its scalar tail. So on x86 hosts with FMA the same loss of the same outputs came
 // out an ulp apart at two call sites (a distributed split's head node and the reference of
-// tests/distributed_reference_test.cpp). Microcontroller builds, whose instruction counts are
-// measured and pinned, keep the compiler's choice.
+// tests/distributed_reference_test.cpp). __builtin_assoc_barrier exists from GCC 12 (Debian 12's)
+// on; clang fuses only within one expression, the same at every call site. Microcontroller builds,
+// whose instruction counts are measured and pinned, keep the compiler's choice.
 #if EDGELSTM_HAVE_AVX2_FMA && defined(__has_builtin)
 #if __has_builtin(__builtin_assoc_barrier)
 #define EDGELSTM_ROUNDED_PRODUCT(x) __builtin_assoc_barrier(x)
