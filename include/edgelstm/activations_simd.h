@@ -122,8 +122,9 @@ inline ExpParts<L> exp_parts(typename L::V x) {
 // its error, r^4 / 24 < 1e-8, is far below a float's rounding at 1 + e^-x) or 4 (tanh, whose
 // e^{2|x|} - 1 needs it relative to itself). Against the 2^n reduction's degree-7 polynomial, four
 // fewer multiplies and multiply-adds per sigmoid and two per tanh (the FMA pipes bound these
-// activations): five activations of 16 units 22.7 -> 19.6 ns on a Zen 4 core. The tables are the values rounded to float: 2^(j/16), and 2^(j/16) - 1,
-// which keeps tanh's e^{2|x|} - 1 accurate to its last bits for small |x|.
+// activations): five activations of 16 units 22.7 -> 19.6 ns on a Zen 4 core. The tables are the
+// values rounded to float: 2^(j/16), and 2^(j/16) - 1, which keeps tanh's e^{2|x|} - 1 accurate to
+// its last bits for small |x|.
 alignas(64) inline constexpr float kTwoToSixteenths[16] = {
     0x1p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f, 0x1.306fep+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f,
     0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f, 0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f};
