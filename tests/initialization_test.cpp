@@ -91,6 +91,23 @@ EDGELSTM_TEST(Activations, FastFloatMathIsWithinAFewUlpOfDouble) {
 
 
 #if EDGELSTM_HAVE_AVX512F
+// Every step-th float from `from` up to `to`, 16 at a time, odd lanes negated: visit(x) for each
+// vector of 16 in x (64-byte aligned).
+template <typename Visit>
+void sweep_floats(float from, float to, std::uint32_t step, Visit visit) {
+  std::uint32_t low = 0, high = 0;
+  std::memcpy(&low, &from, 4);
+  std::memcpy(&high, &to, 4);
+  alignas(64) float x[16];
+  for (std::uint32_t u = low; u < high; u += 16 * step) {
+    for (std::uint32_t q = 0; q < 16; ++q) {
+      const std::uint32_t bits = (u + q * step) | (q % 2 == 1 ? 0x80000000u : 0u);
+      std::memcpy(&x[q], &bits, 4);
+    }
+    visit(static_cast<const float*>(x));
+  }
+}
+
 // AVX-512's sigmoid and tanh (a table of 2^(j/16), shorter polynomials): the tables hold the
 // correctly rounded values, and a sweep of every 61st float from 1e-7 to 60, both signs, stays
 // within a few ulp of double precision; the special values behave as Math<float>'s.
@@ -100,26 +117,17 @@ EDGELSTM_TEST(Activations, Avx512TableExpIsWithinAFewUlpOfDouble) {
     EXPECT_TRUE(edgelstm::detail::kTwoToSixteenths[j] == static_cast<float>(std::exp2(j / 16.0)));
     EXPECT_TRUE(edgelstm::detail::kTwoToSixteenthsMinusOne[j] == static_cast<float>(std::expm1(j / 16.0 * std::log(2.0))));
   }
-  std::uint32_t low = 0, high = 0;
-  const float from = 1e-7f, to = 60.0f;
-  std::memcpy(&low, &from, 4);
-  std::memcpy(&high, &to, 4);
   double worst_sigmoid = 0, worst_tanh = 0;
   alignas(64) float x[16], s[16], t[16];
-  for (std::uint32_t u = low; u < high; u += 16 * 61) {
-    for (std::uint32_t q = 0; q < 16; ++q) {
-      const std::uint32_t bits = (u + q * 61) | (q % 2 == 1 ? 0x80000000u : 0u);
-      std::memcpy(&x[q], &bits, 4);
-    }
-    const __m512 v = _mm512_load_ps(x);
-    _mm512_store_ps(s, edgelstm::detail::sigmoid_lanes<Avx512Lanes>(v));
-    _mm512_store_ps(t, edgelstm::detail::tanh_lanes<Avx512Lanes>(v));
+  sweep_floats(1e-7f, 60.0f, 61, [&](const float* v) {
+    _mm512_store_ps(s, edgelstm::detail::sigmoid_lanes<Avx512Lanes>(_mm512_load_ps(v)));
+    _mm512_store_ps(t, edgelstm::detail::tanh_lanes<Avx512Lanes>(_mm512_load_ps(v)));
     for (int q = 0; q < 16; ++q) {
-      const double xd = x[q], sd = 1 / (1 + std::exp(-xd)), td = std::tanh(xd);
+      const double xd = v[q], sd = 1 / (1 + std::exp(-xd)), td = std::tanh(xd);
       worst_sigmoid = std::fmax(worst_sigmoid, std::fabs(s[q] - sd) / sd);
       worst_tanh = std::fmax(worst_tanh, std::fabs(t[q] - td) / std::fabs(td));
     }
-  }
+  });
   std::printf("AVX-512 sweep: max relative error sigmoid %.3g, tanh %.3g\n", worst_sigmoid, worst_tanh);
   EXPECT_LE(worst_sigmoid, 2.5e-7);
   EXPECT_LE(worst_tanh, 3e-7);
@@ -136,21 +144,14 @@ EDGELSTM_TEST(Activations, Avx512TableExpIsWithinAFewUlpOfDouble) {
   EXPECT_TRUE(std::isnan(s[6]) && std::isnan(t[6]));
   // Large arguments: |tanh| never above 1 (with the argument clamped at 88, floats just below 44
   // came out an ulp over 1), and exactly 1 from 20 on; every 7th float from 1 to 200, both signs.
-  const float one = 1.0f, past = 200.0f;
-  std::memcpy(&low, &one, 4);
-  std::memcpy(&high, &past, 4);
   int above_one = 0, not_one = 0;
-  for (std::uint32_t u = low; u < high; u += 16 * 7) {
-    for (std::uint32_t q = 0; q < 16; ++q) {
-      const std::uint32_t bits = (u + q * 7) | (q % 2 == 1 ? 0x80000000u : 0u);
-      std::memcpy(&x[q], &bits, 4);
-    }
-    _mm512_store_ps(t, edgelstm::detail::tanh_lanes<Avx512Lanes>(_mm512_load_ps(x)));
+  sweep_floats(1.0f, 200.0f, 7, [&](const float* v) {
+    _mm512_store_ps(t, edgelstm::detail::tanh_lanes<Avx512Lanes>(_mm512_load_ps(v)));
     for (int q = 0; q < 16; ++q) {
       above_one += std::fabs(t[q]) > 1.0f ? 1 : 0;
-      not_one += std::fabs(x[q]) >= 20.0f && std::fabs(t[q]) != 1.0f ? 1 : 0;
+      not_one += std::fabs(v[q]) >= 20.0f && std::fabs(t[q]) != 1.0f ? 1 : 0;
     }
-  }
+  });
   EXPECT_EQ_INT(above_one, 0);
   EXPECT_EQ_INT(not_one, 0);
 }

@@ -217,6 +217,7 @@ class BatchTrainer {
       const detail::BatchPlan::Layer& cache = plan_.layers[l];
       const std::size_t in = spec.layer_input(l), hidden = spec.hidden(l), rows = 4 * hidden, cols = in + hidden;
       const std::size_t stride = 1 + cols;  // a row of inputs: [1 | x_t | h_{t-1}]
+      const std::size_t below_in = l == 0 ? 0 : spec.layer_input(l - 1);
       float* inputs = at(cache.inputs);
       float* c = at(cache.c);
       for (std::size_t b = 0; b < count; ++b) {
@@ -228,7 +229,6 @@ class BatchTrainer {
         // The layer input of step t: the windows' x_t, or h_t of the layer below; before it the 1
         // whose column of the weight-gradient product is the bias gradient.
         for (std::size_t b = 0; b < count; ++b) {
-          const std::size_t below_in = l == 0 ? 0 : spec.layer_input(l - 1);
           const float* source = l == 0 ? x + (b * steps + t) * in
                                        : at(plan_.layers[l - 1].inputs) + ((t + 1) * batch_ + b) * (1 + below_in + in) + 1 +
                                              below_in;
